@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Local DynamoDB-compatible servers for the tests and the demo.
+#
+#   scripts/local-dynamodb.sh install            install dynalite (npm ci) and moto (pip), pinned
+#   scripts/local-dynamodb.sh start [SERVER...]  start dynalite and/or moto (default: both) on 127.0.0.1
+#   scripts/local-dynamodb.sh stop               stop what `start` started
+#   scripts/local-dynamodb.sh env                print the endpoints as shell exports
+#
+# Ports: DYNALITE_PORT (default 18000), MOTO_PORT (default 18001).
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+state="$root/target/local-dynamodb"
+dynalite_port=${DYNALITE_PORT:-18000}
+moto_port=${MOTO_PORT:-18001}
+mkdir -p "$state"
+
+log() { echo "local-dynamodb: $*" >&2; }
+
+install() {
+  if [ ! -x "$(command -v node)" ] || [ ! -x "$(command -v npm)" ]; then
+    log "node and npm are needed for dynalite (apt-get install nodejs npm)"; exit 1
+  fi
+  if [ ! -f "$root/tools/dynalite/node_modules/dynalite/cli.js" ]; then
+    log "installing dynalite (npm ci, tools/dynalite/package-lock.json)"
+    (cd "$root/tools/dynalite" && npm ci --no-audit --no-fund --loglevel=error >&2)
+  fi
+  if ! python3 -m pip show moto cfn-lint >/dev/null 2>&1 || ! command -v moto_server >/dev/null 2>&1; then
+    log "installing moto and cfn-lint (pip, tools/requirements-ci.txt)"
+    python3 -m pip install --quiet --disable-pip-version-check -r "$root/tools/requirements-ci.txt" >&2
+  fi
+}
+
+wait_for_port() { # name port pid
+  for _ in $(seq 1 100); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$2") 2>/dev/null; then return 0; fi
+    if ! kill -0 "$3" 2>/dev/null; then log "$1 exited; its log:"; cat "$state/$1.log" >&2; exit 1; fi
+    sleep 0.2
+  done
+  log "$1 did not listen on port $2 within 20 s; its log:"; cat "$state/$1.log" >&2; exit 1
+}
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+start_one() { # name port command...
+  local name=$1 port=$2; shift 2
+  if [ -f "$state/$name.pid" ] && kill -0 "$(cat "$state/$name.pid")" 2>/dev/null; then
+    log "$name already running (pid $(cat "$state/$name.pid"))"; return 0
+  fi
+  port_free "$port" || { log "port $port is taken; set ${name^^}_PORT to another"; exit 1; }
+  setsid "$@" >"$state/$name.log" 2>&1 < /dev/null &
+  echo $! >"$state/$name.pid"
+  wait_for_port "$name" "$port" "$!"
+  log "$name listening on http://127.0.0.1:$port"
+}
+
+start() {
+  local servers=("$@")
+  [ ${#servers[@]} -gt 0 ] || servers=(dynalite moto)
+  for s in "${servers[@]}"; do
+    case $s in
+      dynalite) start_one dynalite "$dynalite_port" node "$root/tools/dynalite/node_modules/dynalite/cli.js" \
+                  --host 127.0.0.1 --port "$dynalite_port" --createTableMs 0 --deleteTableMs 0 --updateTableMs 0 ;;
+      moto) start_one moto "$moto_port" moto_server -H 127.0.0.1 -p "$moto_port" ;;
+      *) log "unknown server $s (dynalite or moto)"; exit 2 ;;
+    esac
+  done
+}
+
+stop() {
+  for pidfile in "$state"/*.pid; do
+    [ -f "$pidfile" ] || continue
+    pid=$(cat "$pidfile")
+    kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true
+    rm -f "$pidfile"
+  done
+}
+
+env_exports() {
+  echo "export DYNALITE_ENDPOINT=http://127.0.0.1:$dynalite_port"
+  echo "export MOTO_ENDPOINT=http://127.0.0.1:$moto_port"
+}
+
+cmd=${1:-}; shift || true
+case $cmd in
+  install) install ;;
+  start) start "$@" ;;
+  stop) stop ;;
+  env) env_exports ;;
+  *) sed -n '2,9p' "$0" >&2; exit 2 ;;
+esac

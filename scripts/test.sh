@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: installs and starts both local DynamoDB-compatible
+# servers (dynalite and moto), runs `cargo test`, and stops the servers.
+# Extra arguments go to `cargo test` (e.g. `scripts/test.sh phone`).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+scripts/local-dynamodb.sh install
+trap 'scripts/local-dynamodb.sh stop' EXIT
+scripts/local-dynamodb.sh start dynalite moto
+eval "$(scripts/local-dynamodb.sh env)"
+
+# Dummy credentials: the SDK signs requests, the local servers accept any.
+export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1
+cargo test --locked "$@"

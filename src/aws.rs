@@ -1,0 +1,44 @@
+//! The DynamoDB client: rustls with ring, timeouts sized for a phone call.
+
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region};
+use aws_sdk_dynamodb::Client;
+use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
+
+/// Where to send DynamoDB requests, beyond what the SDK reads from the
+/// environment (`AWS_REGION`, `AWS_ENDPOINT_URL_DYNAMODB`, credentials...).
+#[derive(Debug, Clone, Default)]
+pub struct ClientOptions {
+    /// Overrides the region.
+    pub region: Option<String>,
+    /// Overrides the endpoint (a local DynamoDB-compatible server).
+    pub endpoint_url: Option<String>,
+    /// Bounds each HTTP attempt; the caller bounds the whole operation.
+    pub attempt_timeout: Option<Duration>,
+}
+
+/// Builds a DynamoDB client from the standard SDK configuration chain.
+pub async fn dynamodb_client(options: &ClientOptions) -> Client {
+    let http_client = aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
+        .build_https();
+    let mut timeouts = TimeoutConfig::builder().connect_timeout(Duration::from_millis(500));
+    if let Some(attempt) = options.attempt_timeout {
+        timeouts = timeouts.operation_attempt_timeout(attempt);
+    }
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(http_client)
+        .timeout_config(timeouts.build())
+        .retry_config(RetryConfig::standard().with_max_attempts(3));
+    if let Some(region) = &options.region {
+        loader = loader.region(Region::new(region.clone()));
+    }
+    if let Some(endpoint) = &options.endpoint_url {
+        loader = loader.endpoint_url(endpoint);
+    }
+    let shared = loader.load().await;
+    Client::new(&shared)
+}

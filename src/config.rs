@@ -1,0 +1,152 @@
+//! Settings read from the environment once, at init. A bad value fails init
+//! with a message naming the variable.
+
+use std::time::Duration;
+
+use crate::decision::{FailMode, InvalidNumberAction, Policy};
+use crate::phone::DefaultCountry;
+
+/// Default DynamoDB table holding blocked numbers.
+pub const DEFAULT_TABLE_NAME: &str = "BlockedPhoneNumbers";
+/// Default bound on the whole lookup, SDK retries included.
+pub const DEFAULT_LOOKUP_TIMEOUT_MS: u64 = 1500;
+/// Connect waits at most 8 s for a Lambda; the lookup must end well before.
+pub const MAX_LOOKUP_TIMEOUT_MS: u64 = 7000;
+
+/// How phone numbers appear in logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogNumbers {
+    /// `+1415555****` (the default).
+    #[default]
+    Masked,
+    /// The whole number (`LOG_PHONE_NUMBERS=full`).
+    Full,
+}
+
+/// Everything the Lambda reads from its environment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub table_name: String,
+    pub default_country: DefaultCountry,
+    pub policy: Policy,
+    pub lookup_timeout: Duration,
+    pub log_numbers: LogNumbers,
+}
+
+/// A configuration variable has a value the function cannot use.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid configuration: {variable}={value:?}: {expected}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub value: String,
+    pub expected: String,
+}
+
+impl Config {
+    /// Reads the configuration from the process environment.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the configuration through `get`, so it can be tested without
+    /// touching the process environment. Unset and blank variables take their
+    /// defaults.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let var = |name: &'static str| {
+            get(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+                .map(|v| (name, v))
+        };
+        let invalid = |(variable, value): (&'static str, String), expected: &str| ConfigError {
+            variable,
+            value,
+            expected: expected.to_owned(),
+        };
+
+        let table_name = match var("TABLE_NAME") {
+            None => DEFAULT_TABLE_NAME.to_owned(),
+            Some((_, v)) if is_table_name(&v) => v,
+            Some(bad) => {
+                return Err(invalid(
+                    bad,
+                    "a DynamoDB table name: 3-255 characters of A-Z a-z 0-9 _ - .",
+                ));
+            }
+        };
+        let default_country = match var("DEFAULT_COUNTRY") {
+            None => DefaultCountry::default(),
+            Some(pair) => pair
+                .1
+                .parse()
+                .map_err(|e: crate::phone::UnknownCountry| invalid(pair, &e.to_string()))?,
+        };
+        let fail_mode = match var("FAIL_MODE") {
+            None => FailMode::Open,
+            Some(pair) => match pair.1.to_ascii_lowercase().as_str() {
+                "open" => FailMode::Open,
+                "closed" => FailMode::Closed,
+                _ => return Err(invalid(pair, "`open` (allow the call) or `closed` (block it)")),
+            },
+        };
+        let block_anonymous = match var("BLOCK_ANONYMOUS") {
+            None => false,
+            Some(pair) => parse_bool(&pair.1).ok_or_else(|| invalid(pair, "`true` or `false`"))?,
+        };
+        let invalid_number_action = match var("INVALID_NUMBER_ACTION") {
+            None => InvalidNumberAction::Allow,
+            Some(pair) => match pair.1.to_ascii_lowercase().as_str() {
+                "allow" => InvalidNumberAction::Allow,
+                "block" => InvalidNumberAction::Block,
+                _ => return Err(invalid(pair, "`allow` or `block`")),
+            },
+        };
+        let lookup_timeout = match var("LOOKUP_TIMEOUT_MS") {
+            None => Duration::from_millis(DEFAULT_LOOKUP_TIMEOUT_MS),
+            Some(pair) => match pair.1.parse::<u64>() {
+                Ok(ms) if (1..=MAX_LOOKUP_TIMEOUT_MS).contains(&ms) => Duration::from_millis(ms),
+                _ => {
+                    return Err(invalid(
+                        pair,
+                        &format!("milliseconds, from 1 to {MAX_LOOKUP_TIMEOUT_MS} (Connect waits at most 8 s)"),
+                    ));
+                }
+            },
+        };
+        let log_numbers = match var("LOG_PHONE_NUMBERS") {
+            None => LogNumbers::Masked,
+            Some(pair) => match pair.1.to_ascii_lowercase().as_str() {
+                "masked" => LogNumbers::Masked,
+                "full" => LogNumbers::Full,
+                _ => return Err(invalid(pair, "`masked` (the default) or `full`")),
+            },
+        };
+
+        Ok(Config {
+            table_name,
+            default_country,
+            policy: Policy {
+                fail_mode,
+                block_anonymous,
+                invalid_number_action,
+            },
+            lookup_timeout,
+            log_numbers,
+        })
+    }
+}
+
+fn parse_bool(s: &str) -> Option<bool> {
+    match s.to_ascii_lowercase().as_str() {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => None,
+    }
+}
+
+fn is_table_name(s: &str) -> bool {
+    (3..=255).contains(&s.len())
+        && s
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+}

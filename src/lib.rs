@@ -1,0 +1,17 @@
+//! connect-blocklist: call blocking for Amazon Connect.
+//!
+//! The `bootstrap` Lambda and the `blocklist` CLI share everything here:
+//! caller-ID normalization ([`phone`]), event parsing ([`event`]), the pure
+//! block decision ([`decision`]), the answer map ([`answer`]), storage
+//! ([`store`]) and the handler that ties them together ([`checker`]).
+
+pub mod answer;
+pub mod aws;
+pub mod checker;
+pub mod config;
+pub mod decision;
+pub mod entry;
+pub mod event;
+pub mod logging;
+pub mod phone;
+pub mod store;
