@@ -60,3 +60,34 @@ pub struct Answer {
 fn bool_string<S: Serializer>(value: &bool, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.serialize_str(if *value { "true" } else { "false" })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    #[test]
+    fn serializes_to_a_flat_map_of_strings_with_every_key() {
+        let answer = Answer {
+            is_blocked: true,
+            phone_number: "+14155550123".into(),
+            caller_id_status: CallerIdStatus::Valid,
+            match_type: MatchType::FailClosed,
+            blocked_reason: String::new(),
+            blocked_date: String::new(),
+            lookup_status: LookupStatus::Timeout,
+        };
+        let value = serde_json::to_value(&answer).unwrap();
+        let map = value.as_object().unwrap();
+        let keys: Vec<_> = map.keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            ["blockedDate", "blockedReason", "callerIdStatus", "isBlocked", "lookupStatus", "matchType", "phoneNumber"]
+        );
+        assert!(map.values().all(Value::is_string));
+        assert_eq!(map["isBlocked"], "true");
+        assert_eq!(map["matchType"], "failClosed");
+        assert_eq!(map["lookupStatus"], "timeout");
+        assert_eq!(map["callerIdStatus"], "valid");
+    }
+}

@@ -6,6 +6,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::Credentials;
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 
 /// Where to send DynamoDB requests, beyond what the SDK reads from the
@@ -18,6 +19,8 @@ pub struct ClientOptions {
     pub endpoint_url: Option<String>,
     /// Bounds each HTTP attempt; the caller bounds the whole operation.
     pub attempt_timeout: Option<Duration>,
+    /// Fixed credentials instead of the SDK's chain (local servers accept any).
+    pub credentials: Option<Credentials>,
 }
 
 /// Builds a DynamoDB client from the standard SDK configuration chain.
@@ -32,12 +35,22 @@ pub async fn dynamodb_client(options: &ClientOptions) -> Client {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .http_client(http_client)
         .timeout_config(timeouts.build())
-        .retry_config(RetryConfig::standard().with_max_attempts(3));
+        // A caller is waiting: retry throttles and 5xx quickly, not with the
+        // SDK's default one-second backoff.
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(3)
+                .with_initial_backoff(Duration::from_millis(20))
+                .with_max_backoff(Duration::from_millis(200)),
+        );
     if let Some(region) = &options.region {
         loader = loader.region(Region::new(region.clone()));
     }
     if let Some(endpoint) = &options.endpoint_url {
         loader = loader.endpoint_url(endpoint);
+    }
+    if let Some(credentials) = &options.credentials {
+        loader = loader.credentials_provider(credentials.clone());
     }
     let shared = loader.load().await;
     Client::new(&shared)

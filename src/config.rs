@@ -150,3 +150,69 @@ fn is_table_name(s: &str) -> bool {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> =
+            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_when_nothing_is_set() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.table_name, "BlockedPhoneNumbers");
+        assert_eq!(c.default_country.code(), "US");
+        assert_eq!(c.policy, Policy::default());
+        assert_eq!(c.policy.fail_mode, FailMode::Open);
+        assert!(!c.policy.block_anonymous);
+        assert_eq!(c.policy.invalid_number_action, InvalidNumberAction::Allow);
+        assert_eq!(c.lookup_timeout, Duration::from_millis(1500));
+        assert_eq!(c.log_numbers, LogNumbers::Masked);
+    }
+
+    #[test]
+    fn reads_every_variable() {
+        let c = config(&[
+            ("TABLE_NAME", "Blocked-2"),
+            ("DEFAULT_COUNTRY", "in"),
+            ("FAIL_MODE", "CLOSED"),
+            ("BLOCK_ANONYMOUS", "true"),
+            ("INVALID_NUMBER_ACTION", "block"),
+            ("LOOKUP_TIMEOUT_MS", "800"),
+            ("LOG_PHONE_NUMBERS", "full"),
+        ])
+        .unwrap();
+        assert_eq!(c.table_name, "Blocked-2");
+        assert_eq!(c.default_country.code(), "IN");
+        assert_eq!(c.policy.fail_mode, FailMode::Closed);
+        assert!(c.policy.block_anonymous);
+        assert_eq!(c.policy.invalid_number_action, InvalidNumberAction::Block);
+        assert_eq!(c.lookup_timeout, Duration::from_millis(800));
+        assert_eq!(c.log_numbers, LogNumbers::Full);
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        for (var, value) in [
+            ("TABLE_NAME", "no spaces allowed"),
+            ("DEFAULT_COUNTRY", "Narnia"),
+            ("FAIL_MODE", "sometimes"),
+            ("BLOCK_ANONYMOUS", "yes"),
+            ("INVALID_NUMBER_ACTION", "drop"),
+            ("LOOKUP_TIMEOUT_MS", "0"),
+            ("LOOKUP_TIMEOUT_MS", "9000"),
+            ("LOOKUP_TIMEOUT_MS", "fast"),
+            ("LOG_PHONE_NUMBERS", "some"),
+        ] {
+            let err = config(&[(var, value)]).unwrap_err();
+            assert_eq!(err.variable, var);
+            let message = err.to_string();
+            assert!(message.contains(var) && message.contains(value), "{message}");
+        }
+    }
+}

@@ -114,3 +114,142 @@ fn by_policy(status: CallerIdStatus, block: bool, match_type: MatchType) -> Answ
     }
     answer
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::phone::{E164, InvalidReason};
+
+    const NOW: i64 = 1_800_000_000;
+
+    fn number() -> CallerId {
+        CallerId::Valid(E164::from_canonical("+14155550123").unwrap())
+    }
+
+    fn entry(expires_at: Option<i64>) -> BlockEntry {
+        BlockEntry {
+            phone_number: "+14155550123".into(),
+            reason: Some("robocaller".into()),
+            created_at: Some("2026-01-02T03:04:05Z".into()),
+            created_by: Some("admin".into()),
+            expires_at,
+            note: None,
+        }
+    }
+
+    fn closed() -> Policy {
+        Policy {
+            fail_mode: FailMode::Closed,
+            ..Policy::default()
+        }
+    }
+
+    #[test]
+    fn active_entry_blocks_with_reason_and_date() {
+        let a = decide(&number(), Some(&Lookup::Found(Some(entry(None)))), &Policy::default(), NOW);
+        assert!(a.is_blocked);
+        assert_eq!(a.match_type, MatchType::Exact);
+        assert_eq!(a.phone_number, "+14155550123");
+        assert_eq!(a.caller_id_status, CallerIdStatus::Valid);
+        assert_eq!(a.blocked_reason, "robocaller");
+        assert_eq!(a.blocked_date, "2026-01-02T03:04:05Z");
+        assert_eq!(a.lookup_status, LookupStatus::Ok);
+    }
+
+    #[test]
+    fn entry_expiring_in_the_future_still_blocks() {
+        let a = decide(&number(), Some(&Lookup::Found(Some(entry(Some(NOW + 1))))), &Policy::default(), NOW);
+        assert!(a.is_blocked);
+    }
+
+    #[test]
+    fn expired_entry_does_not_block() {
+        for expires in [NOW, NOW - 1, 0] {
+            let a = decide(&number(), Some(&Lookup::Found(Some(entry(Some(expires))))), &Policy::default(), NOW);
+            assert!(!a.is_blocked, "expires {expires}");
+            assert_eq!(a.match_type, MatchType::None);
+            assert_eq!(a.blocked_reason, "");
+            assert_eq!(a.blocked_date, "");
+            assert_eq!(a.lookup_status, LookupStatus::Ok);
+        }
+    }
+
+    #[test]
+    fn no_entry_allows() {
+        let a = decide(&number(), Some(&Lookup::Found(None)), &closed(), NOW);
+        assert!(!a.is_blocked);
+        assert_eq!(a.match_type, MatchType::None);
+        assert_eq!(a.lookup_status, LookupStatus::Ok);
+    }
+
+    #[test]
+    fn failures_follow_fail_mode() {
+        for (failure, status) in [
+            (LookupFailure::Error, LookupStatus::Error),
+            (LookupFailure::Timeout, LookupStatus::Timeout),
+        ] {
+            let open = decide(&number(), Some(&Lookup::Failed(failure)), &Policy::default(), NOW);
+            assert!(!open.is_blocked);
+            assert_eq!(open.match_type, MatchType::None);
+            assert_eq!(open.lookup_status, status);
+            assert_eq!(open.phone_number, "+14155550123");
+
+            let shut = decide(&number(), Some(&Lookup::Failed(failure)), &closed(), NOW);
+            assert!(shut.is_blocked);
+            assert_eq!(shut.match_type, MatchType::FailClosed);
+            assert_eq!(shut.lookup_status, status);
+        }
+    }
+
+    #[test]
+    fn anonymous_and_missing_follow_block_anonymous() {
+        for (caller, status) in [
+            (CallerId::Anonymous, CallerIdStatus::Anonymous),
+            (CallerId::Missing, CallerIdStatus::Missing),
+        ] {
+            let allow = decide(&caller, None, &Policy::default(), NOW);
+            assert!(!allow.is_blocked);
+            assert_eq!(allow.match_type, MatchType::None);
+            assert_eq!(allow.caller_id_status, status);
+            assert_eq!(allow.lookup_status, LookupStatus::Skipped);
+            assert_eq!(allow.phone_number, "");
+
+            let policy = Policy {
+                block_anonymous: true,
+                ..Policy::default()
+            };
+            let block = decide(&caller, None, &policy, NOW);
+            assert!(block.is_blocked);
+            assert_eq!(block.match_type, MatchType::Anonymous);
+            assert_eq!(block.caller_id_status, status);
+        }
+    }
+
+    #[test]
+    fn invalid_follows_invalid_number_action() {
+        let caller = CallerId::Invalid(InvalidReason::NotAValidNumber);
+        let allow = decide(&caller, None, &Policy::default(), NOW);
+        assert!(!allow.is_blocked);
+        assert_eq!(allow.caller_id_status, CallerIdStatus::Invalid);
+        assert_eq!(allow.match_type, MatchType::None);
+        assert_eq!(allow.lookup_status, LookupStatus::Skipped);
+
+        let policy = Policy {
+            invalid_number_action: InvalidNumberAction::Block,
+            // Anonymous blocking must not leak into invalid numbers.
+            block_anonymous: false,
+            ..Policy::default()
+        };
+        let block = decide(&caller, None, &policy, NOW);
+        assert!(block.is_blocked);
+        assert_eq!(block.match_type, MatchType::Invalid);
+    }
+
+    #[test]
+    fn overlong_stored_reason_is_truncated() {
+        let mut e = entry(None);
+        e.reason = Some("x".repeat(10_000));
+        let a = decide(&number(), Some(&Lookup::Found(Some(e))), &Policy::default(), NOW);
+        assert_eq!(a.blocked_reason.chars().count(), crate::entry::MAX_ANSWER_TEXT_CHARS);
+    }
+}

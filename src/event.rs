@@ -137,3 +137,140 @@ where
     let value = Value::deserialize(deserializer)?;
     Ok(serde_json::from_value(value).ok())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn voice_event(address: Value) -> Value {
+        json!({
+            "Name": "ContactFlowEvent",
+            "Details": {
+                "ContactData": {
+                    "Attributes": {},
+                    "Channel": "VOICE",
+                    "ContactId": "4a573372-1f28-4e26-b97b-XXXXXXXXXXX",
+                    "CustomerEndpoint": { "Address": address, "Type": "TELEPHONE_NUMBER" },
+                    "InitialContactId": "4a573372-1f28-4e26-b97b-XXXXXXXXXXX",
+                    "InitiationMethod": "INBOUND",
+                    "InstanceARN": "arn:aws:connect:us-east-1:123456789012:instance/11111111-2222-3333-4444-555555555555",
+                    "PreviousContactId": "4a573372-1f28-4e26-b97b-XXXXXXXXXXX",
+                    "Queue": null,
+                    "SystemEndpoint": { "Address": "+18005550100", "Type": "TELEPHONE_NUMBER" }
+                },
+                "Parameters": {}
+            }
+        })
+    }
+
+    #[test]
+    fn voice_call_uses_customer_endpoint() {
+        let call = CallToCheck::from_event(&voice_event(json!("+14155550123")));
+        assert_eq!(call.raw_number.as_deref(), Some("+14155550123"));
+        assert_eq!(call.source, NumberSource::CustomerEndpoint);
+        assert_eq!(call.channel.as_deref(), Some("VOICE"));
+        assert_eq!(call.contact_id.as_deref(), Some("4a573372-1f28-4e26-b97b-XXXXXXXXXXX"));
+    }
+
+    #[test]
+    fn parameters_phone_number_overrides_endpoint() {
+        let mut event = voice_event(json!("+14155550123"));
+        event["Details"]["Parameters"]["phoneNumber"] = json!("+442079460958");
+        let call = CallToCheck::from_event(&event);
+        assert_eq!(call.raw_number.as_deref(), Some("+442079460958"));
+        assert_eq!(call.source, NumberSource::Parameters);
+    }
+
+    #[test]
+    fn blank_parameter_falls_back_to_endpoint() {
+        let mut event = voice_event(json!("+14155550123"));
+        event["Details"]["Parameters"]["phoneNumber"] = json!("  ");
+        let call = CallToCheck::from_event(&event);
+        assert_eq!(call.source, NumberSource::CustomerEndpoint);
+    }
+
+    #[test]
+    fn chat_without_customer_endpoint_has_no_number() {
+        let mut event = voice_event(json!(null));
+        event["Details"]["ContactData"]
+            .as_object_mut()
+            .unwrap()
+            .remove("CustomerEndpoint");
+        event["Details"]["ContactData"]["Channel"] = json!("CHAT");
+        let call = CallToCheck::from_event(&event);
+        assert_eq!(call.raw_number, None);
+        assert_eq!(call.source, NumberSource::None);
+        assert_eq!(call.channel.as_deref(), Some("CHAT"));
+    }
+
+    #[test]
+    fn null_customer_endpoint_has_no_number() {
+        let mut event = voice_event(json!(null));
+        event["Details"]["ContactData"]["CustomerEndpoint"] = Value::Null;
+        let call = CallToCheck::from_event(&event);
+        assert_eq!(call.raw_number, None);
+        assert_eq!(call.contact_id.as_deref(), Some("4a573372-1f28-4e26-b97b-XXXXXXXXXXX"));
+    }
+
+    #[test]
+    fn empty_address_is_kept_as_empty_for_the_anonymous_check() {
+        let call = CallToCheck::from_event(&voice_event(json!("")));
+        assert_eq!(call.raw_number.as_deref(), Some(""));
+        assert_eq!(call.source, NumberSource::CustomerEndpoint);
+    }
+
+    #[test]
+    fn bare_phone_number_event_is_accepted() {
+        let call = CallToCheck::from_event(&json!({"phoneNumber": "+14155550123"}));
+        assert_eq!(call.raw_number.as_deref(), Some("+14155550123"));
+        assert_eq!(call.source, NumberSource::Bare);
+    }
+
+    #[test]
+    fn unknown_fields_are_ignored() {
+        let mut event = voice_event(json!("+14155550123"));
+        event["Details"]["ContactData"]["SomethingNew"] = json!({"deep": [1, 2, 3]});
+        event["Unexpected"] = json!(true);
+        let call = CallToCheck::from_event(&event);
+        assert_eq!(call.raw_number.as_deref(), Some("+14155550123"));
+    }
+
+    #[test]
+    fn wrong_types_are_treated_as_absent() {
+        // Address as an object, ContactId as a number, Parameters as a list.
+        let event = json!({
+            "Name": 7,
+            "Details": {
+                "ContactData": {
+                    "ContactId": 12345,
+                    "Channel": ["VOICE"],
+                    "CustomerEndpoint": { "Address": {"x": 1} }
+                },
+                "Parameters": ["phoneNumber"]
+            }
+        });
+        let call = CallToCheck::from_event(&event);
+        assert_eq!(call.raw_number, None);
+        assert_eq!(call.contact_id, None);
+        assert_eq!(call.channel, None);
+
+        // CustomerEndpoint as a string, Details as a number.
+        for event in [
+            json!({"Details": {"ContactData": {"CustomerEndpoint": "+14155550123"}}}),
+            json!({"Details": 42}),
+            json!("just a string"),
+            json!([1, 2, 3]),
+            json!(null),
+        ] {
+            let call = CallToCheck::from_event(&event);
+            assert_eq!(call.raw_number, None, "{event}");
+        }
+    }
+
+    #[test]
+    fn numeric_address_is_read_as_digits() {
+        let call = CallToCheck::from_event(&json!({"phoneNumber": 14155550123u64}));
+        assert_eq!(call.raw_number.as_deref(), Some("14155550123"));
+    }
+}

@@ -253,3 +253,24 @@ pub fn mask(number: &str) -> String {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mask_hides_the_last_four_digits() {
+        assert_eq!(mask("+14155550123"), "+1415555****");
+        assert_eq!(mask("+442079460958"), "+44207946****");
+        assert_eq!(mask("123"), "***");
+        assert_eq!(mask(""), "");
+    }
+
+    #[test]
+    fn canonical_e164_is_checked() {
+        assert!(E164::from_canonical("+14155550123").is_some());
+        for bad in ["14155550123", "+", "+0123", "+1234567890123456", "+1 415"] {
+            assert!(E164::from_canonical(bad).is_none(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,154 @@
+//! Shared set-up for the integration tests: the local DynamoDB-compatible
+//! servers that `scripts/test.sh` (and `.ci/run`) start, unique tables, and
+//! a real SDK client pointed at them.
+//!
+//! Server features the tests rely on:
+//! - both dynalite and moto: CreateTable, GetItem, PutItem, DeleteItem, Scan, Query,
+//!   BatchWriteItem, conditional writes;
+//! - moto only: UpdateTimeToLive / DescribeTimeToLive and TransactWriteItems.
+#![allow(dead_code)]
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::Credentials;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+};
+use connect_blocklist::aws::{ClientOptions, dynamodb_client};
+use connect_blocklist::checker::Checker;
+use connect_blocklist::config::Config;
+use connect_blocklist::store::DynamoStore;
+
+/// A local DynamoDB-compatible server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Server {
+    /// dynalite: fast, strict validation; no TTL settings, no transactions.
+    Dynalite,
+    /// moto: slower; has TTL settings and TransactWriteItems.
+    Moto,
+}
+
+impl Server {
+    /// The server's endpoint, from `DYNALITE_ENDPOINT` / `MOTO_ENDPOINT`.
+    pub fn endpoint(self) -> String {
+        let var = match self {
+            Server::Dynalite => "DYNALITE_ENDPOINT",
+            Server::Moto => "MOTO_ENDPOINT",
+        };
+        std::env::var(var).unwrap_or_else(|_| {
+            panic!("{var} is not set: run the tests with scripts/test.sh, which starts the local servers")
+        })
+    }
+}
+
+/// Dummy credentials: requests are signed, the local servers accept any key.
+pub fn local_credentials() -> Credentials {
+    Credentials::new("local", "local", None, None, "tests")
+}
+
+/// A real SDK client for `endpoint`.
+pub async fn client_for(endpoint: &str) -> Client {
+    dynamodb_client(&ClientOptions {
+        region: Some("us-east-1".into()),
+        endpoint_url: Some(endpoint.to_owned()),
+        attempt_timeout: None,
+        credentials: Some(local_credentials()),
+    })
+    .await
+}
+
+/// A name no other test (or earlier run against the same server) uses.
+pub fn unique_table_name(prefix: &str) -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
+    format!(
+        "{prefix}-{}-{}-{}",
+        std::process::id(),
+        nanos % 1_000_000_000_000,
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Creates a blocklist table (partition key `phoneNumber`, String) on `server`.
+pub async fn new_table(server: Server) -> (Client, String) {
+    let client = client_for(&server.endpoint()).await;
+    let table = unique_table_name("blocked");
+    client
+        .create_table()
+        .table_name(&table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("phoneNumber")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("phoneNumber")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    wait_active(&client, &table).await;
+    (client, table)
+}
+
+async fn wait_active(client: &Client, table: &str) {
+    for _ in 0..100 {
+        let out = client.describe_table().table_name(table).send().await.unwrap();
+        let status = out.table.and_then(|t| t.table_status);
+        if status == Some(aws_sdk_dynamodb::types::TableStatus::Active) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("table {table} did not become ACTIVE");
+}
+
+/// Puts a raw item of string attributes (and `expiresAt` as a number).
+pub async fn put_raw(client: &Client, table: &str, attrs: &[(&str, &str)]) {
+    let mut req = client.put_item().table_name(table);
+    for (name, value) in attrs {
+        let v = if *name == "expiresAt" {
+            AttributeValue::N((*value).to_owned())
+        } else {
+            AttributeValue::S((*value).to_owned())
+        };
+        req = req.item(*name, v);
+    }
+    req.send().await.unwrap();
+}
+
+/// A checker configured by `vars` (as the Lambda's environment) over `table`.
+pub fn checker(client: Client, table: &str, vars: &[(&str, &str)]) -> Checker<DynamoStore> {
+    let config = Config::from_lookup(|name| {
+        if name == "TABLE_NAME" {
+            return Some(table.to_owned());
+        }
+        vars.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned())
+    })
+    .unwrap();
+    Checker::new(DynamoStore::new(client, config.table_name.clone()), &config)
+}
+
+/// Generates one `#[tokio::test]` per server for each `async fn name(server: Server)`.
+#[macro_export]
+macro_rules! on_both_servers {
+    ($($name:ident),* $(,)?) => {
+        mod dynalite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name($crate::common::Server::Dynalite).await })*
+        }
+        mod moto {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name($crate::common::Server::Moto).await })*
+        }
+    };
+}

@@ -1,0 +1,249 @@
+//! The Lambda's handler, end to end: Connect events through the real handler
+//! and the real SDK against local DynamoDB-compatible servers (dynalite and
+//! moto, both needing only CreateTable/PutItem/GetItem).
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{Server, checker, client_for, new_table, put_raw};
+use serde_json::{Map, Value, json};
+use tokio::net::TcpListener;
+
+fn voice_event(address: Option<&str>) -> Value {
+    let endpoint = match address {
+        Some(a) => json!({"Address": a, "Type": "TELEPHONE_NUMBER"}),
+        None => Value::Null,
+    };
+    json!({
+        "Name": "ContactFlowEvent",
+        "Details": {
+            "ContactData": {
+                "Channel": "VOICE",
+                "ContactId": "c0ffee00-0000-4000-8000-000000000001",
+                "InstanceARN": "arn:aws:connect:us-east-1:123456789012:instance/11111111-2222-3333-4444-555555555555",
+                "CustomerEndpoint": endpoint,
+                "SystemEndpoint": {"Address": "+18005550100", "Type": "TELEPHONE_NUMBER"}
+            },
+            "Parameters": {}
+        }
+    })
+}
+
+/// The handler's answer as Connect receives it: a flat map of strings.
+async fn answer(c: &connect_blocklist::checker::Checker<connect_blocklist::store::DynamoStore>, event: Value) -> Map<String, Value> {
+    let answer = c.handle(&event).await;
+    let value = serde_json::to_value(&answer).unwrap();
+    let map = value.as_object().unwrap().clone();
+    assert_eq!(map.len(), 7, "every key present: {map:?}");
+    assert!(map.values().all(Value::is_string), "all values strings: {map:?}");
+    assert!(serde_json::to_string(&map).unwrap().len() < 32 * 1024);
+    map
+}
+
+async fn blocked_number_is_blocked(server: Server) {
+    let (client, table) = new_table(server).await;
+    put_raw(&client, &table, &[
+        ("phoneNumber", "+14155550123"),
+        ("reason", "robocaller"),
+        ("createdAt", "2026-11-01T10:00:00Z"),
+        ("createdBy", "supervisor@example.com"),
+    ])
+    .await;
+    let c = checker(client, &table, &[]);
+    // The caller's number arrives in a national format; it is normalized first.
+    let a = answer(&c, voice_event(Some("(415) 555-0123"))).await;
+    assert_eq!(a["isBlocked"], "true");
+    assert_eq!(a["phoneNumber"], "+14155550123");
+    assert_eq!(a["callerIdStatus"], "valid");
+    assert_eq!(a["matchType"], "exact");
+    assert_eq!(a["blockedReason"], "robocaller");
+    assert_eq!(a["blockedDate"], "2026-11-01T10:00:00Z");
+    assert_eq!(a["lookupStatus"], "ok");
+}
+
+async fn unlisted_number_is_allowed(server: Server) {
+    let (client, table) = new_table(server).await;
+    put_raw(&client, &table, &[("phoneNumber", "+14155550123"), ("reason", "spam")]).await;
+    let c = checker(client, &table, &[("FAIL_MODE", "closed")]);
+    let a = answer(&c, voice_event(Some("+14155550199"))).await;
+    assert_eq!(a["isBlocked"], "false");
+    assert_eq!(a["phoneNumber"], "+14155550199");
+    assert_eq!(a["matchType"], "none");
+    assert_eq!(a["blockedReason"], "");
+    assert_eq!(a["lookupStatus"], "ok");
+}
+
+async fn expired_entry_is_not_a_block(server: Server) {
+    let (client, table) = new_table(server).await;
+    let past = (connect_blocklist::checker::now_epoch() - 60).to_string();
+    let future = (connect_blocklist::checker::now_epoch() + 3600).to_string();
+    put_raw(&client, &table, &[("phoneNumber", "+14155550123"), ("reason", "temp"), ("expiresAt", &past)]).await;
+    put_raw(&client, &table, &[("phoneNumber", "+14155550124"), ("reason", "temp"), ("expiresAt", &future)]).await;
+    let c = checker(client, &table, &[]);
+    let expired = answer(&c, voice_event(Some("+14155550123"))).await;
+    assert_eq!(expired["isBlocked"], "false");
+    assert_eq!(expired["matchType"], "none");
+    assert_eq!(expired["lookupStatus"], "ok");
+    let current = answer(&c, voice_event(Some("+14155550124"))).await;
+    assert_eq!(current["isBlocked"], "true");
+}
+
+async fn legacy_attribute_names_are_read(server: Server) {
+    let (client, table) = new_table(server).await;
+    put_raw(&client, &table, &[
+        ("phoneNumber", "+442079460958"),
+        ("blockedReason", "abusive caller"),
+        ("blockedDate", "2024-05-06"),
+    ])
+    .await;
+    let c = checker(client, &table, &[("DEFAULT_COUNTRY", "GB")]);
+    let a = answer(&c, voice_event(Some("020 7946 0958"))).await;
+    assert_eq!(a["isBlocked"], "true");
+    assert_eq!(a["blockedReason"], "abusive caller");
+    assert_eq!(a["blockedDate"], "2024-05-06");
+}
+
+async fn parameters_override_and_bare_events(server: Server) {
+    let (client, table) = new_table(server).await;
+    put_raw(&client, &table, &[("phoneNumber", "+14155550123"), ("reason", "fraud")]).await;
+    let c = checker(client, &table, &[]);
+    // The caller is clean, but the flow asks about the blocked number (a transfer).
+    let mut event = voice_event(Some("+14155550199"));
+    event["Details"]["Parameters"]["phoneNumber"] = json!("+1 415 555 0123");
+    let a = answer(&c, event).await;
+    assert_eq!(a["isBlocked"], "true");
+    assert_eq!(a["phoneNumber"], "+14155550123");
+    let bare = answer(&c, json!({"phoneNumber": "+14155550123"})).await;
+    assert_eq!(bare["isBlocked"], "true");
+}
+
+async fn anonymous_callers_follow_block_anonymous(server: Server) {
+    let (client, table) = new_table(server).await;
+    let allow = checker(client.clone(), &table, &[]);
+    let block = checker(client, &table, &[("BLOCK_ANONYMOUS", "true")]);
+    for address in [Some("anonymous"), Some("+266696687"), Some("Restricted"), None] {
+        let status = if address.is_some() { "anonymous" } else { "missing" };
+        let a = answer(&allow, voice_event(address)).await;
+        assert_eq!(a["isBlocked"], "false", "{address:?}");
+        assert_eq!(a["callerIdStatus"], status);
+        assert_eq!(a["matchType"], "none");
+        assert_eq!(a["lookupStatus"], "skipped");
+        assert_eq!(a["phoneNumber"], "");
+        let b = answer(&block, voice_event(address)).await;
+        assert_eq!(b["isBlocked"], "true", "{address:?}");
+        assert_eq!(b["callerIdStatus"], status);
+        assert_eq!(b["matchType"], "anonymous");
+    }
+    // Chat: no CustomerEndpoint at all.
+    let chat = json!({"Name": "ContactFlowEvent", "Details": {"ContactData": {"Channel": "CHAT", "ContactId": "x"}, "Parameters": {}}});
+    assert_eq!(answer(&allow, chat.clone()).await["callerIdStatus"], "missing");
+    assert_eq!(answer(&block, chat).await["isBlocked"], "true");
+}
+
+async fn invalid_numbers_follow_invalid_number_action(server: Server) {
+    let (client, table) = new_table(server).await;
+    let allow = checker(client.clone(), &table, &[]);
+    let block = checker(client, &table, &[("INVALID_NUMBER_ACTION", "block")]);
+    for address in ["123", "+999 123456", "1;phone-context=+1;tel:2", "not a number at all!"] {
+        let a = answer(&allow, voice_event(Some(address))).await;
+        assert_eq!(a["isBlocked"], "false", "{address}");
+        assert_eq!(a["callerIdStatus"], "invalid");
+        assert_eq!(a["matchType"], "none");
+        assert_eq!(a["lookupStatus"], "skipped");
+        let b = answer(&block, voice_event(Some(address))).await;
+        assert_eq!(b["isBlocked"], "true", "{address}");
+        assert_eq!(b["matchType"], "invalid");
+    }
+}
+
+async fn missing_table_follows_fail_mode(server: Server) {
+    let client = client_for(&server.endpoint()).await;
+    let table = common::unique_table_name("no-such-table");
+    let open = answer(&checker(client.clone(), &table, &[]), voice_event(Some("+14155550123"))).await;
+    assert_eq!(open["isBlocked"], "false");
+    assert_eq!(open["lookupStatus"], "error");
+    assert_eq!(open["matchType"], "none");
+    let closed = answer(&checker(client, &table, &[("FAIL_MODE", "closed")]), voice_event(Some("+14155550123"))).await;
+    assert_eq!(closed["isBlocked"], "true");
+    assert_eq!(closed["lookupStatus"], "error");
+    assert_eq!(closed["matchType"], "failClosed");
+}
+
+on_both_servers!(
+    blocked_number_is_blocked,
+    unlisted_number_is_allowed,
+    expired_entry_is_not_a_block,
+    legacy_attribute_names_are_read,
+    parameters_override_and_bare_events,
+    anonymous_callers_follow_block_anonymous,
+    invalid_numbers_follow_invalid_number_action,
+    missing_table_follows_fail_mode,
+);
+
+/// Nothing listens: connection refused, answered as `error` by the fail mode.
+#[tokio::test]
+async fn unreachable_server_follows_fail_mode() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let client = client_for(&endpoint).await;
+    let open = answer(&checker(client.clone(), "BlockedPhoneNumbers", &[]), voice_event(Some("+14155550123"))).await;
+    assert_eq!(open["isBlocked"], "false");
+    assert_eq!(open["lookupStatus"], "error");
+    let closed = answer(
+        &checker(client, "BlockedPhoneNumbers", &[("FAIL_MODE", "closed")]),
+        voice_event(Some("+14155550123")),
+    )
+    .await;
+    assert_eq!(closed["isBlocked"], "true");
+    assert_eq!(closed["matchType"], "failClosed");
+    assert_eq!(closed["lookupStatus"], "error");
+}
+
+/// A server that accepts connections and never answers: the answer still
+/// arrives within LOOKUP_TIMEOUT_MS plus a small margin, as `timeout`.
+#[tokio::test]
+async fn stalled_server_answers_within_the_deadline() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket); // read nothing, answer nothing
+        }
+    });
+    let client = client_for(&endpoint).await;
+    for (fail_mode, blocked) in [("open", "false"), ("closed", "true")] {
+        let c = checker(client.clone(), "BlockedPhoneNumbers", &[("LOOKUP_TIMEOUT_MS", "300"), ("FAIL_MODE", fail_mode)]);
+        let started = Instant::now();
+        let a = answer(&c, voice_event(Some("+14155550123"))).await;
+        let elapsed = started.elapsed();
+        assert_eq!(a["lookupStatus"], "timeout");
+        assert_eq!(a["isBlocked"], blocked);
+        assert!(elapsed >= Duration::from_millis(300), "waited the deadline: {elapsed:?}");
+        assert!(elapsed < Duration::from_millis(300 + 400), "answered within the deadline plus margin: {elapsed:?}");
+    }
+}
+
+/// Events of every odd shape still get the full answer map.
+#[tokio::test]
+async fn malformed_events_still_get_a_valid_answer() {
+    let (client, table) = new_table(Server::Dynalite).await;
+    let c = checker(client, &table, &[]);
+    let huge = "9".repeat(1_000_000);
+    for event in [
+        json!(null),
+        json!("string"),
+        json!(12),
+        json!([1, 2]),
+        json!({}),
+        json!({"Details": {"ContactData": {"CustomerEndpoint": {"Address": 14155550123u64}}}}),
+        json!({"Details": {"ContactData": {"CustomerEndpoint": {"Address": huge}}}}),
+        json!({"Details": {"ContactData": {"CustomerEndpoint": {"Address": ["+14155550123"]}}}}),
+        json!({"phoneNumber": {"nested": true}}),
+    ] {
+        let a = answer(&c, event).await;
+        assert!(a["isBlocked"] == "false" || a["isBlocked"] == "true");
+    }
+}
