@@ -82,7 +82,15 @@ mod tests {
         let keys: Vec<_> = map.keys().map(String::as_str).collect();
         assert_eq!(
             keys,
-            ["blockedDate", "blockedReason", "callerIdStatus", "isBlocked", "lookupStatus", "matchType", "phoneNumber"]
+            [
+                "blockedDate",
+                "blockedReason",
+                "callerIdStatus",
+                "isBlocked",
+                "lookupStatus",
+                "matchType",
+                "phoneNumber"
+            ]
         );
         assert!(map.values().all(Value::is_string));
         assert_eq!(map["isBlocked"], "true");

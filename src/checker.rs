@@ -70,20 +70,21 @@ impl<S: BlocklistStore> Checker<S> {
         let (lookup, lookup_latency) = match &caller {
             CallerId::Valid(number) => {
                 let started = Instant::now();
-                let lookup = match tokio::time::timeout(self.lookup_timeout, self.store.get(number)).await {
-                    Ok(Ok(entry)) => Lookup::Found(entry),
-                    Ok(Err(err)) => {
-                        tracing::warn!(error = %err, "blocklist lookup failed");
-                        Lookup::Failed(LookupFailure::Error)
-                    }
-                    Err(_) => {
-                        tracing::warn!(
-                            timeout_ms = self.lookup_timeout.as_millis() as u64,
-                            "blocklist lookup timed out"
-                        );
-                        Lookup::Failed(LookupFailure::Timeout)
-                    }
-                };
+                let lookup =
+                    match tokio::time::timeout(self.lookup_timeout, self.store.get(number)).await {
+                        Ok(Ok(entry)) => Lookup::Found(entry),
+                        Ok(Err(err)) => {
+                            tracing::warn!(error = %err, "blocklist lookup failed");
+                            Lookup::Failed(LookupFailure::Error)
+                        }
+                        Err(_) => {
+                            tracing::warn!(
+                                timeout_ms = self.lookup_timeout.as_millis() as u64,
+                                "blocklist lookup timed out"
+                            );
+                            Lookup::Failed(LookupFailure::Timeout)
+                        }
+                    };
                 (Some(lookup), started.elapsed())
             }
             _ => (None, Duration::ZERO),

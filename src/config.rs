@@ -86,7 +86,12 @@ impl Config {
             Some(pair) => match pair.1.to_ascii_lowercase().as_str() {
                 "open" => FailMode::Open,
                 "closed" => FailMode::Closed,
-                _ => return Err(invalid(pair, "`open` (allow the call) or `closed` (block it)")),
+                _ => {
+                    return Err(invalid(
+                        pair,
+                        "`open` (allow the call) or `closed` (block it)",
+                    ));
+                }
             },
         };
         let block_anonymous = match var("BLOCK_ANONYMOUS") {
@@ -108,7 +113,9 @@ impl Config {
                 _ => {
                     return Err(invalid(
                         pair,
-                        &format!("milliseconds, from 1 to {MAX_LOOKUP_TIMEOUT_MS} (Connect waits at most 8 s)"),
+                        &format!(
+                            "milliseconds, from 1 to {MAX_LOOKUP_TIMEOUT_MS} (Connect waits at most 8 s)"
+                        ),
                     ));
                 }
             },
@@ -146,8 +153,7 @@ fn parse_bool(s: &str) -> Option<bool> {
 
 fn is_table_name(s: &str) -> bool {
     (3..=255).contains(&s.len())
-        && s
-            .bytes()
+        && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
 }
 
@@ -157,8 +163,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> =
-            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::from_lookup(|name| map.get(name).cloned())
     }
 
@@ -212,7 +220,10 @@ mod tests {
             let err = config(&[(var, value)]).unwrap_err();
             assert_eq!(err.variable, var);
             let message = err.to_string();
-            assert!(message.contains(var) && message.contains(value), "{message}");
+            assert!(
+                message.contains(var) && message.contains(value),
+                "{message}"
+            );
         }
     }
 }

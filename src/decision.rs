@@ -146,7 +146,12 @@ mod tests {
 
     #[test]
     fn active_entry_blocks_with_reason_and_date() {
-        let a = decide(&number(), Some(&Lookup::Found(Some(entry(None)))), &Policy::default(), NOW);
+        let a = decide(
+            &number(),
+            Some(&Lookup::Found(Some(entry(None)))),
+            &Policy::default(),
+            NOW,
+        );
         assert!(a.is_blocked);
         assert_eq!(a.match_type, MatchType::Exact);
         assert_eq!(a.phone_number, "+14155550123");
@@ -158,14 +163,24 @@ mod tests {
 
     #[test]
     fn entry_expiring_in_the_future_still_blocks() {
-        let a = decide(&number(), Some(&Lookup::Found(Some(entry(Some(NOW + 1))))), &Policy::default(), NOW);
+        let a = decide(
+            &number(),
+            Some(&Lookup::Found(Some(entry(Some(NOW + 1))))),
+            &Policy::default(),
+            NOW,
+        );
         assert!(a.is_blocked);
     }
 
     #[test]
     fn expired_entry_does_not_block() {
         for expires in [NOW, NOW - 1, 0] {
-            let a = decide(&number(), Some(&Lookup::Found(Some(entry(Some(expires))))), &Policy::default(), NOW);
+            let a = decide(
+                &number(),
+                Some(&Lookup::Found(Some(entry(Some(expires))))),
+                &Policy::default(),
+                NOW,
+            );
             assert!(!a.is_blocked, "expires {expires}");
             assert_eq!(a.match_type, MatchType::None);
             assert_eq!(a.blocked_reason, "");
@@ -188,7 +203,12 @@ mod tests {
             (LookupFailure::Error, LookupStatus::Error),
             (LookupFailure::Timeout, LookupStatus::Timeout),
         ] {
-            let open = decide(&number(), Some(&Lookup::Failed(failure)), &Policy::default(), NOW);
+            let open = decide(
+                &number(),
+                Some(&Lookup::Failed(failure)),
+                &Policy::default(),
+                NOW,
+            );
             assert!(!open.is_blocked);
             assert_eq!(open.match_type, MatchType::None);
             assert_eq!(open.lookup_status, status);
@@ -249,7 +269,15 @@ mod tests {
     fn overlong_stored_reason_is_truncated() {
         let mut e = entry(None);
         e.reason = Some("x".repeat(10_000));
-        let a = decide(&number(), Some(&Lookup::Found(Some(e))), &Policy::default(), NOW);
-        assert_eq!(a.blocked_reason.chars().count(), crate::entry::MAX_ANSWER_TEXT_CHARS);
+        let a = decide(
+            &number(),
+            Some(&Lookup::Found(Some(e))),
+            &Policy::default(),
+            NOW,
+        );
+        assert_eq!(
+            a.blocked_reason.chars().count(),
+            crate::entry::MAX_ANSWER_TEXT_CHARS
+        );
     }
 }

@@ -2,8 +2,8 @@
 //! ignored, fields of the wrong type are treated as absent, and a null or
 //! missing `CustomerEndpoint` (chat, tasks) is normal.
 
-use serde::de::{DeserializeOwned, Deserializer};
 use serde::Deserialize;
+use serde::de::{DeserializeOwned, Deserializer};
 use serde_json::{Map, Value};
 
 /// The parts of a Connect Lambda event the blocklist uses.
@@ -170,7 +170,10 @@ mod tests {
         assert_eq!(call.raw_number.as_deref(), Some("+14155550123"));
         assert_eq!(call.source, NumberSource::CustomerEndpoint);
         assert_eq!(call.channel.as_deref(), Some("VOICE"));
-        assert_eq!(call.contact_id.as_deref(), Some("4a573372-1f28-4e26-b97b-XXXXXXXXXXX"));
+        assert_eq!(
+            call.contact_id.as_deref(),
+            Some("4a573372-1f28-4e26-b97b-XXXXXXXXXXX")
+        );
     }
 
     #[test]
@@ -210,7 +213,10 @@ mod tests {
         event["Details"]["ContactData"]["CustomerEndpoint"] = Value::Null;
         let call = CallToCheck::from_event(&event);
         assert_eq!(call.raw_number, None);
-        assert_eq!(call.contact_id.as_deref(), Some("4a573372-1f28-4e26-b97b-XXXXXXXXXXX"));
+        assert_eq!(
+            call.contact_id.as_deref(),
+            Some("4a573372-1f28-4e26-b97b-XXXXXXXXXXX")
+        );
     }
 
     #[test]

@@ -6,12 +6,16 @@
 //! ([`store`]) and the handler that ties them together ([`checker`]).
 
 pub mod answer;
+pub mod admin;
 pub mod aws;
 pub mod checker;
+pub mod cli;
 pub mod config;
 pub mod decision;
 pub mod entry;
 pub mod event;
+pub mod flow;
 pub mod logging;
 pub mod phone;
 pub mod store;
+pub mod when;

@@ -127,7 +127,9 @@ impl Default for DefaultCountry {
 
 /// The given text is not an ISO 3166 alpha-2 country known to libphonenumber.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}` is not a two-letter ISO 3166 country code known to libphonenumber (e.g. US, GB, IN)")]
+#[error(
+    "`{0}` is not a two-letter ISO 3166 country code known to libphonenumber (e.g. US, GB, IN)"
+)]
 pub struct UnknownCountry(pub String);
 
 impl FromStr for DefaultCountry {
@@ -140,7 +142,11 @@ impl FromStr for DefaultCountry {
         }
         let region = Region::from_str(&upper).map_err(|_| UnknownCountry(s.to_owned()))?;
         // Region codes that exist but have no numbering metadata (e.g. `ZZ`) are refused.
-        if PHONE_NUMBER_UTIL.get_country_code_for_region(region).unwrap_or(0) == 0 {
+        if PHONE_NUMBER_UTIL
+            .get_country_code_for_region(region)
+            .unwrap_or(0)
+            == 0
+        {
             return Err(UnknownCountry(s.to_owned()));
         }
         Ok(DefaultCountry(region))
@@ -190,7 +196,12 @@ impl Normalizer {
         let parsed = catch_unwind(AssertUnwindSafe(|| {
             PHONE_NUMBER_UTIL
                 .parse(number, Some(self.country.0))
-                .map(|n| (n.is_valid(), n.format_as(PhoneNumberFormat::E164).into_owned()))
+                .map(|n| {
+                    (
+                        n.is_valid(),
+                        n.format_as(PhoneNumberFormat::E164).into_owned(),
+                    )
+                })
         }));
         match parsed {
             Err(_) => CallerId::Invalid(InvalidReason::Unparseable("parser failure".into())),

@@ -37,7 +37,10 @@ pub enum StoreError {
 /// Read access to blocklist entries: what the Lambda's hot path needs.
 pub trait BlocklistStore: Send + Sync {
     /// The entry for `number`, if there is one (expired or not).
-    fn get(&self, number: &E164) -> impl Future<Output = Result<Option<BlockEntry>, StoreError>> + Send;
+    fn get(
+        &self,
+        number: &E164,
+    ) -> impl Future<Output = Result<Option<BlockEntry>, StoreError>> + Send;
 }
 
 /// The blocklist in a DynamoDB table keyed by `phoneNumber`.
@@ -72,7 +75,10 @@ impl BlocklistStore for DynamoStore {
             .client
             .get_item()
             .table_name(&self.table)
-            .key(attr::PHONE_NUMBER, AttributeValue::S(number.as_str().to_owned()))
+            .key(
+                attr::PHONE_NUMBER,
+                AttributeValue::S(number.as_str().to_owned()),
+            )
             .send()
             .await
             .map_err(|e| get_error(&self.table, e))?;
@@ -81,12 +87,12 @@ impl BlocklistStore for DynamoStore {
 }
 
 fn get_error(table: &str, err: SdkError<GetItemError>) -> StoreError {
-    if let SdkError::ServiceError(service) = &err {
-        if service.err().is_resource_not_found_exception() {
-            return StoreError::TableNotFound {
-                table: table.to_owned(),
-            };
-        }
+    if let SdkError::ServiceError(service) = &err
+        && service.err().is_resource_not_found_exception()
+    {
+        return StoreError::TableNotFound {
+            table: table.to_owned(),
+        };
     }
     StoreError::Request {
         table: table.to_owned(),

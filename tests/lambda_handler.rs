@@ -31,24 +31,34 @@ fn voice_event(address: Option<&str>) -> Value {
 }
 
 /// The handler's answer as Connect receives it: a flat map of strings.
-async fn answer(c: &connect_blocklist::checker::Checker<connect_blocklist::store::DynamoStore>, event: Value) -> Map<String, Value> {
+async fn answer(
+    c: &connect_blocklist::checker::Checker<connect_blocklist::store::DynamoStore>,
+    event: Value,
+) -> Map<String, Value> {
     let answer = c.handle(&event).await;
     let value = serde_json::to_value(&answer).unwrap();
     let map = value.as_object().unwrap().clone();
     assert_eq!(map.len(), 7, "every key present: {map:?}");
-    assert!(map.values().all(Value::is_string), "all values strings: {map:?}");
+    assert!(
+        map.values().all(Value::is_string),
+        "all values strings: {map:?}"
+    );
     assert!(serde_json::to_string(&map).unwrap().len() < 32 * 1024);
     map
 }
 
 async fn blocked_number_is_blocked(server: Server) {
     let (client, table) = new_table(server).await;
-    put_raw(&client, &table, &[
-        ("phoneNumber", "+14155550123"),
-        ("reason", "robocaller"),
-        ("createdAt", "2026-11-01T10:00:00Z"),
-        ("createdBy", "supervisor@example.com"),
-    ])
+    put_raw(
+        &client,
+        &table,
+        &[
+            ("phoneNumber", "+14155550123"),
+            ("reason", "robocaller"),
+            ("createdAt", "2026-11-01T10:00:00Z"),
+            ("createdBy", "supervisor@example.com"),
+        ],
+    )
     .await;
     let c = checker(client, &table, &[]);
     // The caller's number arrives in a national format; it is normalized first.
@@ -64,7 +74,12 @@ async fn blocked_number_is_blocked(server: Server) {
 
 async fn unlisted_number_is_allowed(server: Server) {
     let (client, table) = new_table(server).await;
-    put_raw(&client, &table, &[("phoneNumber", "+14155550123"), ("reason", "spam")]).await;
+    put_raw(
+        &client,
+        &table,
+        &[("phoneNumber", "+14155550123"), ("reason", "spam")],
+    )
+    .await;
     let c = checker(client, &table, &[("FAIL_MODE", "closed")]);
     let a = answer(&c, voice_event(Some("+14155550199"))).await;
     assert_eq!(a["isBlocked"], "false");
@@ -78,8 +93,26 @@ async fn expired_entry_is_not_a_block(server: Server) {
     let (client, table) = new_table(server).await;
     let past = (connect_blocklist::checker::now_epoch() - 60).to_string();
     let future = (connect_blocklist::checker::now_epoch() + 3600).to_string();
-    put_raw(&client, &table, &[("phoneNumber", "+14155550123"), ("reason", "temp"), ("expiresAt", &past)]).await;
-    put_raw(&client, &table, &[("phoneNumber", "+14155550124"), ("reason", "temp"), ("expiresAt", &future)]).await;
+    put_raw(
+        &client,
+        &table,
+        &[
+            ("phoneNumber", "+14155550123"),
+            ("reason", "temp"),
+            ("expiresAt", &past),
+        ],
+    )
+    .await;
+    put_raw(
+        &client,
+        &table,
+        &[
+            ("phoneNumber", "+14155550124"),
+            ("reason", "temp"),
+            ("expiresAt", &future),
+        ],
+    )
+    .await;
     let c = checker(client, &table, &[]);
     let expired = answer(&c, voice_event(Some("+14155550123"))).await;
     assert_eq!(expired["isBlocked"], "false");
@@ -91,11 +124,15 @@ async fn expired_entry_is_not_a_block(server: Server) {
 
 async fn legacy_attribute_names_are_read(server: Server) {
     let (client, table) = new_table(server).await;
-    put_raw(&client, &table, &[
-        ("phoneNumber", "+442079460958"),
-        ("blockedReason", "abusive caller"),
-        ("blockedDate", "2024-05-06"),
-    ])
+    put_raw(
+        &client,
+        &table,
+        &[
+            ("phoneNumber", "+442079460958"),
+            ("blockedReason", "abusive caller"),
+            ("blockedDate", "2024-05-06"),
+        ],
+    )
     .await;
     let c = checker(client, &table, &[("DEFAULT_COUNTRY", "GB")]);
     let a = answer(&c, voice_event(Some("020 7946 0958"))).await;
@@ -106,7 +143,12 @@ async fn legacy_attribute_names_are_read(server: Server) {
 
 async fn parameters_override_and_bare_events(server: Server) {
     let (client, table) = new_table(server).await;
-    put_raw(&client, &table, &[("phoneNumber", "+14155550123"), ("reason", "fraud")]).await;
+    put_raw(
+        &client,
+        &table,
+        &[("phoneNumber", "+14155550123"), ("reason", "fraud")],
+    )
+    .await;
     let c = checker(client, &table, &[]);
     // The caller is clean, but the flow asks about the blocked number (a transfer).
     let mut event = voice_event(Some("+14155550199"));
@@ -122,8 +164,17 @@ async fn anonymous_callers_follow_block_anonymous(server: Server) {
     let (client, table) = new_table(server).await;
     let allow = checker(client.clone(), &table, &[]);
     let block = checker(client, &table, &[("BLOCK_ANONYMOUS", "true")]);
-    for address in [Some("anonymous"), Some("+266696687"), Some("Restricted"), None] {
-        let status = if address.is_some() { "anonymous" } else { "missing" };
+    for address in [
+        Some("anonymous"),
+        Some("+266696687"),
+        Some("Restricted"),
+        None,
+    ] {
+        let status = if address.is_some() {
+            "anonymous"
+        } else {
+            "missing"
+        };
         let a = answer(&allow, voice_event(address)).await;
         assert_eq!(a["isBlocked"], "false", "{address:?}");
         assert_eq!(a["callerIdStatus"], status);
@@ -137,7 +188,10 @@ async fn anonymous_callers_follow_block_anonymous(server: Server) {
     }
     // Chat: no CustomerEndpoint at all.
     let chat = json!({"Name": "ContactFlowEvent", "Details": {"ContactData": {"Channel": "CHAT", "ContactId": "x"}, "Parameters": {}}});
-    assert_eq!(answer(&allow, chat.clone()).await["callerIdStatus"], "missing");
+    assert_eq!(
+        answer(&allow, chat.clone()).await["callerIdStatus"],
+        "missing"
+    );
     assert_eq!(answer(&block, chat).await["isBlocked"], "true");
 }
 
@@ -145,7 +199,12 @@ async fn invalid_numbers_follow_invalid_number_action(server: Server) {
     let (client, table) = new_table(server).await;
     let allow = checker(client.clone(), &table, &[]);
     let block = checker(client, &table, &[("INVALID_NUMBER_ACTION", "block")]);
-    for address in ["123", "+999 123456", "1;phone-context=+1;tel:2", "not a number at all!"] {
+    for address in [
+        "123",
+        "+999 123456",
+        "1;phone-context=+1;tel:2",
+        "not a number at all!",
+    ] {
         let a = answer(&allow, voice_event(Some(address))).await;
         assert_eq!(a["isBlocked"], "false", "{address}");
         assert_eq!(a["callerIdStatus"], "invalid");
@@ -160,11 +219,19 @@ async fn invalid_numbers_follow_invalid_number_action(server: Server) {
 async fn missing_table_follows_fail_mode(server: Server) {
     let client = client_for(&server.endpoint()).await;
     let table = common::unique_table_name("no-such-table");
-    let open = answer(&checker(client.clone(), &table, &[]), voice_event(Some("+14155550123"))).await;
+    let open = answer(
+        &checker(client.clone(), &table, &[]),
+        voice_event(Some("+14155550123")),
+    )
+    .await;
     assert_eq!(open["isBlocked"], "false");
     assert_eq!(open["lookupStatus"], "error");
     assert_eq!(open["matchType"], "none");
-    let closed = answer(&checker(client, &table, &[("FAIL_MODE", "closed")]), voice_event(Some("+14155550123"))).await;
+    let closed = answer(
+        &checker(client, &table, &[("FAIL_MODE", "closed")]),
+        voice_event(Some("+14155550123")),
+    )
+    .await;
     assert_eq!(closed["isBlocked"], "true");
     assert_eq!(closed["lookupStatus"], "error");
     assert_eq!(closed["matchType"], "failClosed");
@@ -188,7 +255,11 @@ async fn unreachable_server_follows_fail_mode() {
     let endpoint = format!("http://{}", listener.local_addr().unwrap());
     drop(listener);
     let client = client_for(&endpoint).await;
-    let open = answer(&checker(client.clone(), "BlockedPhoneNumbers", &[]), voice_event(Some("+14155550123"))).await;
+    let open = answer(
+        &checker(client.clone(), "BlockedPhoneNumbers", &[]),
+        voice_event(Some("+14155550123")),
+    )
+    .await;
     assert_eq!(open["isBlocked"], "false");
     assert_eq!(open["lookupStatus"], "error");
     let closed = answer(
@@ -215,14 +286,24 @@ async fn stalled_server_answers_within_the_deadline() {
     });
     let client = client_for(&endpoint).await;
     for (fail_mode, blocked) in [("open", "false"), ("closed", "true")] {
-        let c = checker(client.clone(), "BlockedPhoneNumbers", &[("LOOKUP_TIMEOUT_MS", "300"), ("FAIL_MODE", fail_mode)]);
+        let c = checker(
+            client.clone(),
+            "BlockedPhoneNumbers",
+            &[("LOOKUP_TIMEOUT_MS", "300"), ("FAIL_MODE", fail_mode)],
+        );
         let started = Instant::now();
         let a = answer(&c, voice_event(Some("+14155550123"))).await;
         let elapsed = started.elapsed();
         assert_eq!(a["lookupStatus"], "timeout");
         assert_eq!(a["isBlocked"], blocked);
-        assert!(elapsed >= Duration::from_millis(300), "waited the deadline: {elapsed:?}");
-        assert!(elapsed < Duration::from_millis(300 + 400), "answered within the deadline plus margin: {elapsed:?}");
+        assert!(
+            elapsed >= Duration::from_millis(300),
+            "waited the deadline: {elapsed:?}"
+        );
+        assert!(
+            elapsed < Duration::from_millis(300 + 400),
+            "answered within the deadline plus margin: {elapsed:?}"
+        );
     }
 }
 

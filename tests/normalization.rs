@@ -19,9 +19,15 @@ fn normalizer(country: &str) -> Normalizer {
 fn agrees_with_libphonenumber_referee_on_every_case() {
     let cases: Vec<RefereeCase> =
         serde_json::from_str(include_str!("data/normalization-referee.json")).unwrap();
-    assert!(cases.len() >= 40, "the referee file holds at least 40 inputs");
+    assert!(
+        cases.len() >= 40,
+        "the referee file holds at least 40 inputs"
+    );
     let countries: std::collections::BTreeSet<_> = cases.iter().map(|c| &c.country).collect();
-    assert!(countries.len() >= 10, "the referee file covers at least 10 countries");
+    assert!(
+        countries.len() >= 10,
+        "the referee file covers at least 10 countries"
+    );
 
     let mut mismatches = Vec::new();
     for case in &cases {
@@ -32,19 +38,41 @@ fn agrees_with_libphonenumber_referee_on_every_case() {
             _ => false,
         };
         if !ok {
-            mismatches.push(format!("{} ({}): got {got:?}, referee {:?}", case.input, case.country, case.e164));
+            mismatches.push(format!(
+                "{} ({}): got {got:?}, referee {:?}",
+                case.input, case.country, case.e164
+            ));
         }
     }
-    assert!(mismatches.is_empty(), "mismatches:\n{}", mismatches.join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "mismatches:\n{}",
+        mismatches.join("\n")
+    );
 }
 
 #[test]
 fn withheld_caller_ids_are_anonymous() {
     let n = normalizer("US");
     for raw in [
-        "", "   ", "anonymous", "Anonymous", "ANONYMOUS", "restricted", "Restricted", "unavailable",
-        "unknown", "private", "Private Number", "withheld", "+266696687", "266696687",
-        "+7378742833", "+86282452253", "sip:anonymous@anonymous.invalid", "tel:+266696687",
+        "",
+        "   ",
+        "anonymous",
+        "Anonymous",
+        "ANONYMOUS",
+        "restricted",
+        "Restricted",
+        "unavailable",
+        "unknown",
+        "private",
+        "Private Number",
+        "withheld",
+        "+266696687",
+        "266696687",
+        "+7378742833",
+        "+86282452253",
+        "sip:anonymous@anonymous.invalid",
+        "tel:+266696687",
     ] {
         assert_eq!(n.classify(Some(raw)), CallerId::Anonymous, "{raw:?}");
         assert!(is_anonymous(raw), "{raw:?}");
@@ -61,14 +89,21 @@ fn real_numbers_are_not_taken_for_withheld_ones() {
     let n = normalizer("US");
     for raw in ["+14155550123", "+442079460958", "2665550123"] {
         assert!(!is_anonymous(raw), "{raw}");
-        assert!(!matches!(n.classify(Some(raw)), CallerId::Anonymous), "{raw}");
+        assert!(
+            !matches!(n.classify(Some(raw)), CallerId::Anonymous),
+            "{raw}"
+        );
     }
 }
 
 #[test]
 fn uri_forms_are_read_as_numbers() {
     let n = normalizer("US");
-    for raw in ["tel:+14155550123", "sip:+14155550123@sip.example.com", " +1 415 555 0123 "] {
+    for raw in [
+        "tel:+14155550123",
+        "sip:+14155550123@sip.example.com",
+        " +1 415 555 0123 ",
+    ] {
         match n.classify(Some(raw)) {
             CallerId::Valid(e164) => assert_eq!(e164.as_str(), "+14155550123", "{raw}"),
             other => panic!("{raw}: {other:?}"),
@@ -79,8 +114,13 @@ fn uri_forms_are_read_as_numbers() {
 #[test]
 fn default_country_decides_national_numbers() {
     let raw = Some("020 7946 0958");
-    assert!(matches!(normalizer("GB").classify(raw), CallerId::Valid(ref n) if n.as_str() == "+442079460958"));
-    assert!(matches!(normalizer("US").classify(raw), CallerId::Invalid(_)));
+    assert!(
+        matches!(normalizer("GB").classify(raw), CallerId::Valid(ref n) if n.as_str() == "+442079460958")
+    );
+    assert!(matches!(
+        normalizer("US").classify(raw),
+        CallerId::Invalid(_)
+    ));
 }
 
 #[test]
@@ -110,7 +150,10 @@ fn inputs_known_to_crash_parsers_are_invalid() {
         "١٢٣٤٥٦٧٨٩٠",
         "😀😀😀",
     ] {
-        assert!(matches!(n.classify(Some(raw)), CallerId::Invalid(_)), "{raw:?}");
+        assert!(
+            matches!(n.classify(Some(raw)), CallerId::Invalid(_)),
+            "{raw:?}"
+        );
     }
 }
 
@@ -118,8 +161,12 @@ fn inputs_known_to_crash_parsers_are_invalid() {
 /// parser: none may panic, whatever the country.
 #[test]
 fn parser_never_panics_on_admitted_characters() {
-    const ALPHABET: &[u8] = b"0123456789+-.()/ \tabcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
-    let normalizers: Vec<_> = ["US", "GB", "IN", "BR", "DE", "JP"].iter().map(|c| normalizer(c)).collect();
+    const ALPHABET: &[u8] =
+        b"0123456789+-.()/ \tabcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    let normalizers: Vec<_> = ["US", "GB", "IN", "BR", "DE", "JP"]
+        .iter()
+        .map(|c| normalizer(c))
+        .collect();
     let mut state: u64 = 0x2545_f491_4f6c_dd1d;
     let mut next = move || {
         state ^= state << 13;
@@ -133,10 +180,15 @@ fn parser_never_panics_on_admitted_characters() {
             .map(|_| {
                 // Bias towards digits and '+' so that many inputs get deep into the parser.
                 let r = next();
-                if r % 3 == 0 { ALPHABET[(r / 3 % 11) as usize] as char } else { ALPHABET[(r % ALPHABET.len() as u64) as usize] as char }
+                if r % 3 == 0 {
+                    ALPHABET[(r / 3 % 11) as usize] as char
+                } else {
+                    ALPHABET[(r % ALPHABET.len() as u64) as usize] as char
+                }
             })
             .collect();
-        let result = std::panic::catch_unwind(|| normalizers[i % normalizers.len()].classify(Some(&s)));
+        let result =
+            std::panic::catch_unwind(|| normalizers[i % normalizers.len()].classify(Some(&s)));
         assert!(result.is_ok(), "panicked on {s:?}");
     }
 }

@@ -14,7 +14,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::Credentials;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
+    ScalarAttributeType,
 };
 use connect_blocklist::aws::{ClientOptions, dynamodb_client};
 use connect_blocklist::checker::Checker;
@@ -62,7 +63,10 @@ pub async fn client_for(endpoint: &str) -> Client {
 /// A name no other test (or earlier run against the same server) uses.
 pub fn unique_table_name(prefix: &str) -> String {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
     format!(
         "{prefix}-{}-{}-{}",
         std::process::id(),
@@ -102,7 +106,12 @@ pub async fn new_table(server: Server) -> (Client, String) {
 
 async fn wait_active(client: &Client, table: &str) {
     for _ in 0..100 {
-        let out = client.describe_table().table_name(table).send().await.unwrap();
+        let out = client
+            .describe_table()
+            .table_name(table)
+            .send()
+            .await
+            .unwrap();
         let status = out.table.and_then(|t| t.table_status);
         if status == Some(aws_sdk_dynamodb::types::TableStatus::Active) {
             return;
@@ -132,7 +141,9 @@ pub fn checker(client: Client, table: &str, vars: &[(&str, &str)]) -> Checker<Dy
         if name == "TABLE_NAME" {
             return Some(table.to_owned());
         }
-        vars.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned())
+        vars.iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| (*v).to_owned())
     })
     .unwrap();
     Checker::new(DynamoStore::new(client, config.table_name.clone()), &config)

@@ -1,0 +1,162 @@
+//! The audit trail: one record per change to an entry, in its own table
+//! (partition key `phoneNumber`, sort key `auditId` = RFC 3339 time plus a
+//! unique suffix, so a number's records sort by time).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use crate::entry::BlockEntry;
+use crate::store::{entry_from_item, item_from_entry};
+use crate::when::now_rfc3339_millis;
+
+/// Attribute names of the audit table.
+pub mod attr {
+    pub const PHONE_NUMBER: &str = "phoneNumber";
+    pub const AUDIT_ID: &str = "auditId";
+    pub const ACTION: &str = "action";
+    pub const ACTOR: &str = "actor";
+    pub const AT: &str = "at";
+    pub const REASON: &str = "reason";
+    pub const SOURCE: &str = "source";
+    pub const BEFORE: &str = "before";
+    pub const AFTER: &str = "after";
+}
+
+/// What happened to the entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditAction {
+    Add,
+    Replace,
+    Remove,
+}
+
+impl AuditAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditAction::Add => "add",
+            AuditAction::Replace => "replace",
+            AuditAction::Remove => "remove",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        match s {
+            "add" => Some(AuditAction::Add),
+            "replace" => Some(AuditAction::Replace),
+            "remove" => Some(AuditAction::Remove),
+            _ => None,
+        }
+    }
+}
+
+/// One change to one entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRecord {
+    pub phone_number: String,
+    /// `2026-11-27T06:30:00.123Z#<suffix>`: sorts by time, unique.
+    pub audit_id: String,
+    pub action: AuditAction,
+    pub actor: String,
+    /// When, RFC 3339 UTC.
+    pub at: String,
+    /// Why, as the admin gave it.
+    pub reason: Option<String>,
+    /// Where the change came from: `cli`, or `import <file>:<line>`.
+    pub source: String,
+    pub before: Option<BlockEntry>,
+    pub after: Option<BlockEntry>,
+}
+
+impl AuditRecord {
+    /// A record of a change made now.
+    pub fn new(
+        action: AuditAction,
+        actor: &str,
+        reason: Option<&str>,
+        source: String,
+        before: Option<BlockEntry>,
+        after: Option<BlockEntry>,
+    ) -> AuditRecord {
+        let at = now_rfc3339_millis();
+        let phone_number = after
+            .as_ref()
+            .or(before.as_ref())
+            .map(|e| e.phone_number.clone())
+            .unwrap_or_default();
+        AuditRecord {
+            audit_id: format!("{at}#{}", unique_suffix()),
+            phone_number,
+            action,
+            actor: actor.to_owned(),
+            at,
+            reason: reason.map(str::to_owned),
+            source,
+            before,
+            after,
+        }
+    }
+
+    /// The record as a DynamoDB item.
+    pub fn to_item(&self) -> HashMap<String, AttributeValue> {
+        let s = |v: &str| AttributeValue::S(v.to_owned());
+        let mut item = HashMap::from([
+            (attr::PHONE_NUMBER.to_owned(), s(&self.phone_number)),
+            (attr::AUDIT_ID.to_owned(), s(&self.audit_id)),
+            (attr::ACTION.to_owned(), s(self.action.as_str())),
+            (attr::ACTOR.to_owned(), s(&self.actor)),
+            (attr::AT.to_owned(), s(&self.at)),
+            (attr::SOURCE.to_owned(), s(&self.source)),
+        ]);
+        if let Some(reason) = self.reason.as_deref().filter(|r| !r.is_empty()) {
+            item.insert(attr::REASON.to_owned(), s(reason));
+        }
+        if let Some(before) = &self.before {
+            item.insert(attr::BEFORE.to_owned(), AttributeValue::M(item_from_entry(before)));
+        }
+        if let Some(after) = &self.after {
+            item.insert(attr::AFTER.to_owned(), AttributeValue::M(item_from_entry(after)));
+        }
+        item
+    }
+
+    /// Reads a record back; `None` when the item is not an audit record.
+    pub fn from_item(item: &HashMap<String, AttributeValue>) -> Option<AuditRecord> {
+        let s = |name: &str| match item.get(name) {
+            Some(AttributeValue::S(v)) => Some(v.clone()),
+            _ => None,
+        };
+        let m = |name: &str| match item.get(name) {
+            Some(AttributeValue::M(v)) => Some(entry_from_item(v)),
+            _ => None,
+        };
+        Some(AuditRecord {
+            phone_number: s(attr::PHONE_NUMBER)?,
+            audit_id: s(attr::AUDIT_ID)?,
+            action: AuditAction::parse(&s(attr::ACTION)?)?,
+            actor: s(attr::ACTOR).unwrap_or_default(),
+            at: s(attr::AT).unwrap_or_default(),
+            reason: s(attr::REASON),
+            source: s(attr::SOURCE).unwrap_or_default(),
+            before: m(attr::BEFORE),
+            after: m(attr::AFTER),
+        })
+    }
+}
+
+/// 16 hex digits, unique within the process and unlikely to collide across
+/// processes: process id, a counter and the clock's nanoseconds, mixed.
+fn unique_suffix() -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    let mut x = nanos
+        ^ (u64::from(std::process::id()) << 32)
+        ^ COUNTER.fetch_add(1, Ordering::Relaxed).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    // splitmix64 finalizer
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    format!("{:016x}", x ^ (x >> 31))
+}

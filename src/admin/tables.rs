@@ -1,0 +1,128 @@
+//! Creating the blocklist and audit tables for local use (`blocklist init`).
+//! In AWS, template.yaml creates them with their protections.
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TableStatus,
+    TimeToLiveSpecification,
+};
+
+use super::AdminError;
+use crate::{admin::audit, store};
+
+/// What `init` did to one table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TableInit {
+    Created,
+    AlreadyExists,
+}
+
+/// What `init` did to the blocklist table's TTL setting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TtlInit {
+    Enabled,
+    AlreadyEnabled,
+    /// The server has no TTL support (dynalite); expiry is still enforced
+    /// on read by the Lambda, just not cleaned up.
+    Unsupported(String),
+}
+
+/// Creates the blocklist table (key `phoneNumber`) with TTL on `expiresAt`.
+pub async fn init_blocklist_table(client: &Client, table: &str) -> Result<(TableInit, TtlInit), AdminError> {
+    let created = create_table(client, table, &[store::attr::PHONE_NUMBER]).await?;
+    let ttl = enable_ttl(client, table).await;
+    Ok((created, ttl))
+}
+
+/// Creates the audit table (keys `phoneNumber`, `auditId`).
+pub async fn init_audit_table(client: &Client, table: &str) -> Result<TableInit, AdminError> {
+    create_table(client, table, &[audit::attr::PHONE_NUMBER, audit::attr::AUDIT_ID]).await
+}
+
+async fn create_table(client: &Client, table: &str, keys: &[&str]) -> Result<TableInit, AdminError> {
+    let request_error = |e: String| AdminError::Request {
+        table: table.to_owned(),
+        message: e,
+    };
+    match client.describe_table().table_name(table).send().await {
+        Ok(_) => return Ok(TableInit::AlreadyExists),
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => {}
+        Err(e) => return Err(request_error(DisplayErrorContext(&e).to_string())),
+    }
+    let mut request = client
+        .create_table()
+        .table_name(table)
+        .billing_mode(BillingMode::PayPerRequest);
+    for (i, key) in keys.iter().enumerate() {
+        let key_type = if i == 0 { KeyType::Hash } else { KeyType::Range };
+        request = request
+            .attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name(*key)
+                    .attribute_type(ScalarAttributeType::S)
+                    .build()
+                    .map_err(|e| request_error(e.to_string()))?,
+            )
+            .key_schema(
+                KeySchemaElement::builder()
+                    .attribute_name(*key)
+                    .key_type(key_type)
+                    .build()
+                    .map_err(|e| request_error(e.to_string()))?,
+            );
+    }
+    match request.send().await {
+        Ok(_) => {}
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_in_use_exception()) => {
+            return Ok(TableInit::AlreadyExists);
+        }
+        Err(e) => return Err(request_error(DisplayErrorContext(&e).to_string())),
+    }
+    for _ in 0..600 {
+        let out = client
+            .describe_table()
+            .table_name(table)
+            .send()
+            .await
+            .map_err(|e| request_error(DisplayErrorContext(&e).to_string()))?;
+        if out.table.and_then(|t| t.table_status) == Some(TableStatus::Active) {
+            return Ok(TableInit::Created);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    Err(request_error("the table did not become ACTIVE within 60 s".into()))
+}
+
+async fn enable_ttl(client: &Client, table: &str) -> TtlInit {
+    if let Ok(out) = client.describe_time_to_live().table_name(table).send().await {
+        let enabled = out
+            .time_to_live_description
+            .and_then(|d| d.attribute_name)
+            .is_some_and(|a| a == store::attr::EXPIRES_AT);
+        if enabled {
+            return TtlInit::AlreadyEnabled;
+        }
+    }
+    let spec = match TimeToLiveSpecification::builder()
+        .attribute_name(store::attr::EXPIRES_AT)
+        .enabled(true)
+        .build()
+    {
+        Ok(spec) => spec,
+        Err(e) => return TtlInit::Unsupported(e.to_string()),
+    };
+    match client
+        .update_time_to_live()
+        .table_name(table)
+        .time_to_live_specification(spec)
+        .send()
+        .await
+    {
+        Ok(_) => TtlInit::Enabled,
+        Err(e) => TtlInit::Unsupported(
+            e.code()
+                .map_or_else(|| DisplayErrorContext(&e).to_string(), str::to_owned),
+        ),
+    }
+}

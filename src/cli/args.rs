@@ -1,0 +1,131 @@
+//! Command-line arguments of `blocklist`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Manage the connect-blocklist table: add, expire, remove, bulk-load and
+/// review blocked numbers, with every change recorded in an audit table.
+///
+/// Numbers are normalized to E.164 exactly as the Lambda does, using
+/// --default-country for national formats. AWS credentials and region come
+/// from the usual SDK sources (environment, profile, SSO...).
+#[derive(Debug, Parser)]
+#[command(name = "blocklist", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Blocklist table
+    #[arg(long, global = true, env = "TABLE_NAME", default_value = "BlockedPhoneNumbers")]
+    pub table: String,
+    /// Audit table
+    #[arg(long, global = true, env = "AUDIT_TABLE_NAME", default_value = "BlockedPhoneNumbersAudit")]
+    pub audit_table: String,
+    /// AWS region (default: the SDK's, e.g. AWS_REGION)
+    #[arg(long, global = true)]
+    pub region: Option<String>,
+    /// DynamoDB endpoint, e.g. a local server (default: the SDK's, e.g. AWS_ENDPOINT_URL_DYNAMODB)
+    #[arg(long, global = true, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Country for numbers written without a country code (ISO 3166 alpha-2)
+    #[arg(long, global = true, env = "DEFAULT_COUNTRY", default_value = "US")]
+    pub default_country: String,
+    /// Who is making the change, for the audit trail [default: $USER@hostname]
+    #[arg(long, global = true, env = "BLOCKLIST_ACTOR")]
+    pub actor: Option<String>,
+    /// Output format
+    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Table)]
+    pub output: OutputFormat,
+}
+
+/// How results are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Aligned columns for people
+    Table,
+    /// JSON for scripts
+    Json,
+    /// CSV for spreadsheets
+    Csv,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the blocklist and audit tables (TTL on expiresAt), for local use
+    ///
+    /// In AWS the tables come from template.yaml. Existing tables are left as they are.
+    Init,
+    /// Block a number
+    ///
+    /// Refuses an invalid number, and an existing active entry unless --replace.
+    Add {
+        /// Phone number, in any format libphonenumber reads (+1 415 555 0123, (415) 555-0123, ...)
+        number: String,
+        #[command(flatten)]
+        entry: EntryArgs,
+        /// Overwrite an existing entry
+        #[arg(long)]
+        replace: bool,
+    },
+    /// Unblock a number
+    Remove {
+        number: String,
+        /// Why, for the audit trail
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Show the exact answer the Lambda would give a call from NUMBER now
+    ///
+    /// Uses the Lambda's own code path and its settings from the environment
+    /// (BLOCK_ANONYMOUS, INVALID_NUMBER_ACTION, FAIL_MODE, LOOKUP_TIMEOUT_MS).
+    Check { number: String },
+    /// List entries (a paginated scan of the whole table)
+    List {
+        /// Include entries whose expiry has passed
+        #[arg(long)]
+        include_expired: bool,
+    },
+    /// Bulk-load a CSV file with columns phoneNumber,reason,expiresAt,note
+    ///
+    /// phoneNumber is required; expiresAt is a date, a UTC datetime or epoch
+    /// seconds. Rejected rows are reported with their line numbers and not
+    /// written; the valid rows are. Rows that change nothing write nothing,
+    /// so re-running a file is safe. Exits 1 when any row was rejected.
+    Import {
+        file: PathBuf,
+        /// Check and report, write nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Reason for rows that have none
+        #[arg(long)]
+        reason: Option<String>,
+        /// Expiry for rows that have none: 12h, 7d, 2026-12-31, 2026-12-31T18:00:00Z
+        #[arg(long, value_name = "WHEN")]
+        expires: Option<String>,
+    },
+    /// Write every entry as CSV (the import's columns) to FILE or stdout
+    Export { file: Option<PathBuf> },
+    /// Show the audit records of a number, newest first
+    History { number: String },
+}
+
+/// Fields of a new entry.
+#[derive(Debug, Args)]
+pub struct EntryArgs {
+    /// Why it is blocked (returned to the flow as blockedReason)
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// When the block ends: 12h, 7d, 2026-12-31, 2026-12-31T18:00:00Z
+    #[arg(long, value_name = "WHEN")]
+    pub expires: Option<String>,
+    /// Free-text note for admins
+    #[arg(long)]
+    pub note: Option<String>,
+}

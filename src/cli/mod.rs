@@ -1,0 +1,227 @@
+//! The `blocklist` admin CLI: argument parsing ([`args`]), printing
+//! ([`output`]) and running each command against [`crate::admin`].
+
+pub mod args;
+pub mod output;
+
+pub use args::Cli;
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::admin::import::{CsvError, ImportDefaults, ImportSummary, parse_csv, write_csv};
+use crate::admin::tables::{TableInit, TtlInit, init_audit_table, init_blocklist_table};
+use crate::admin::{Admin, AdminError, EntryFields};
+use crate::aws::{ClientOptions, dynamodb_client};
+use crate::checker::Checker;
+use crate::config::{Config, ConfigError};
+use crate::phone::{DefaultCountry, Normalizer, UnknownCountry};
+use crate::store::DynamoStore;
+use crate::when::{TimeError, now_epoch, parse_expiry};
+use args::{Command, OutputFormat};
+
+/// A command failed; `main` prints it and exits 1.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Admin(#[from] AdminError),
+    #[error("{path}: {source}")]
+    Csv { path: PathBuf, source: CsvError },
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("writing output: {0}")]
+    Output(#[from] std::io::Error),
+    #[error("--default-country: {0}")]
+    Country(#[from] UnknownCountry),
+    #[error("--expires: {0}")]
+    Expires(#[from] TimeError),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The import ran; some rows were rejected (already reported).
+    #[error("{0} rows were rejected (see above); the valid rows were imported")]
+    RowsRejected(usize),
+}
+
+/// Runs one parsed command line.
+pub async fn run(cli: Cli) -> Result<(), CliError> {
+    let global = &cli.global;
+    let country: DefaultCountry = global.default_country.parse()?;
+    let client = dynamodb_client(&ClientOptions {
+        region: global.region.clone(),
+        endpoint_url: global.endpoint_url.clone(),
+        ..ClientOptions::default()
+    })
+    .await;
+    let actor = global.actor.clone().unwrap_or_else(default_actor);
+    let admin = Admin::new(client, &global.table, &global.audit_table, &actor, Normalizer::new(country));
+    let format = global.output;
+    let mut out = std::io::stdout().lock();
+    let now = now_epoch();
+
+    match cli.command {
+        Command::Init => init(&admin, &mut out).await,
+        Command::Add { number, entry, replace } => {
+            let fields = EntryFields {
+                reason: entry.reason,
+                expires_at: entry.expires.map(|e| parse_expiry(&e, now)).transpose()?,
+                note: entry.note,
+            };
+            let added = admin.add(&number, fields, replace).await?;
+            if let Some(old) = &added.replaced {
+                eprintln!("replaced the earlier entry (reason: {})", old.reason.as_deref().unwrap_or("none"));
+            }
+            output::entries(&mut out, format, &[added.entry], now)?;
+            Ok(())
+        }
+        Command::Remove { number, reason } => {
+            let removed = admin.remove(&number, reason.as_deref()).await?;
+            eprintln!("removed {}", removed.phone_number);
+            output::entries(&mut out, format, &[removed], now)?;
+            Ok(())
+        }
+        Command::Check { number } => {
+            let mut config = Config::from_env()?;
+            config.table_name = admin.table().to_owned();
+            config.default_country = country;
+            let checker = Checker::new(DynamoStore::new(admin.client().clone(), admin.table()), &config);
+            let checked = checker.check(Some(&number), now).await;
+            output::check(&mut out, format, &checked.answer, checked.entry.as_ref(), now)?;
+            Ok(())
+        }
+        Command::List { include_expired } => {
+            let entries = admin.list(include_expired).await?;
+            output::entries(&mut out, format, &entries, now)?;
+            Ok(())
+        }
+        Command::Import { file, dry_run, reason, expires } => {
+            let defaults = ImportDefaults {
+                reason,
+                expires_at: expires.map(|e| parse_expiry(&e, now)).transpose()?,
+            };
+            import(&admin, &file, &defaults, dry_run, format, &mut out).await
+        }
+        Command::Export { file } => {
+            let entries = admin.list(true).await?;
+            match file {
+                Some(path) => {
+                    let f = std::fs::File::create(&path).map_err(|source| CliError::Io { path: path.clone(), source })?;
+                    write_csv(&entries, f).map_err(|e| CliError::Io { path: path.clone(), source: e.into() })?;
+                    eprintln!("exported {} entries to {}", entries.len(), path.display());
+                }
+                None => write_csv(&entries, &mut out).map_err(std::io::Error::from)?,
+            }
+            Ok(())
+        }
+        Command::History { number } => {
+            let records = admin.history(&number).await?;
+            output::history(&mut out, format, &records)?;
+            Ok(())
+        }
+    }
+}
+
+async fn init(admin: &Admin, out: &mut dyn Write) -> Result<(), CliError> {
+    let (table, ttl) = init_blocklist_table(admin.client(), admin.table()).await?;
+    let audit = init_audit_table(admin.client(), admin.audit_table()).await?;
+    let said = |t: &TableInit| match t {
+        TableInit::Created => "created",
+        TableInit::AlreadyExists => "already exists, left as it is",
+    };
+    writeln!(out, "table {}: {}", admin.table(), said(&table))?;
+    match ttl {
+        TtlInit::Enabled => writeln!(out, "  TTL on expiresAt: enabled")?,
+        TtlInit::AlreadyEnabled => writeln!(out, "  TTL on expiresAt: already enabled")?,
+        TtlInit::Unsupported(why) => writeln!(
+            out,
+            "  TTL on expiresAt: not supported by this server ({why}); expired entries still stop blocking, they are just not deleted"
+        )?,
+    }
+    writeln!(out, "table {}: {}", admin.audit_table(), said(&audit))?;
+    Ok(())
+}
+
+async fn import(
+    admin: &Admin,
+    file: &Path,
+    defaults: &ImportDefaults,
+    dry_run: bool,
+    format: OutputFormat,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    let reader = std::fs::File::open(file).map_err(|source| CliError::Io { path: file.to_owned(), source })?;
+    let parsed = parse_csv(std::io::BufReader::new(reader), admin.normalizer(), defaults)
+        .map_err(|source| CliError::Csv { path: file.to_owned(), source })?;
+    let name = file.display().to_string();
+    for r in &parsed.rejected {
+        eprintln!("{name}:{}: rejected `{}`: {}", r.line, r.value, r.why);
+    }
+    for d in &parsed.duplicates {
+        eprintln!("{name}:{}: {} repeats line {}; the later row is used", d.line, d.number, d.earlier_line);
+    }
+    let bar = if std::io::stderr().is_terminal() && !dry_run {
+        let bar = ProgressBar::new(parsed.rows.len() as u64);
+        if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} rows written ({per_sec}, {eta} left)") {
+            bar.set_style(style);
+        }
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let summary = admin
+        .import(&parsed, &name, dry_run, |written| bar.set_position(written as u64))
+        .await?;
+    bar.finish_and_clear();
+    print_summary(out, format, &summary)?;
+    if summary.rejected > 0 {
+        return Err(CliError::RowsRejected(summary.rejected));
+    }
+    Ok(())
+}
+
+fn print_summary(out: &mut dyn Write, format: OutputFormat, s: &ImportSummary) -> std::io::Result<()> {
+    let written_label = if s.dry_run { "wouldWrite" } else { "written" };
+    let fields = [
+        ("read", s.read),
+        ("valid", s.valid),
+        ("rejected", s.rejected),
+        ("duplicates", s.duplicates),
+        ("unchanged", s.unchanged),
+        (written_label, s.written),
+    ];
+    match format {
+        OutputFormat::Json => {
+            let map: serde_json::Map<String, serde_json::Value> =
+                fields.iter().map(|(k, v)| ((*k).to_owned(), (*v).into())).collect();
+            writeln!(out, "{}", serde_json::Value::Object(map))
+        }
+        OutputFormat::Csv => {
+            writeln!(out, "{}", fields.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(","))?;
+            writeln!(out, "{}", fields.iter().map(|(_, v)| v.to_string()).collect::<Vec<_>>().join(","))
+        }
+        OutputFormat::Table => {
+            let dry = if s.dry_run { " (dry run: nothing written)" } else { "" };
+            writeln!(
+                out,
+                "read {}, valid {}, rejected {}, duplicates {}, unchanged {}, {} {}{dry}",
+                s.read,
+                s.valid,
+                s.rejected,
+                s.duplicates,
+                s.unchanged,
+                if s.dry_run { "would write" } else { "written" },
+                s.written
+            )
+        }
+    }
+}
+
+/// `$USER@hostname`, for the audit trail.
+pub fn default_actor() -> String {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".to_owned());
+    let host = gethostname::gethostname().to_string_lossy().into_owned();
+    format!("{user}@{host}")
+}

@@ -1,0 +1,237 @@
+//! A validator for Amazon Connect flow-language documents (Version
+//! 2019-10-30): the checks Connect applies on import that can be made
+//! offline, plus this project's rule that every action that can fail
+//! handles its errors.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+
+use serde_json::Value;
+
+/// The only flow-language version.
+pub const FLOW_VERSION: &str = "2019-10-30";
+/// Most actions one flow may hold.
+pub const MAX_ACTIONS: usize = 250;
+/// Most characters of flow content.
+pub const MAX_CONTENT_CHARS: usize = 256_000;
+/// Longest action identifier.
+pub const MAX_IDENTIFIER_CHARS: usize = 50;
+/// Characters an identifier may not contain.
+pub const FORBIDDEN_IDENTIFIER_CHARS: &[char] =
+    &['%', ':', '(', '\\', '/', ')', '=', '$', ',', ';', '[', ']', '{', '}'];
+/// Strings an identifier may not be.
+pub const FORBIDDEN_IDENTIFIERS: &[&str] = &[
+    "__proto__",
+    "constructor",
+    "__defineGetter__",
+    "__defineSetter__",
+    "toString",
+    "hasOwnProperty",
+    "isPrototypeOf",
+    "propertyIsEnumerable",
+    "toLocaleString",
+    "valueOf",
+];
+/// Operators of `Compare` conditions.
+pub const COMPARE_OPERATORS: &[&str] = &[
+    "Equals",
+    "TextStartsWith",
+    "TextEndsWith",
+    "TextContains",
+    "NumberGreaterThan",
+    "NumberGreaterOrEqualTo",
+    "NumberLessThan",
+    "NumberLessOrEqualTo",
+];
+/// Actions that end the flow: their `Transitions` must be empty.
+pub const TERMINAL_ACTIONS: &[&str] = &["DisconnectParticipant", "EndFlowExecution"];
+/// Actions that have an error branch in the flow language, so must list
+/// `Errors` in their transitions.
+pub const ACTIONS_WITH_ERRORS: &[&str] = &[
+    "InvokeLambdaFunction",
+    "Compare",
+    "UpdateContactAttributes",
+    "MessageParticipant",
+    "MessageParticipantIteratively",
+    "GetParticipantInput",
+    "ConnectParticipantWithLexBot",
+    "UpdateContactTargetQueue",
+    "TransferContactToQueue",
+    "TransferToFlow",
+    "TransferParticipantToThirdParty",
+    "CheckHoursOfOperation",
+    "CheckMetricData",
+    "DistributeByPercentage",
+    "CreateTask",
+    "InvokeFlowModule",
+];
+
+/// One way a flow breaks the rules.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FlowProblem {
+    #[error("not JSON: {0}")]
+    NotJson(String),
+    #[error("content is {0} characters; a flow may have at most {MAX_CONTENT_CHARS}")]
+    TooLong(usize),
+    #[error("`Version` is {0:?}; it must be \"{FLOW_VERSION}\"")]
+    WrongVersion(String),
+    #[error("`Actions` is missing or not a list")]
+    NoActions,
+    #[error("{0} actions; a flow may have at most {MAX_ACTIONS}")]
+    TooManyActions(usize),
+    #[error("action #{0} has no string `Identifier`")]
+    MissingIdentifier(usize),
+    #[error("action {0:?} has no string `Type`")]
+    MissingType(String),
+    #[error("identifier {0:?} is used by more than one action")]
+    DuplicateIdentifier(String),
+    #[error("identifier {0:?} is longer than {MAX_IDENTIFIER_CHARS} characters")]
+    IdentifierTooLong(String),
+    #[error("identifier {0:?} contains a character not allowed: % : ( \\ / ) = $ , ; [ ] {{ }}")]
+    IdentifierForbiddenChar(String),
+    #[error("identifier {0:?} is a reserved word")]
+    IdentifierReserved(String),
+    #[error("`StartAction` {0:?} names no action")]
+    UnknownStartAction(String),
+    #[error("action {from:?} goes to {to:?}, which names no action")]
+    UnknownNextAction { from: String, to: String },
+    #[error("terminal action {0:?} must have empty `Transitions`")]
+    TerminalWithTransitions(String),
+    #[error("action {0:?} ({1}) can fail but has no `Errors` transitions")]
+    MissingErrors(String, String),
+    #[error("action {0:?} cannot be reached from `StartAction`")]
+    Unreachable(String),
+    #[error("action {0:?} uses compare operator {1:?}, which the flow language does not have")]
+    UnknownOperator(String, String),
+    #[error("action {0:?} ({1}) is not terminal but has no transitions")]
+    DeadEnd(String, String),
+}
+
+/// Validates flow content (the JSON text as it would be imported).
+/// Returns every problem found; an empty list means the flow passes.
+pub fn validate(content: &str) -> Vec<FlowProblem> {
+    let mut problems = Vec::new();
+    let chars = content.chars().count();
+    if chars > MAX_CONTENT_CHARS {
+        problems.push(FlowProblem::TooLong(chars));
+    }
+    let flow: Value = match serde_json::from_str(content) {
+        Ok(v) => v,
+        Err(e) => {
+            problems.push(FlowProblem::NotJson(e.to_string()));
+            return problems;
+        }
+    };
+    let version = flow.get("Version").and_then(Value::as_str).unwrap_or_default();
+    if version != FLOW_VERSION {
+        problems.push(FlowProblem::WrongVersion(version.to_owned()));
+    }
+    let Some(actions) = flow.get("Actions").and_then(Value::as_array) else {
+        problems.push(FlowProblem::NoActions);
+        return problems;
+    };
+    if actions.len() > MAX_ACTIONS {
+        problems.push(FlowProblem::TooManyActions(actions.len()));
+    }
+
+    // Identifiers.
+    let mut by_id: HashMap<&str, &Value> = HashMap::new();
+    for (i, action) in actions.iter().enumerate() {
+        let Some(id) = action.get("Identifier").and_then(Value::as_str) else {
+            problems.push(FlowProblem::MissingIdentifier(i));
+            continue;
+        };
+        if by_id.insert(id, action).is_some() {
+            problems.push(FlowProblem::DuplicateIdentifier(id.to_owned()));
+        }
+        if id.chars().count() > MAX_IDENTIFIER_CHARS {
+            problems.push(FlowProblem::IdentifierTooLong(id.to_owned()));
+        }
+        if id.contains(FORBIDDEN_IDENTIFIER_CHARS) {
+            problems.push(FlowProblem::IdentifierForbiddenChar(id.to_owned()));
+        }
+        if FORBIDDEN_IDENTIFIERS.contains(&id) {
+            problems.push(FlowProblem::IdentifierReserved(id.to_owned()));
+        }
+    }
+
+    // Per-action rules, and the graph.
+    let mut edges: HashMap<&str, Vec<&str>> = HashMap::new();
+    for (&id, action) in &by_id {
+        let Some(kind) = action.get("Type").and_then(Value::as_str) else {
+            problems.push(FlowProblem::MissingType(id.to_owned()));
+            continue;
+        };
+        let transitions = action.get("Transitions");
+        let is_empty = transitions
+            .and_then(Value::as_object)
+            .is_none_or(|t| t.is_empty());
+        if TERMINAL_ACTIONS.contains(&kind) {
+            if !is_empty {
+                problems.push(FlowProblem::TerminalWithTransitions(id.to_owned()));
+            }
+            continue;
+        }
+        if is_empty {
+            problems.push(FlowProblem::DeadEnd(id.to_owned(), kind.to_owned()));
+        }
+        let errors = transitions
+            .and_then(|t| t.get("Errors"))
+            .and_then(Value::as_array);
+        if ACTIONS_WITH_ERRORS.contains(&kind) && errors.is_none_or(|e| e.is_empty()) {
+            problems.push(FlowProblem::MissingErrors(id.to_owned(), kind.to_owned()));
+        }
+        let conditions = transitions
+            .and_then(|t| t.get("Conditions"))
+            .and_then(Value::as_array);
+        if kind == "Compare" {
+            for condition in conditions.into_iter().flatten() {
+                let op = condition
+                    .pointer("/Condition/Operator")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                if !COMPARE_OPERATORS.contains(&op) {
+                    problems.push(FlowProblem::UnknownOperator(id.to_owned(), op.to_owned()));
+                }
+            }
+        }
+        let branches = conditions.into_iter().flatten().chain(errors.into_iter().flatten());
+        let next_actions = transitions
+            .into_iter()
+            .chain(branches)
+            .filter_map(|t| t.get("NextAction").and_then(Value::as_str));
+        edges.entry(id).or_default().extend(next_actions);
+    }
+    let mut unknown: Vec<FlowProblem> = edges
+        .iter()
+        .flat_map(|(&from, tos)| {
+            tos.iter()
+                .filter(|to| !by_id.contains_key(*to))
+                .map(move |to| FlowProblem::UnknownNextAction {
+                    from: from.to_owned(),
+                    to: (*to).to_owned(),
+                })
+        })
+        .collect();
+    unknown.sort_by_key(|p| p.to_string());
+    problems.extend(unknown);
+
+    // Reachability from StartAction.
+    let start = flow.get("StartAction").and_then(Value::as_str).unwrap_or_default();
+    if !by_id.contains_key(start) {
+        problems.push(FlowProblem::UnknownStartAction(start.to_owned()));
+        return problems;
+    }
+    let mut seen: HashSet<&str> = HashSet::from([start]);
+    let mut queue = VecDeque::from([start]);
+    while let Some(id) = queue.pop_front() {
+        for &next in edges.get(id).into_iter().flatten() {
+            if by_id.contains_key(next) && seen.insert(next) {
+                queue.push_back(next);
+            }
+        }
+    }
+    let mut unreachable: Vec<&str> = by_id.keys().copied().filter(|id| !seen.contains(id)).collect();
+    unreachable.sort_unstable();
+    problems.extend(unreachable.into_iter().map(|id| FlowProblem::Unreachable(id.to_owned())));
+    problems
+}

@@ -1,0 +1,244 @@
+//! template.yaml: the security properties the stack promises, and that the
+//! contact flow it deploys is exactly contact-flows/block-unwanted-callers.json.
+
+use serde_json::{Map, Value, json};
+use serde_yaml_ng::Value as Yaml;
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+const PLACEHOLDER_ARN: &str = "arn:aws:lambda:REGION:ACCOUNT_ID:function:connect-blocklist";
+
+/// template.yaml as JSON, with short-form intrinsics (`!Ref x`, `!GetAtt a.b`,
+/// `!Sub s`) turned into their long forms (`{"Ref": x}`, `{"Fn::GetAtt": "a.b"}`...).
+fn template() -> Value {
+    let text = std::fs::read_to_string(format!("{ROOT}/template.yaml")).unwrap();
+    to_json(serde_yaml_ng::from_str(&text).unwrap())
+}
+
+fn to_json(y: Yaml) -> Value {
+    match y {
+        Yaml::Null => Value::Null,
+        Yaml::Bool(b) => json!(b),
+        Yaml::Number(n) => serde_json::to_value(&n).unwrap(),
+        Yaml::String(s) => json!(s),
+        Yaml::Sequence(seq) => Value::Array(seq.into_iter().map(to_json).collect()),
+        Yaml::Mapping(m) => Value::Object(
+            m.into_iter()
+                .map(|(k, v)| (k.as_str().expect("string keys").to_owned(), to_json(v)))
+                .collect(),
+        ),
+        Yaml::Tagged(tagged) => {
+            let tag = tagged.tag.to_string();
+            let name = tag.trim_start_matches('!');
+            let key = if name == "Ref" { "Ref".to_owned() } else { format!("Fn::{name}") };
+            json!({ key: to_json(tagged.value) })
+        }
+    }
+}
+
+fn resources_of_type<'a>(t: &'a Value, kind: &str) -> Vec<(&'a String, &'a Value)> {
+    t["Resources"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, r)| r["Type"] == kind)
+        .collect()
+}
+
+fn one<'a>(t: &'a Value, kind: &str) -> (&'a String, &'a Value) {
+    let found = resources_of_type(t, kind);
+    assert_eq!(found.len(), 1, "exactly one {kind}");
+    found[0]
+}
+
+fn as_list(v: &Value) -> Vec<Value> {
+    match v {
+        Value::Array(a) => a.clone(),
+        other => vec![other.clone()],
+    }
+}
+
+#[test]
+fn declares_every_parameter() {
+    let t = template();
+    let params = t["Parameters"].as_object().unwrap();
+    for name in [
+        "ConnectInstanceArn", "TableName", "DefaultCountry", "FailMode", "BlockAnonymous",
+        "InvalidNumberAction", "LookupTimeoutMs", "LogPhoneNumbers", "LogRetentionDays", "DeployContactFlow",
+    ] {
+        assert!(params.contains_key(name), "parameter {name}");
+    }
+    let arn = &params["ConnectInstanceArn"];
+    assert!(arn.get("Default").is_none(), "ConnectInstanceArn is required");
+    let pattern = regex::Regex::new(arn["AllowedPattern"].as_str().unwrap()).unwrap();
+    assert!(pattern.is_match("arn:aws:connect:us-east-1:123456789012:instance/11111111-2222-3333-4444-555555555555"));
+    assert!(!pattern.is_match("arn:aws:connect:us-east-1:123456789012:instance/not-an-id"));
+    assert!(!pattern.is_match("arn:aws:connect:us-east-1:123456789012:instance/11111111-2222-3333-4444-555555555555/extra"));
+    assert!(!pattern.is_match("*"));
+    assert_eq!(params["TableName"]["Default"], "BlockedPhoneNumbers");
+}
+
+#[test]
+fn table_is_protected() {
+    let t = template();
+    let (_, table) = one(&t, "AWS::DynamoDB::Table");
+    assert_eq!(table["DeletionPolicy"], "Retain");
+    assert_eq!(table["UpdateReplacePolicy"], "Retain");
+    let p = &table["Properties"];
+    assert_eq!(p["TableName"], json!({"Ref": "TableName"}));
+    assert_eq!(p["BillingMode"], "PAY_PER_REQUEST");
+    assert_eq!(p["KeySchema"], json!([{"AttributeName": "phoneNumber", "KeyType": "HASH"}]));
+    assert_eq!(p["AttributeDefinitions"], json!([{"AttributeName": "phoneNumber", "AttributeType": "S"}]));
+    assert_eq!(p["TimeToLiveSpecification"], json!({"AttributeName": "expiresAt", "Enabled": true}));
+    assert_eq!(p["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"], true);
+    assert_eq!(p["SSESpecification"]["SSEEnabled"], true);
+    assert_eq!(p["DeletionProtectionEnabled"], true);
+}
+
+#[test]
+fn function_is_the_arm64_rust_lambda() {
+    let t = template();
+    let (_, f) = one(&t, "AWS::Serverless::Function");
+    assert_eq!(f["Metadata"]["BuildMethod"], "rust-cargolambda");
+    assert_eq!(f["Metadata"]["BuildProperties"]["Binary"], "bootstrap");
+    let p = &f["Properties"];
+    assert_eq!(p["Runtime"], "provided.al2023");
+    assert_eq!(p["Architectures"], json!(["arm64"]));
+    assert_eq!(p["Handler"], "bootstrap");
+    assert_eq!(p["MemorySize"], 128);
+    assert!(p["Timeout"].as_u64().unwrap() <= 3);
+    assert_eq!(p["LoggingConfig"]["LogFormat"], "JSON");
+    assert!(p.get("Policies").is_none(), "no SAM policy templates: the role is explicit");
+    let env = p["Environment"]["Variables"].as_object().unwrap();
+    let (table, _) = one(&t, "AWS::DynamoDB::Table");
+    assert_eq!(env["TABLE_NAME"], json!({"Ref": table}), "TABLE_NAME is the stack's table");
+    for (var, param) in [
+        ("DEFAULT_COUNTRY", "DefaultCountry"),
+        ("FAIL_MODE", "FailMode"),
+        ("BLOCK_ANONYMOUS", "BlockAnonymous"),
+        ("INVALID_NUMBER_ACTION", "InvalidNumberAction"),
+        ("LOOKUP_TIMEOUT_MS", "LookupTimeoutMs"),
+        ("LOG_PHONE_NUMBERS", "LogPhoneNumbers"),
+    ] {
+        assert_eq!(env[var], json!({"Ref": param}), "{var}");
+    }
+    // Its own log group, with retention from the parameter.
+    let group_ref = &p["LoggingConfig"]["LogGroup"];
+    let (group_name, group) = one(&t, "AWS::Logs::LogGroup");
+    assert_eq!(group["Properties"]["RetentionInDays"], json!({"Ref": "LogRetentionDays"}));
+    assert_eq!(group_ref, &json!({"Ref": group_name}));
+}
+
+#[test]
+fn function_role_is_least_privilege() {
+    let t = template();
+    let (table_name, _) = one(&t, "AWS::DynamoDB::Table");
+    let (log_group, _) = one(&t, "AWS::Logs::LogGroup");
+    let (_, f) = one(&t, "AWS::Serverless::Function");
+    let role_name = f["Properties"]["Role"]["Fn::GetAtt"].as_str().unwrap().trim_end_matches(".Arn").to_owned();
+    let role = &t["Resources"][&role_name];
+    assert_eq!(role["Type"], "AWS::IAM::Role");
+    let p = &role["Properties"];
+    assert!(p.get("ManagedPolicyArns").is_none(), "no managed policies");
+    let trust = &p["AssumeRolePolicyDocument"]["Statement"];
+    assert_eq!(trust.as_array().unwrap().len(), 1);
+    assert_eq!(trust[0]["Principal"], json!({"Service": "lambda.amazonaws.com"}));
+
+    let mut grants: Vec<(String, Value)> = Vec::new();
+    for policy in p["Policies"].as_array().unwrap() {
+        for statement in policy["PolicyDocument"]["Statement"].as_array().unwrap() {
+            assert_eq!(statement["Effect"], "Allow");
+            for action in as_list(&statement["Action"]) {
+                for resource in as_list(&statement["Resource"]) {
+                    grants.push((action.as_str().unwrap().to_owned(), resource));
+                }
+            }
+        }
+    }
+    grants.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        grants,
+        vec![
+            ("dynamodb:GetItem".to_owned(), json!({"Fn::GetAtt": format!("{table_name}.Arn")})),
+            ("logs:CreateLogStream".to_owned(), json!({"Fn::GetAtt": format!("{log_group}.Arn")})),
+            ("logs:PutLogEvents".to_owned(), json!({"Fn::GetAtt": format!("{log_group}.Arn")})),
+        ]
+    );
+}
+
+/// No IAM statement anywhere in the template grants `*` actions or resources.
+#[test]
+fn no_wildcards_anywhere() {
+    fn walk(v: &Value, path: &str, found: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                for (k, child) in m {
+                    if (k == "Resource" || k == "Action") && as_list(child).iter().any(|x| x.as_str().is_some_and(|s| s == "*" || s.ends_with(":*") && k == "Action")) {
+                        found.push(format!("{path}/{k}"));
+                    }
+                    walk(child, &format!("{path}/{k}"), found);
+                }
+            }
+            Value::Array(a) => a.iter().enumerate().for_each(|(i, c)| walk(c, &format!("{path}/{i}"), found)),
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    walk(&template(), "", &mut found);
+    assert!(found.is_empty(), "wildcards at {found:?}");
+}
+
+#[test]
+fn connect_permission_is_scoped_to_the_instance() {
+    let t = template();
+    let (_, perm) = one(&t, "AWS::Lambda::Permission");
+    let p = &perm["Properties"];
+    assert_eq!(p["Principal"], "connect.amazonaws.com");
+    assert_eq!(p["Action"], "lambda:InvokeFunction");
+    assert_eq!(p["SourceArn"], json!({"Ref": "ConnectInstanceArn"}));
+    assert_eq!(p["SourceAccount"], json!({"Ref": "AWS::AccountId"}));
+
+    let (_, assoc) = one(&t, "AWS::Connect::IntegrationAssociation");
+    assert_eq!(assoc["Properties"]["IntegrationType"], "LAMBDA_FUNCTION");
+    assert_eq!(assoc["Properties"]["InstanceId"], json!({"Ref": "ConnectInstanceArn"}));
+}
+
+#[test]
+fn alarms_watch_errors_and_throttles() {
+    let t = template();
+    let metrics: Vec<_> = resources_of_type(&t, "AWS::CloudWatch::Alarm")
+        .into_iter()
+        .filter(|(_, a)| a["Properties"]["Namespace"] == "AWS/Lambda")
+        .map(|(_, a)| a["Properties"]["MetricName"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(metrics.contains(&"Errors".to_owned()) && metrics.contains(&"Throttles".to_owned()), "{metrics:?}");
+}
+
+#[test]
+fn outputs_name_what_was_deployed() {
+    let t = template();
+    let outputs: Map<String, Value> = t["Outputs"].as_object().unwrap().clone();
+    for name in ["FunctionArn", "TableName", "TableArn", "ContactFlowArn"] {
+        assert!(outputs.contains_key(name), "output {name}");
+    }
+    assert_eq!(outputs["ContactFlowArn"]["Condition"], "DeployFlow");
+}
+
+/// One source of truth: the flow the template deploys is the file's flow,
+/// with only the placeholder Lambda ARN filled in.
+#[test]
+fn deployed_flow_is_the_contact_flows_file() {
+    let t = template();
+    let (_, flow) = one(&t, "AWS::Connect::ContactFlow");
+    assert_eq!(flow["Condition"], "DeployFlow");
+    assert_eq!(flow["Properties"]["Type"], "CONTACT_FLOW");
+    let content = flow["Properties"]["Content"]["Fn::Sub"].as_str().expect("Content is !Sub of the flow");
+    assert_eq!(content.matches("${").count(), content.matches("${BlocklistFunction.Arn}").count(),
+        "the only substitution is the function ARN");
+    let deployed: Value = serde_json::from_str(&content.replace("${BlocklistFunction.Arn}", PLACEHOLDER_ARN)).unwrap();
+    let file: Value = serde_json::from_str(
+        &std::fs::read_to_string(format!("{ROOT}/contact-flows/block-unwanted-callers.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(deployed, file, "template.yaml's flow drifted from the file: run scripts/sync-template-flow.py");
+    assert!(content.contains("${BlocklistFunction.Arn}"));
+}
