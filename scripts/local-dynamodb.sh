@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Local DynamoDB-compatible servers for the tests and the demo.
 #
-#   scripts/local-dynamodb.sh install            install dynalite (npm ci) and moto (pip), pinned
+#   scripts/local-dynamodb.sh install [dynalite] install dynalite (npm ci) and moto + cfn-lint (pip), pinned
 #   scripts/local-dynamodb.sh start [SERVER...]  start dynalite and/or moto (default: both) on 127.0.0.1
 #   scripts/local-dynamodb.sh stop               stop what `start` started
 #   scripts/local-dynamodb.sh env                print the endpoints as shell exports
@@ -25,6 +25,7 @@ install() {
     log "installing dynalite (npm ci, tools/dynalite/package-lock.json)"
     (cd "$root/tools/dynalite" && npm ci --no-audit --no-fund --loglevel=error >&2)
   fi
+  [ "${1:-}" = dynalite ] && return 0
   if ! python3 -m pip show moto cfn-lint >/dev/null 2>&1 || ! command -v moto_server >/dev/null 2>&1; then
     log "installing moto and cfn-lint (pip, tools/requirements-ci.txt)"
     python3 -m pip install --quiet --disable-pip-version-check -r "$root/tools/requirements-ci.txt" >&2
@@ -83,7 +84,7 @@ env_exports() {
 
 cmd=${1:-}; shift || true
 case $cmd in
-  install) install ;;
+  install) install "$@" ;;
   start) start "$@" ;;
   stop) stop ;;
   env) env_exports ;;

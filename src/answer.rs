@@ -57,6 +57,21 @@ pub struct Answer {
     pub lookup_status: LookupStatus,
 }
 
+macro_rules! wire_names {
+    ($ty:ty { $($variant:ident => $name:literal),* $(,)? }) => {
+        impl $ty {
+            /// The value as it appears in the answer map.
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $name),* }
+            }
+        }
+    };
+}
+
+wire_names!(CallerIdStatus { Valid => "valid", Invalid => "invalid", Anonymous => "anonymous", Missing => "missing" });
+wire_names!(MatchType { Exact => "exact", Anonymous => "anonymous", Invalid => "invalid", FailClosed => "failClosed", None => "none" });
+wire_names!(LookupStatus { Ok => "ok", Skipped => "skipped", Error => "error", Timeout => "timeout" });
+
 fn bool_string<S: Serializer>(value: &bool, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.serialize_str(if *value { "true" } else { "false" })
 }
@@ -97,5 +112,18 @@ mod tests {
         assert_eq!(map["matchType"], "failClosed");
         assert_eq!(map["lookupStatus"], "timeout");
         assert_eq!(map["callerIdStatus"], "valid");
+    }
+
+    #[test]
+    fn as_str_matches_the_serialized_names() {
+        for m in [MatchType::Exact, MatchType::Anonymous, MatchType::Invalid, MatchType::FailClosed, MatchType::None] {
+            assert_eq!(serde_json::to_value(m).unwrap(), m.as_str());
+        }
+        for c in [CallerIdStatus::Valid, CallerIdStatus::Invalid, CallerIdStatus::Anonymous, CallerIdStatus::Missing] {
+            assert_eq!(serde_json::to_value(c).unwrap(), c.as_str());
+        }
+        for l in [LookupStatus::Ok, LookupStatus::Skipped, LookupStatus::Error, LookupStatus::Timeout] {
+            assert_eq!(serde_json::to_value(l).unwrap(), l.as_str());
+        }
     }
 }

@@ -111,12 +111,12 @@ impl<S: BlocklistStore> Checker<S> {
         tracing::info!(
             contact_id = call.contact_id.as_deref().unwrap_or(""),
             channel = call.channel.as_deref().unwrap_or(""),
-            number_source = ?call.source,
+            number_source = call.source.as_str(),
             phone_number = %number,
             is_blocked = answer.is_blocked,
-            caller_id_status = ?answer.caller_id_status,
-            match_type = ?answer.match_type,
-            lookup_status = ?answer.lookup_status,
+            caller_id_status = answer.caller_id_status.as_str(),
+            match_type = answer.match_type.as_str(),
+            lookup_status = answer.lookup_status.as_str(),
             lookup_ms = checked.lookup_latency.as_secs_f64() * 1000.0,
             "decision"
         );

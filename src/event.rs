@@ -71,6 +71,18 @@ pub enum NumberSource {
     None,
 }
 
+impl NumberSource {
+    /// A short name for logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NumberSource::Parameters => "parameters",
+            NumberSource::CustomerEndpoint => "customerEndpoint",
+            NumberSource::Bare => "bare",
+            NumberSource::None => "none",
+        }
+    }
+}
+
 /// What one invocation asks to be checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallToCheck {

@@ -72,10 +72,10 @@ pub fn explain(answer: &Answer) -> String {
         (MatchType::Exact, _) => "the number has an active entry".to_owned(),
         (MatchType::Anonymous, _) => "the caller ID is withheld or missing and BLOCK_ANONYMOUS=true".to_owned(),
         (MatchType::Invalid, _) => "the caller ID is not a valid number and INVALID_NUMBER_ACTION=block".to_owned(),
-        (MatchType::FailClosed, status) => format!("the lookup failed ({status:?}) and FAIL_MODE=closed"),
+        (MatchType::FailClosed, status) => format!("the lookup failed ({}) and FAIL_MODE=closed", status.as_str()),
         (MatchType::None, LookupStatus::Ok) => "no active entry for the number".to_owned(),
         (MatchType::None, LookupStatus::Skipped) => "nothing to look up, and the policy allows such callers".to_owned(),
-        (MatchType::None, status) => format!("the lookup failed ({status:?}) and FAIL_MODE=open"),
+        (MatchType::None, status) => format!("the lookup failed ({}) and FAIL_MODE=open", status.as_str()),
     };
     format!("{verdict}: {why}.")
 }
