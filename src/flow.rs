@@ -16,8 +16,9 @@ pub const MAX_CONTENT_CHARS: usize = 256_000;
 /// Longest action identifier.
 pub const MAX_IDENTIFIER_CHARS: usize = 50;
 /// Characters an identifier may not contain.
-pub const FORBIDDEN_IDENTIFIER_CHARS: &[char] =
-    &['%', ':', '(', '\\', '/', ')', '=', '$', ',', ';', '[', ']', '{', '}'];
+pub const FORBIDDEN_IDENTIFIER_CHARS: &[char] = &[
+    '%', ':', '(', '\\', '/', ')', '=', '$', ',', ';', '[', ']', '{', '}',
+];
 /// Strings an identifier may not be.
 pub const FORBIDDEN_IDENTIFIERS: &[&str] = &[
     "__proto__",
@@ -121,7 +122,10 @@ pub fn validate(content: &str) -> Vec<FlowProblem> {
             return problems;
         }
     };
-    let version = flow.get("Version").and_then(Value::as_str).unwrap_or_default();
+    let version = flow
+        .get("Version")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     if version != FLOW_VERSION {
         problems.push(FlowProblem::WrongVersion(version.to_owned()));
     }
@@ -194,7 +198,10 @@ pub fn validate(content: &str) -> Vec<FlowProblem> {
                 }
             }
         }
-        let branches = conditions.into_iter().flatten().chain(errors.into_iter().flatten());
+        let branches = conditions
+            .into_iter()
+            .flatten()
+            .chain(errors.into_iter().flatten());
         let next_actions = transitions
             .into_iter()
             .chain(branches)
@@ -216,7 +223,10 @@ pub fn validate(content: &str) -> Vec<FlowProblem> {
     problems.extend(unknown);
 
     // Reachability from StartAction.
-    let start = flow.get("StartAction").and_then(Value::as_str).unwrap_or_default();
+    let start = flow
+        .get("StartAction")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     if !by_id.contains_key(start) {
         problems.push(FlowProblem::UnknownStartAction(start.to_owned()));
         return problems;
@@ -230,8 +240,16 @@ pub fn validate(content: &str) -> Vec<FlowProblem> {
             }
         }
     }
-    let mut unreachable: Vec<&str> = by_id.keys().copied().filter(|id| !seen.contains(id)).collect();
+    let mut unreachable: Vec<&str> = by_id
+        .keys()
+        .copied()
+        .filter(|id| !seen.contains(id))
+        .collect();
     unreachable.sort_unstable();
-    problems.extend(unreachable.into_iter().map(|id| FlowProblem::Unreachable(id.to_owned())));
+    problems.extend(
+        unreachable
+            .into_iter()
+            .map(|id| FlowProblem::Unreachable(id.to_owned())),
+    );
     problems
 }

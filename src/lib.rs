@@ -5,8 +5,8 @@
 //! block decision ([`decision`]), the answer map ([`answer`]), storage
 //! ([`store`]) and the handler that ties them together ([`checker`]).
 
-pub mod answer;
 pub mod admin;
+pub mod answer;
 pub mod aws;
 pub mod checker;
 pub mod cli;

@@ -14,7 +14,8 @@ pub struct TimeError {
     pub expected: &'static str,
 }
 
-const ABSOLUTE: &str = "a date (2026-12-31), a UTC datetime (2026-12-31T18:00:00Z) or epoch seconds";
+const ABSOLUTE: &str =
+    "a date (2026-12-31), a UTC datetime (2026-12-31T18:00:00Z) or epoch seconds";
 const EXPIRY: &str = "a duration (90s, 30m, 12h, 7d, 2w), a date (2026-12-31), a UTC datetime (2026-12-31T18:00:00Z) or epoch seconds";
 
 /// Seconds since the Unix epoch, now.
@@ -33,10 +34,10 @@ pub fn rfc3339(epoch: i64) -> String {
 /// Now, as RFC 3339 UTC with milliseconds: `2026-11-27T06:30:00.123Z`.
 pub fn now_rfc3339_millis() -> String {
     let now = OffsetDateTime::now_utc();
-    let format = format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-    );
-    now.format(&format).unwrap_or_else(|_| now.unix_timestamp().to_string())
+    let format =
+        format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+    now.format(&format)
+        .unwrap_or_else(|_| now.unix_timestamp().to_string())
 }
 
 /// Reads an absolute time: `2026-12-31` (midnight UTC), an RFC 3339 datetime
@@ -55,7 +56,10 @@ pub fn parse_absolute(input: &str) -> Result<i64, TimeError> {
     }
     let date_format = format_description!("[year]-[month]-[day]");
     if let Ok(date) = Date::parse(s, &date_format) {
-        return Ok(date.midnight().assume_offset(UtcOffset::UTC).unix_timestamp());
+        return Ok(date
+            .midnight()
+            .assume_offset(UtcOffset::UTC)
+            .unix_timestamp());
     }
     Err(err())
 }
@@ -110,7 +114,10 @@ mod tests {
     fn absolute_forms() {
         assert_eq!(parse_absolute("2026-12-31"), Ok(1_798_675_200));
         assert_eq!(parse_absolute("2026-12-31T18:00:00Z"), Ok(1_798_740_000));
-        assert_eq!(parse_absolute("2026-12-31T19:00:00+01:00"), Ok(1_798_740_000));
+        assert_eq!(
+            parse_absolute("2026-12-31T19:00:00+01:00"),
+            Ok(1_798_740_000)
+        );
         assert_eq!(parse_absolute("1798740000"), Ok(1_798_740_000));
         assert_eq!(parse_expiry("2026-12-31", 0), Ok(1_798_675_200));
         assert_eq!(rfc3339(1_798_740_000), "2026-12-31T18:00:00Z");
@@ -118,7 +125,17 @@ mod tests {
 
     #[test]
     fn bad_input_is_refused() {
-        for bad in ["", "tomorrow", "7x", "0d", "-5d", "2026-13-01", "2026-12-31 18:00", "12", "h"] {
+        for bad in [
+            "",
+            "tomorrow",
+            "7x",
+            "0d",
+            "-5d",
+            "2026-13-01",
+            "2026-12-31 18:00",
+            "12",
+            "h",
+        ] {
             assert!(parse_expiry(bad, 0).is_err() || bad == "12", "{bad}");
         }
         for bad in ["", "yesterday", "2026-02-30", "31/12/2026", "1e9"] {

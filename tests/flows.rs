@@ -32,14 +32,20 @@ fn a_good_flow_passes() {
 
 #[test]
 fn not_json_is_reported() {
-    assert!(matches!(validate("{not json").as_slice(), [FlowProblem::NotJson(_)]));
+    assert!(matches!(
+        validate("{not json").as_slice(),
+        [FlowProblem::NotJson(_)]
+    ));
 }
 
 #[test]
 fn wrong_version_is_reported() {
     let mut f = good_flow();
     f["Version"] = json!("2020-01-01");
-    assert_eq!(problems(&f), vec![FlowProblem::WrongVersion("2020-01-01".into())]);
+    assert_eq!(
+        problems(&f),
+        vec![FlowProblem::WrongVersion("2020-01-01".into())]
+    );
 }
 
 #[test]
@@ -52,7 +58,10 @@ fn unknown_start_and_next_actions_are_reported() {
     f["Actions"][1]["Transitions"]["Conditions"][0]["NextAction"] = json!("ghost");
     assert_eq!(
         problems(&f),
-        vec![FlowProblem::UnknownNextAction { from: "compare".into(), to: "ghost".into() }]
+        vec![FlowProblem::UnknownNextAction {
+            from: "compare".into(),
+            to: "ghost".into()
+        }]
     );
 }
 
@@ -62,14 +71,20 @@ fn identifier_rules_are_enforced() {
     f["Actions"][2]["Identifier"] = json!("compare");
     assert!(problems(&f).contains(&FlowProblem::DuplicateIdentifier("compare".into())));
 
-    for bad in ["a:b", "x(y)", "a/b", "a$b", "a,b", "a;b", "[a]", "{a}", "a=b", "a%b", "a\\b"] {
+    for bad in [
+        "a:b", "x(y)", "a/b", "a$b", "a,b", "a;b", "[a]", "{a}", "a=b", "a%b", "a\\b",
+    ] {
         let mut f = good_flow();
         f["Actions"][2]["Identifier"] = json!(bad);
         f["Actions"][1]["Transitions"]["NextAction"] = json!(bad);
         f["Actions"][1]["Transitions"]["Conditions"][0]["NextAction"] = json!(bad);
         f["Actions"][1]["Transitions"]["Errors"][0]["NextAction"] = json!(bad);
         f["Actions"][0]["Transitions"]["Errors"][0]["NextAction"] = json!(bad);
-        assert_eq!(problems(&f), vec![FlowProblem::IdentifierForbiddenChar(bad.into())], "{bad}");
+        assert_eq!(
+            problems(&f),
+            vec![FlowProblem::IdentifierForbiddenChar(bad.into())],
+            "{bad}"
+        );
     }
 
     let long = "x".repeat(51);
@@ -81,7 +96,10 @@ fn identifier_rules_are_enforced() {
     let mut f = good_flow();
     f["Actions"][0]["Identifier"] = json!("constructor");
     f["StartAction"] = json!("constructor");
-    assert_eq!(problems(&f), vec![FlowProblem::IdentifierReserved("constructor".into())]);
+    assert_eq!(
+        problems(&f),
+        vec![FlowProblem::IdentifierReserved("constructor".into())]
+    );
 }
 
 #[test]
@@ -90,7 +108,11 @@ fn action_and_size_limits_are_enforced() {
     let actions = f["Actions"].as_array_mut().unwrap();
     // A chain of 250 more messages between compare and end.
     for i in 0..250 {
-        let next = if i == 249 { "end".to_string() } else { format!("m{}", i + 1) };
+        let next = if i == 249 {
+            "end".to_string()
+        } else {
+            format!("m{}", i + 1)
+        };
         actions.push(json!({"Identifier": format!("m{i}"), "Type": "MessageParticipant", "Parameters": {"Text": "hi"},
                             "Transitions": {"NextAction": next, "Errors": [{"NextAction": "end", "ErrorType": "NoMatchingError"}]}}));
     }
@@ -106,16 +128,25 @@ fn action_and_size_limits_are_enforced() {
 fn terminal_actions_must_have_empty_transitions() {
     let mut f = good_flow();
     f["Actions"][2]["Transitions"] = json!({"NextAction": "invoke"});
-    assert_eq!(problems(&f), vec![FlowProblem::TerminalWithTransitions("end".into())]);
+    assert_eq!(
+        problems(&f),
+        vec![FlowProblem::TerminalWithTransitions("end".into())]
+    );
 }
 
 #[test]
 fn actions_that_can_fail_need_errors() {
     let mut f = good_flow();
-    f["Actions"][0]["Transitions"].as_object_mut().unwrap().remove("Errors");
+    f["Actions"][0]["Transitions"]
+        .as_object_mut()
+        .unwrap()
+        .remove("Errors");
     assert_eq!(
         problems(&f),
-        vec![FlowProblem::MissingErrors("invoke".into(), "InvokeLambdaFunction".into())]
+        vec![FlowProblem::MissingErrors(
+            "invoke".into(),
+            "InvokeLambdaFunction".into()
+        )]
     );
 }
 
@@ -125,20 +156,37 @@ fn unreachable_actions_are_reported() {
     f["Actions"].as_array_mut().unwrap().push(
         json!({"Identifier": "orphan", "Type": "DisconnectParticipant", "Parameters": {}, "Transitions": {}}),
     );
-    assert_eq!(problems(&f), vec![FlowProblem::Unreachable("orphan".into())]);
+    assert_eq!(
+        problems(&f),
+        vec![FlowProblem::Unreachable("orphan".into())]
+    );
 }
 
 #[test]
 fn compare_operators_come_from_the_flow_language() {
-    for op in ["Equals", "TextStartsWith", "TextEndsWith", "TextContains", "NumberGreaterThan",
-               "NumberGreaterOrEqualTo", "NumberLessThan", "NumberLessOrEqualTo"] {
+    for op in [
+        "Equals",
+        "TextStartsWith",
+        "TextEndsWith",
+        "TextContains",
+        "NumberGreaterThan",
+        "NumberGreaterOrEqualTo",
+        "NumberLessThan",
+        "NumberLessOrEqualTo",
+    ] {
         let mut f = good_flow();
         f["Actions"][1]["Transitions"]["Conditions"][0]["Condition"]["Operator"] = json!(op);
         assert_eq!(problems(&f), vec![], "{op}");
     }
     let mut f = good_flow();
     f["Actions"][1]["Transitions"]["Conditions"][0]["Condition"]["Operator"] = json!("Matches");
-    assert_eq!(problems(&f), vec![FlowProblem::UnknownOperator("compare".into(), "Matches".into())]);
+    assert_eq!(
+        problems(&f),
+        vec![FlowProblem::UnknownOperator(
+            "compare".into(),
+            "Matches".into()
+        )]
+    );
 }
 
 #[test]
@@ -157,22 +205,39 @@ fn every_shipped_flow_passes() {
 
 #[test]
 fn blocking_flow_branches_as_documented() {
-    let content = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/contact-flows/block-unwanted-callers.json")).unwrap();
+    let content = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/contact-flows/block-unwanted-callers.json"
+    ))
+    .unwrap();
     let flow: Value = serde_json::from_str(&content).unwrap();
     let actions = flow["Actions"].as_array().unwrap();
     let by_id = |id: &str| actions.iter().find(|a| a["Identifier"] == id).unwrap();
     let start = by_id(flow["StartAction"].as_str().unwrap());
     assert_eq!(start["Type"], "InvokeLambdaFunction");
-    assert_eq!(start["Parameters"]["ResponseValidation"]["ResponseType"], "STRING_MAP");
+    assert_eq!(
+        start["Parameters"]["ResponseValidation"]["ResponseType"],
+        "STRING_MAP"
+    );
     assert_eq!(start["Parameters"]["InvocationTimeLimitSeconds"], "3");
 
     // Lambda error: the call continues, with CallBlockReport=LookupFailed recorded.
-    let on_error = by_id(start["Transitions"]["Errors"][0]["NextAction"].as_str().unwrap());
-    assert_eq!(on_error["Parameters"]["Attributes"]["CallBlockReport"], "LookupFailed");
+    let on_error = by_id(
+        start["Transitions"]["Errors"][0]["NextAction"]
+            .as_str()
+            .unwrap(),
+    );
+    assert_eq!(
+        on_error["Parameters"]["Attributes"]["CallBlockReport"],
+        "LookupFailed"
+    );
 
     let compare = by_id(start["Transitions"]["NextAction"].as_str().unwrap());
     assert_eq!(compare["Type"], "Compare");
-    assert_eq!(compare["Parameters"]["ComparisonValue"], "$.External.isBlocked");
+    assert_eq!(
+        compare["Parameters"]["ComparisonValue"],
+        "$.External.isBlocked"
+    );
     let cond = &compare["Transitions"]["Conditions"][0];
     assert_eq!(cond["Condition"]["Operator"], "Equals");
     assert_eq!(cond["Condition"]["Operands"][0], "true");
@@ -185,13 +250,22 @@ fn blocking_flow_branches_as_documented() {
         assert_eq!(attrs[key], format!("$.External.{key}"));
     }
     let message = by_id(set["Transitions"]["NextAction"].as_str().unwrap());
-    assert_eq!(message["Parameters"]["Text"], "We are unable to process your call at this time.");
+    assert_eq!(
+        message["Parameters"]["Text"],
+        "We are unable to process your call at this time."
+    );
     let end = by_id(message["Transitions"]["NextAction"].as_str().unwrap());
     assert_eq!(end["Type"], "DisconnectParticipant");
 
     // Not blocked and lookup failure both reach the marked normal-path placeholder.
-    assert_eq!(compare["Transitions"]["NextAction"], "normal-path-placeholder");
-    assert_eq!(on_error["Transitions"]["NextAction"], "normal-path-placeholder");
+    assert_eq!(
+        compare["Transitions"]["NextAction"],
+        "normal-path-placeholder"
+    );
+    assert_eq!(
+        on_error["Transitions"]["NextAction"],
+        "normal-path-placeholder"
+    );
     // Inbound flows end by disconnecting, never with EndFlowExecution.
     assert!(actions.iter().all(|a| a["Type"] != "EndFlowExecution"));
 }

@@ -29,7 +29,11 @@ fn to_json(y: Yaml) -> Value {
         Yaml::Tagged(tagged) => {
             let tag = tagged.tag.to_string();
             let name = tag.trim_start_matches('!');
-            let key = if name == "Ref" { "Ref".to_owned() } else { format!("Fn::{name}") };
+            let key = if name == "Ref" {
+                "Ref".to_owned()
+            } else {
+                format!("Fn::{name}")
+            };
             json!({ key: to_json(tagged.value) })
         }
     }
@@ -62,17 +66,32 @@ fn declares_every_parameter() {
     let t = template();
     let params = t["Parameters"].as_object().unwrap();
     for name in [
-        "ConnectInstanceArn", "TableName", "DefaultCountry", "FailMode", "BlockAnonymous",
-        "InvalidNumberAction", "LookupTimeoutMs", "LogPhoneNumbers", "LogRetentionDays", "DeployContactFlow",
+        "ConnectInstanceArn",
+        "TableName",
+        "DefaultCountry",
+        "FailMode",
+        "BlockAnonymous",
+        "InvalidNumberAction",
+        "LookupTimeoutMs",
+        "LogPhoneNumbers",
+        "LogRetentionDays",
+        "DeployContactFlow",
     ] {
         assert!(params.contains_key(name), "parameter {name}");
     }
     let arn = &params["ConnectInstanceArn"];
-    assert!(arn.get("Default").is_none(), "ConnectInstanceArn is required");
+    assert!(
+        arn.get("Default").is_none(),
+        "ConnectInstanceArn is required"
+    );
     let pattern = regex::Regex::new(arn["AllowedPattern"].as_str().unwrap()).unwrap();
-    assert!(pattern.is_match("arn:aws:connect:us-east-1:123456789012:instance/11111111-2222-3333-4444-555555555555"));
+    assert!(pattern.is_match(
+        "arn:aws:connect:us-east-1:123456789012:instance/11111111-2222-3333-4444-555555555555"
+    ));
     assert!(!pattern.is_match("arn:aws:connect:us-east-1:123456789012:instance/not-an-id"));
-    assert!(!pattern.is_match("arn:aws:connect:us-east-1:123456789012:instance/11111111-2222-3333-4444-555555555555/extra"));
+    assert!(!pattern.is_match(
+        "arn:aws:connect:us-east-1:123456789012:instance/11111111-2222-3333-4444-555555555555/extra"
+    ));
     assert!(!pattern.is_match("*"));
     assert_eq!(params["TableName"]["Default"], "BlockedPhoneNumbers");
 }
@@ -86,10 +105,22 @@ fn table_is_protected() {
     let p = &table["Properties"];
     assert_eq!(p["TableName"], json!({"Ref": "TableName"}));
     assert_eq!(p["BillingMode"], "PAY_PER_REQUEST");
-    assert_eq!(p["KeySchema"], json!([{"AttributeName": "phoneNumber", "KeyType": "HASH"}]));
-    assert_eq!(p["AttributeDefinitions"], json!([{"AttributeName": "phoneNumber", "AttributeType": "S"}]));
-    assert_eq!(p["TimeToLiveSpecification"], json!({"AttributeName": "expiresAt", "Enabled": true}));
-    assert_eq!(p["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"], true);
+    assert_eq!(
+        p["KeySchema"],
+        json!([{"AttributeName": "phoneNumber", "KeyType": "HASH"}])
+    );
+    assert_eq!(
+        p["AttributeDefinitions"],
+        json!([{"AttributeName": "phoneNumber", "AttributeType": "S"}])
+    );
+    assert_eq!(
+        p["TimeToLiveSpecification"],
+        json!({"AttributeName": "expiresAt", "Enabled": true})
+    );
+    assert_eq!(
+        p["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"],
+        true
+    );
     assert_eq!(p["SSESpecification"]["SSEEnabled"], true);
     assert_eq!(p["DeletionProtectionEnabled"], true);
 }
@@ -107,10 +138,17 @@ fn function_is_the_arm64_rust_lambda() {
     assert_eq!(p["MemorySize"], 128);
     assert!(p["Timeout"].as_u64().unwrap() <= 3);
     assert_eq!(p["LoggingConfig"]["LogFormat"], "JSON");
-    assert!(p.get("Policies").is_none(), "no SAM policy templates: the role is explicit");
+    assert!(
+        p.get("Policies").is_none(),
+        "no SAM policy templates: the role is explicit"
+    );
     let env = p["Environment"]["Variables"].as_object().unwrap();
     let (table, _) = one(&t, "AWS::DynamoDB::Table");
-    assert_eq!(env["TABLE_NAME"], json!({"Ref": table}), "TABLE_NAME is the stack's table");
+    assert_eq!(
+        env["TABLE_NAME"],
+        json!({"Ref": table}),
+        "TABLE_NAME is the stack's table"
+    );
     for (var, param) in [
         ("DEFAULT_COUNTRY", "DefaultCountry"),
         ("FAIL_MODE", "FailMode"),
@@ -124,7 +162,10 @@ fn function_is_the_arm64_rust_lambda() {
     // Its own log group, with retention from the parameter.
     let group_ref = &p["LoggingConfig"]["LogGroup"];
     let (group_name, group) = one(&t, "AWS::Logs::LogGroup");
-    assert_eq!(group["Properties"]["RetentionInDays"], json!({"Ref": "LogRetentionDays"}));
+    assert_eq!(
+        group["Properties"]["RetentionInDays"],
+        json!({"Ref": "LogRetentionDays"})
+    );
     assert_eq!(group_ref, &json!({"Ref": group_name}));
 }
 
@@ -134,14 +175,21 @@ fn function_role_is_least_privilege() {
     let (table_name, _) = one(&t, "AWS::DynamoDB::Table");
     let (log_group, _) = one(&t, "AWS::Logs::LogGroup");
     let (_, f) = one(&t, "AWS::Serverless::Function");
-    let role_name = f["Properties"]["Role"]["Fn::GetAtt"].as_str().unwrap().trim_end_matches(".Arn").to_owned();
+    let role_name = f["Properties"]["Role"]["Fn::GetAtt"]
+        .as_str()
+        .unwrap()
+        .trim_end_matches(".Arn")
+        .to_owned();
     let role = &t["Resources"][&role_name];
     assert_eq!(role["Type"], "AWS::IAM::Role");
     let p = &role["Properties"];
     assert!(p.get("ManagedPolicyArns").is_none(), "no managed policies");
     let trust = &p["AssumeRolePolicyDocument"]["Statement"];
     assert_eq!(trust.as_array().unwrap().len(), 1);
-    assert_eq!(trust[0]["Principal"], json!({"Service": "lambda.amazonaws.com"}));
+    assert_eq!(
+        trust[0]["Principal"],
+        json!({"Service": "lambda.amazonaws.com"})
+    );
 
     let mut grants: Vec<(String, Value)> = Vec::new();
     for policy in p["Policies"].as_array().unwrap() {
@@ -158,9 +206,18 @@ fn function_role_is_least_privilege() {
     assert_eq!(
         grants,
         vec![
-            ("dynamodb:GetItem".to_owned(), json!({"Fn::GetAtt": format!("{table_name}.Arn")})),
-            ("logs:CreateLogStream".to_owned(), json!({"Fn::GetAtt": format!("{log_group}.Arn")})),
-            ("logs:PutLogEvents".to_owned(), json!({"Fn::GetAtt": format!("{log_group}.Arn")})),
+            (
+                "dynamodb:GetItem".to_owned(),
+                json!({"Fn::GetAtt": format!("{table_name}.Arn")})
+            ),
+            (
+                "logs:CreateLogStream".to_owned(),
+                json!({"Fn::GetAtt": format!("{log_group}.Arn")})
+            ),
+            (
+                "logs:PutLogEvents".to_owned(),
+                json!({"Fn::GetAtt": format!("{log_group}.Arn")})
+            ),
         ]
     );
 }
@@ -172,13 +229,21 @@ fn no_wildcards_anywhere() {
         match v {
             Value::Object(m) => {
                 for (k, child) in m {
-                    if (k == "Resource" || k == "Action") && as_list(child).iter().any(|x| x.as_str().is_some_and(|s| s == "*" || s.ends_with(":*") && k == "Action")) {
+                    if (k == "Resource" || k == "Action")
+                        && as_list(child).iter().any(|x| {
+                            x.as_str()
+                                .is_some_and(|s| s == "*" || s.ends_with(":*") && k == "Action")
+                        })
+                    {
                         found.push(format!("{path}/{k}"));
                     }
                     walk(child, &format!("{path}/{k}"), found);
                 }
             }
-            Value::Array(a) => a.iter().enumerate().for_each(|(i, c)| walk(c, &format!("{path}/{i}"), found)),
+            Value::Array(a) => a
+                .iter()
+                .enumerate()
+                .for_each(|(i, c)| walk(c, &format!("{path}/{i}"), found)),
             _ => {}
         }
     }
@@ -199,7 +264,10 @@ fn connect_permission_is_scoped_to_the_instance() {
 
     let (_, assoc) = one(&t, "AWS::Connect::IntegrationAssociation");
     assert_eq!(assoc["Properties"]["IntegrationType"], "LAMBDA_FUNCTION");
-    assert_eq!(assoc["Properties"]["InstanceId"], json!({"Ref": "ConnectInstanceArn"}));
+    assert_eq!(
+        assoc["Properties"]["InstanceId"],
+        json!({"Ref": "ConnectInstanceArn"})
+    );
 }
 
 #[test]
@@ -210,7 +278,10 @@ fn alarms_watch_errors_and_throttles() {
         .filter(|(_, a)| a["Properties"]["Namespace"] == "AWS/Lambda")
         .map(|(_, a)| a["Properties"]["MetricName"].as_str().unwrap().to_owned())
         .collect();
-    assert!(metrics.contains(&"Errors".to_owned()) && metrics.contains(&"Throttles".to_owned()), "{metrics:?}");
+    assert!(
+        metrics.contains(&"Errors".to_owned()) && metrics.contains(&"Throttles".to_owned()),
+        "{metrics:?}"
+    );
 }
 
 #[test]
@@ -231,14 +302,25 @@ fn deployed_flow_is_the_contact_flows_file() {
     let (_, flow) = one(&t, "AWS::Connect::ContactFlow");
     assert_eq!(flow["Condition"], "DeployFlow");
     assert_eq!(flow["Properties"]["Type"], "CONTACT_FLOW");
-    let content = flow["Properties"]["Content"]["Fn::Sub"].as_str().expect("Content is !Sub of the flow");
-    assert_eq!(content.matches("${").count(), content.matches("${BlocklistFunction.Arn}").count(),
-        "the only substitution is the function ARN");
-    let deployed: Value = serde_json::from_str(&content.replace("${BlocklistFunction.Arn}", PLACEHOLDER_ARN)).unwrap();
+    let content = flow["Properties"]["Content"]["Fn::Sub"]
+        .as_str()
+        .expect("Content is !Sub of the flow");
+    assert_eq!(
+        content.matches("${").count(),
+        content.matches("${BlocklistFunction.Arn}").count(),
+        "the only substitution is the function ARN"
+    );
+    let deployed: Value =
+        serde_json::from_str(&content.replace("${BlocklistFunction.Arn}", PLACEHOLDER_ARN))
+            .unwrap();
     let file: Value = serde_json::from_str(
-        &std::fs::read_to_string(format!("{ROOT}/contact-flows/block-unwanted-callers.json")).unwrap(),
+        &std::fs::read_to_string(format!("{ROOT}/contact-flows/block-unwanted-callers.json"))
+            .unwrap(),
     )
     .unwrap();
-    assert_eq!(deployed, file, "template.yaml's flow drifted from the file: run scripts/sync-template-flow.py");
+    assert_eq!(
+        deployed, file,
+        "template.yaml's flow drifted from the file: run scripts/sync-template-flow.py"
+    );
     assert!(content.contains("${BlocklistFunction.Arn}"));
 }

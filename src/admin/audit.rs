@@ -113,10 +113,16 @@ impl AuditRecord {
             item.insert(attr::REASON.to_owned(), s(reason));
         }
         if let Some(before) = &self.before {
-            item.insert(attr::BEFORE.to_owned(), AttributeValue::M(item_from_entry(before)));
+            item.insert(
+                attr::BEFORE.to_owned(),
+                AttributeValue::M(item_from_entry(before)),
+            );
         }
         if let Some(after) = &self.after {
-            item.insert(attr::AFTER.to_owned(), AttributeValue::M(item_from_entry(after)));
+            item.insert(
+                attr::AFTER.to_owned(),
+                AttributeValue::M(item_from_entry(after)),
+            );
         }
         item
     }
@@ -154,7 +160,9 @@ fn unique_suffix() -> String {
         .map_or(0, |d| d.as_nanos() as u64);
     let mut x = nanos
         ^ (u64::from(std::process::id()) << 32)
-        ^ COUNTER.fetch_add(1, Ordering::Relaxed).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        ^ COUNTER
+            .fetch_add(1, Ordering::Relaxed)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
     // splitmix64 finalizer
     x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);

@@ -68,7 +68,11 @@ pub async fn put_batch(client: &Client, table: &str, items: Vec<Item>) -> Result
 
 /// Gets up to [`GET_BATCH`] items by key (consistent reads), retrying
 /// unprocessed keys.
-pub async fn get_batch(client: &Client, table: &str, keys: Vec<Item>) -> Result<Vec<Item>, AdminError> {
+pub async fn get_batch(
+    client: &Client,
+    table: &str,
+    keys: Vec<Item>,
+) -> Result<Vec<Item>, AdminError> {
     let mut found = Vec::with_capacity(keys.len());
     let mut pending = Some(
         KeysAndAttributes::builder()
@@ -96,7 +100,9 @@ pub async fn get_batch(client: &Client, table: &str, keys: Vec<Item>) -> Result<
             if attempt == MAX_RETRIES {
                 return Err(AdminError::Request {
                     table: table.to_owned(),
-                    message: format!("DynamoDB left keys unprocessed after {MAX_RETRIES} retries (throttled?)"),
+                    message: format!(
+                        "DynamoDB left keys unprocessed after {MAX_RETRIES} retries (throttled?)"
+                    ),
                 });
             }
             tokio::time::sleep(backoff(attempt)).await;

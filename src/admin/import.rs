@@ -93,8 +93,15 @@ pub struct ImportSummary {
 }
 
 /// Reads and checks an import file.
-pub fn parse_csv<R: Read>(input: R, normalizer: &Normalizer, defaults: &ImportDefaults) -> Result<ParsedCsv, CsvError> {
-    let mut reader = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(input);
+pub fn parse_csv<R: Read>(
+    input: R,
+    normalizer: &Normalizer,
+    defaults: &ImportDefaults,
+) -> Result<ParsedCsv, CsvError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(input);
     let header: Vec<String> = reader.headers()?.iter().map(str::to_owned).collect();
     let mut index: HashMap<&str, usize> = HashMap::new();
     for (i, name) in header.iter().enumerate() {
@@ -106,7 +113,9 @@ pub fn parse_csv<R: Read>(input: R, normalizer: &Normalizer, defaults: &ImportDe
             return Err(CsvError::DuplicateColumn(name.clone()));
         }
     }
-    let phone_column = *index.get("phoneNumber").ok_or(CsvError::MissingPhoneNumberColumn)?;
+    let phone_column = *index
+        .get("phoneNumber")
+        .ok_or(CsvError::MissingPhoneNumberColumn)?;
 
     let mut parsed = ParsedCsv::default();
     let mut seen: HashMap<E164, usize> = HashMap::new();
@@ -148,7 +157,9 @@ pub fn parse_csv<R: Read>(input: R, normalizer: &Normalizer, defaults: &ImportDe
         let number = match normalizer.classify(Some(&raw)) {
             CallerId::Valid(n) => n,
             CallerId::Invalid(reason) => {
-                parsed.rejected.push(reject(format!("not a valid phone number: {reason}")));
+                parsed
+                    .rejected
+                    .push(reject(format!("not a valid phone number: {reason}")));
                 continue;
             }
             CallerId::Anonymous | CallerId::Missing if raw.is_empty() => {
@@ -156,7 +167,9 @@ pub fn parse_csv<R: Read>(input: R, normalizer: &Normalizer, defaults: &ImportDe
                 continue;
             }
             CallerId::Anonymous | CallerId::Missing => {
-                parsed.rejected.push(reject("a withheld caller ID, not a number".into()));
+                parsed
+                    .rejected
+                    .push(reject("a withheld caller ID, not a number".into()));
                 continue;
             }
         };
@@ -171,7 +184,9 @@ pub fn parse_csv<R: Read>(input: R, normalizer: &Normalizer, defaults: &ImportDe
             },
         };
         let fields = EntryFields {
-            reason: get("reason").map(str::to_owned).or_else(|| defaults.reason.clone()),
+            reason: get("reason")
+                .map(str::to_owned)
+                .or_else(|| defaults.reason.clone()),
             expires_at,
             note: get("note").map(str::to_owned),
         };
@@ -188,7 +203,11 @@ pub fn parse_csv<R: Read>(input: R, normalizer: &Normalizer, defaults: &ImportDe
             }
             None => {
                 seen.insert(number.clone(), parsed.rows.len());
-                parsed.rows.push(Row { line, number, fields });
+                parsed.rows.push(Row {
+                    line,
+                    number,
+                    fields,
+                });
             }
         }
     }
@@ -212,7 +231,9 @@ pub fn write_csv<W: Write>(entries: &[BlockEntry], output: W) -> Result<(), csv:
 }
 
 fn same_fields(entry: &BlockEntry, fields: &EntryFields) -> bool {
-    entry.reason == fields.reason && entry.expires_at == fields.expires_at && entry.note == fields.note
+    entry.reason == fields.reason
+        && entry.expires_at == fields.expires_at
+        && entry.note == fields.note
 }
 
 impl Admin {
@@ -235,7 +256,11 @@ impl Admin {
                 continue;
             }
             let entry = self.new_entry(&row.number, row.fields.clone(), now);
-            let action = if before.is_some() { AuditAction::Replace } else { AuditAction::Add };
+            let action = if before.is_some() {
+                AuditAction::Replace
+            } else {
+                AuditAction::Add
+            };
             let record = AuditRecord::new(
                 action,
                 self.actor(),
@@ -262,7 +287,10 @@ impl Admin {
         for chunk in changes.chunks(WRITE_BATCH * PARALLEL_BATCHES) {
             let audits = chunk.iter().map(|(record, _)| record.to_item()).collect();
             self.put_parallel(self.audit_table(), audits).await?;
-            let entries = chunk.iter().map(|(_, entry)| item_from_entry(entry)).collect();
+            let entries = chunk
+                .iter()
+                .map(|(_, entry)| item_from_entry(entry))
+                .collect();
             self.put_parallel(self.table(), entries).await?;
             summary.written += chunk.len();
             progress(summary.written);
@@ -270,13 +298,21 @@ impl Admin {
         Ok(summary)
     }
 
-    async fn existing_entries(&self, rows: &[Row]) -> Result<HashMap<String, BlockEntry>, AdminError> {
+    async fn existing_entries(
+        &self,
+        rows: &[Row],
+    ) -> Result<HashMap<String, BlockEntry>, AdminError> {
         let mut existing = HashMap::new();
         let mut tasks = JoinSet::new();
         for chunk in rows.chunks(GET_BATCH) {
             let keys = chunk
                 .iter()
-                .map(|r| HashMap::from([(attr::PHONE_NUMBER.to_owned(), AttributeValue::S(r.number.to_string()))]))
+                .map(|r| {
+                    HashMap::from([(
+                        attr::PHONE_NUMBER.to_owned(),
+                        AttributeValue::S(r.number.to_string()),
+                    )])
+                })
                 .collect();
             let (client, table) = (self.client().clone(), self.table().to_owned());
             tasks.spawn(async move { get_batch(&client, &table, keys).await });
@@ -289,7 +325,11 @@ impl Admin {
     }
 
     /// Writes `items` as batches, several at a time; returns once all are written.
-    async fn put_parallel(&self, table: &str, items: Vec<HashMap<String, AttributeValue>>) -> Result<(), AdminError> {
+    async fn put_parallel(
+        &self,
+        table: &str,
+        items: Vec<HashMap<String, AttributeValue>>,
+    ) -> Result<(), AdminError> {
         let mut tasks = JoinSet::new();
         let mut items = items.into_iter().peekable();
         while items.peek().is_some() {

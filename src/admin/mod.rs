@@ -26,7 +26,10 @@ use audit::{AuditAction, AuditRecord};
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
     #[error("`{input}` is not a valid phone number: {reason}")]
-    InvalidNumber { input: String, reason: InvalidReason },
+    InvalidNumber {
+        input: String,
+        reason: InvalidReason,
+    },
     #[error("`{input}` is a withheld or missing caller ID, not a number that can be listed")]
     NotANumber { input: String },
     #[error("{} is already blocked (reason: {}, since {}{}); use --replace to overwrite it",
@@ -43,7 +46,9 @@ pub enum AdminError {
     ExpiryInPast(i64),
     #[error(transparent)]
     Time(#[from] TimeError),
-    #[error("table `{table}` does not exist: run `blocklist init` (local) or deploy template.yaml, or pass --table/--audit-table")]
+    #[error(
+        "table `{table}` does not exist: run `blocklist init` (local) or deploy template.yaml, or pass --table/--audit-table"
+    )]
     TableNotFound { table: String },
     #[error("DynamoDB request on `{table}` failed: {message}")]
     Request { table: String, message: String },
@@ -94,7 +99,13 @@ pub struct Admin {
 }
 
 impl Admin {
-    pub fn new(client: Client, table: &str, audit_table: &str, actor: &str, normalizer: Normalizer) -> Self {
+    pub fn new(
+        client: Client,
+        table: &str,
+        audit_table: &str,
+        actor: &str,
+        normalizer: Normalizer,
+    ) -> Self {
         Admin {
             client,
             table: table.to_owned(),
@@ -155,20 +166,32 @@ impl Admin {
 
     /// Blocks `input`. An active entry is only overwritten with `replace`;
     /// an expired one is replaced.
-    pub async fn add(&self, input: &str, fields: EntryFields, replace: bool) -> Result<Added, AdminError> {
+    pub async fn add(
+        &self,
+        input: &str,
+        fields: EntryFields,
+        replace: bool,
+    ) -> Result<Added, AdminError> {
         let number = self.normalize(input)?;
         let now = now_epoch();
         if let Some(expires) = fields.expires_at.filter(|e| *e <= now) {
             return Err(AdminError::ExpiryInPast(expires));
         }
         let existing = self.get(&number).await?;
-        if let Some(entry) = existing.as_ref().filter(|e| e.is_active_at(now) && !replace) {
+        if let Some(entry) = existing
+            .as_ref()
+            .filter(|e| e.is_active_at(now) && !replace)
+        {
             return Err(AdminError::AlreadyBlocked {
                 entry: Box::new(entry.clone()),
             });
         }
         let entry = self.new_entry(&number, fields, now);
-        let action = if existing.is_some() { AuditAction::Replace } else { AuditAction::Add };
+        let action = if existing.is_some() {
+            AuditAction::Replace
+        } else {
+            AuditAction::Add
+        };
         let record = AuditRecord::new(
             action,
             &self.actor,
@@ -185,8 +208,12 @@ impl Admin {
             .table_name(&self.table)
             .set_item(Some(item_from_entry(&entry)));
         put = match existing.as_ref().and_then(|e| e.created_at.clone()) {
-            None if existing.is_none() => put.condition_expression("attribute_not_exists(phoneNumber)"),
-            None => put.condition_expression("attribute_exists(phoneNumber) AND attribute_not_exists(createdAt)"),
+            None if existing.is_none() => {
+                put.condition_expression("attribute_not_exists(phoneNumber)")
+            }
+            None => put.condition_expression(
+                "attribute_exists(phoneNumber) AND attribute_not_exists(createdAt)",
+            ),
             Some(created) => put
                 .condition_expression("createdAt = :created")
                 .expression_attribute_values(":created", AttributeValue::S(created)),
@@ -207,11 +234,18 @@ impl Admin {
     }
 
     /// Removes the entry for `input`, returning it.
-    pub async fn remove(&self, input: &str, reason: Option<&str>) -> Result<BlockEntry, AdminError> {
+    pub async fn remove(
+        &self,
+        input: &str,
+        reason: Option<&str>,
+    ) -> Result<BlockEntry, AdminError> {
         let number = self.normalize(input)?;
-        let existing = self.get(&number).await?.ok_or_else(|| AdminError::NotFound {
-            number: number.to_string(),
-        })?;
+        let existing = self
+            .get(&number)
+            .await?
+            .ok_or_else(|| AdminError::NotFound {
+                number: number.to_string(),
+            })?;
         let record = AuditRecord::new(
             AuditAction::Remove,
             &self.actor,
@@ -246,7 +280,12 @@ impl Admin {
     pub async fn list(&self, include_expired: bool) -> Result<Vec<BlockEntry>, AdminError> {
         let now = now_epoch();
         let mut entries = Vec::new();
-        let mut pages = self.client.scan().table_name(&self.table).into_paginator().send();
+        let mut pages = self
+            .client
+            .scan()
+            .table_name(&self.table)
+            .into_paginator()
+            .send();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| AdminError::from_sdk(&self.table, e))?;
             entries.extend(
@@ -307,8 +346,14 @@ impl Admin {
         self.client
             .delete_item()
             .table_name(&self.audit_table)
-            .key(audit::attr::PHONE_NUMBER, AttributeValue::S(record.phone_number.clone()))
-            .key(audit::attr::AUDIT_ID, AttributeValue::S(record.audit_id.clone()))
+            .key(
+                audit::attr::PHONE_NUMBER,
+                AttributeValue::S(record.phone_number.clone()),
+            )
+            .key(
+                audit::attr::AUDIT_ID,
+                AttributeValue::S(record.audit_id.clone()),
+            )
             .send()
             .await
             .map_err(|e| AdminError::from_sdk(&self.audit_table, e))?;

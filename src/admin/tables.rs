@@ -29,7 +29,10 @@ pub enum TtlInit {
 }
 
 /// Creates the blocklist table (key `phoneNumber`) with TTL on `expiresAt`.
-pub async fn init_blocklist_table(client: &Client, table: &str) -> Result<(TableInit, TtlInit), AdminError> {
+pub async fn init_blocklist_table(
+    client: &Client,
+    table: &str,
+) -> Result<(TableInit, TtlInit), AdminError> {
     let created = create_table(client, table, &[store::attr::PHONE_NUMBER]).await?;
     let ttl = enable_ttl(client, table).await;
     Ok((created, ttl))
@@ -37,17 +40,28 @@ pub async fn init_blocklist_table(client: &Client, table: &str) -> Result<(Table
 
 /// Creates the audit table (keys `phoneNumber`, `auditId`).
 pub async fn init_audit_table(client: &Client, table: &str) -> Result<TableInit, AdminError> {
-    create_table(client, table, &[audit::attr::PHONE_NUMBER, audit::attr::AUDIT_ID]).await
+    create_table(
+        client,
+        table,
+        &[audit::attr::PHONE_NUMBER, audit::attr::AUDIT_ID],
+    )
+    .await
 }
 
-async fn create_table(client: &Client, table: &str, keys: &[&str]) -> Result<TableInit, AdminError> {
+async fn create_table(
+    client: &Client,
+    table: &str,
+    keys: &[&str],
+) -> Result<TableInit, AdminError> {
     let request_error = |e: String| AdminError::Request {
         table: table.to_owned(),
         message: e,
     };
     match client.describe_table().table_name(table).send().await {
         Ok(_) => return Ok(TableInit::AlreadyExists),
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => {}
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_not_found_exception()) => {}
         Err(e) => return Err(request_error(DisplayErrorContext(&e).to_string())),
     }
     let mut request = client
@@ -55,7 +69,11 @@ async fn create_table(client: &Client, table: &str, keys: &[&str]) -> Result<Tab
         .table_name(table)
         .billing_mode(BillingMode::PayPerRequest);
     for (i, key) in keys.iter().enumerate() {
-        let key_type = if i == 0 { KeyType::Hash } else { KeyType::Range };
+        let key_type = if i == 0 {
+            KeyType::Hash
+        } else {
+            KeyType::Range
+        };
         request = request
             .attribute_definitions(
                 AttributeDefinition::builder()
@@ -74,7 +92,10 @@ async fn create_table(client: &Client, table: &str, keys: &[&str]) -> Result<Tab
     }
     match request.send().await {
         Ok(_) => {}
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_in_use_exception()) => {
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_in_use_exception()) =>
+        {
             return Ok(TableInit::AlreadyExists);
         }
         Err(e) => return Err(request_error(DisplayErrorContext(&e).to_string())),
@@ -91,11 +112,18 @@ async fn create_table(client: &Client, table: &str, keys: &[&str]) -> Result<Tab
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    Err(request_error("the table did not become ACTIVE within 60 s".into()))
+    Err(request_error(
+        "the table did not become ACTIVE within 60 s".into(),
+    ))
 }
 
 async fn enable_ttl(client: &Client, table: &str) -> TtlInit {
-    if let Ok(out) = client.describe_time_to_live().table_name(table).send().await {
+    if let Ok(out) = client
+        .describe_time_to_live()
+        .table_name(table)
+        .send()
+        .await
+    {
         let enabled = out
             .time_to_live_description
             .and_then(|d| d.attribute_name)

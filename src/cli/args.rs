@@ -11,7 +11,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// --default-country for national formats. AWS credentials and region come
 /// from the usual SDK sources (environment, profile, SSO...).
 #[derive(Debug, Parser)]
-#[command(name = "blocklist", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "blocklist",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -23,10 +28,20 @@ pub struct Cli {
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
     /// Blocklist table
-    #[arg(long, global = true, env = "TABLE_NAME", default_value = "BlockedPhoneNumbers")]
+    #[arg(
+        long,
+        global = true,
+        env = "TABLE_NAME",
+        default_value = "BlockedPhoneNumbers"
+    )]
     pub table: String,
     /// Audit table
-    #[arg(long, global = true, env = "AUDIT_TABLE_NAME", default_value = "BlockedPhoneNumbersAudit")]
+    #[arg(
+        long,
+        global = true,
+        env = "AUDIT_TABLE_NAME",
+        default_value = "BlockedPhoneNumbersAudit"
+    )]
     pub audit_table: String,
     /// AWS region (default: the SDK's, e.g. AWS_REGION)
     #[arg(long, global = true)]

@@ -30,7 +30,10 @@ pub enum CliError {
     #[error("{path}: {source}")]
     Csv { path: PathBuf, source: CsvError },
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("writing output: {0}")]
     Output(#[from] std::io::Error),
     #[error("--default-country: {0}")]
@@ -55,14 +58,24 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     })
     .await;
     let actor = global.actor.clone().unwrap_or_else(default_actor);
-    let admin = Admin::new(client, &global.table, &global.audit_table, &actor, Normalizer::new(country));
+    let admin = Admin::new(
+        client,
+        &global.table,
+        &global.audit_table,
+        &actor,
+        Normalizer::new(country),
+    );
     let format = global.output;
     let mut out = std::io::stdout().lock();
     let now = now_epoch();
 
     match cli.command {
         Command::Init => init(&admin, &mut out).await,
-        Command::Add { number, entry, replace } => {
+        Command::Add {
+            number,
+            entry,
+            replace,
+        } => {
             let fields = EntryFields {
                 reason: entry.reason,
                 expires_at: entry.expires.map(|e| parse_expiry(&e, now)).transpose()?,
@@ -70,7 +83,10 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             };
             let added = admin.add(&number, fields, replace).await?;
             if let Some(old) = &added.replaced {
-                eprintln!("replaced the earlier entry (reason: {})", old.reason.as_deref().unwrap_or("none"));
+                eprintln!(
+                    "replaced the earlier entry (reason: {})",
+                    old.reason.as_deref().unwrap_or("none")
+                );
             }
             output::entries(&mut out, format, &[added.entry], now)?;
             Ok(())
@@ -85,9 +101,18 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             let mut config = Config::from_env()?;
             config.table_name = admin.table().to_owned();
             config.default_country = country;
-            let checker = Checker::new(DynamoStore::new(admin.client().clone(), admin.table()), &config);
+            let checker = Checker::new(
+                DynamoStore::new(admin.client().clone(), admin.table()),
+                &config,
+            );
             let checked = checker.check(Some(&number), now).await;
-            output::check(&mut out, format, &checked.answer, checked.entry.as_ref(), now)?;
+            output::check(
+                &mut out,
+                format,
+                &checked.answer,
+                checked.entry.as_ref(),
+                now,
+            )?;
             Ok(())
         }
         Command::List { include_expired } => {
@@ -95,7 +120,12 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             output::entries(&mut out, format, &entries, now)?;
             Ok(())
         }
-        Command::Import { file, dry_run, reason, expires } => {
+        Command::Import {
+            file,
+            dry_run,
+            reason,
+            expires,
+        } => {
             let defaults = ImportDefaults {
                 reason,
                 expires_at: expires.map(|e| parse_expiry(&e, now)).transpose()?,
@@ -106,8 +136,14 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             let entries = admin.list(true).await?;
             match file {
                 Some(path) => {
-                    let f = std::fs::File::create(&path).map_err(|source| CliError::Io { path: path.clone(), source })?;
-                    write_csv(&entries, f).map_err(|e| CliError::Io { path: path.clone(), source: e.into() })?;
+                    let f = std::fs::File::create(&path).map_err(|source| CliError::Io {
+                        path: path.clone(),
+                        source,
+                    })?;
+                    write_csv(&entries, f).map_err(|e| CliError::Io {
+                        path: path.clone(),
+                        source: e.into(),
+                    })?;
                     eprintln!("exported {} entries to {}", entries.len(), path.display());
                 }
                 None => write_csv(&entries, &mut out).map_err(std::io::Error::from)?,
@@ -150,19 +186,34 @@ async fn import(
     format: OutputFormat,
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
-    let reader = std::fs::File::open(file).map_err(|source| CliError::Io { path: file.to_owned(), source })?;
-    let parsed = parse_csv(std::io::BufReader::new(reader), admin.normalizer(), defaults)
-        .map_err(|source| CliError::Csv { path: file.to_owned(), source })?;
+    let reader = std::fs::File::open(file).map_err(|source| CliError::Io {
+        path: file.to_owned(),
+        source,
+    })?;
+    let parsed = parse_csv(
+        std::io::BufReader::new(reader),
+        admin.normalizer(),
+        defaults,
+    )
+    .map_err(|source| CliError::Csv {
+        path: file.to_owned(),
+        source,
+    })?;
     let name = file.display().to_string();
     for r in &parsed.rejected {
         eprintln!("{name}:{}: rejected `{}`: {}", r.line, r.value, r.why);
     }
     for d in &parsed.duplicates {
-        eprintln!("{name}:{}: {} repeats line {}; the later row is used", d.line, d.number, d.earlier_line);
+        eprintln!(
+            "{name}:{}: {} repeats line {}; the later row is used",
+            d.line, d.number, d.earlier_line
+        );
     }
     let bar = if std::io::stderr().is_terminal() && !dry_run {
         let bar = ProgressBar::new(parsed.rows.len() as u64);
-        if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} rows written ({per_sec}, {eta} left)") {
+        if let Ok(style) = ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} rows written ({per_sec}, {eta} left)",
+        ) {
             bar.set_style(style);
         }
         bar
@@ -170,7 +221,9 @@ async fn import(
         ProgressBar::hidden()
     };
     let summary = admin
-        .import(&parsed, &name, dry_run, |written| bar.set_position(written as u64))
+        .import(&parsed, &name, dry_run, |written| {
+            bar.set_position(written as u64)
+        })
         .await?;
     bar.finish_and_clear();
     print_summary(out, format, &summary)?;
@@ -180,7 +233,11 @@ async fn import(
     Ok(())
 }
 
-fn print_summary(out: &mut dyn Write, format: OutputFormat, s: &ImportSummary) -> std::io::Result<()> {
+fn print_summary(
+    out: &mut dyn Write,
+    format: OutputFormat,
+    s: &ImportSummary,
+) -> std::io::Result<()> {
     let written_label = if s.dry_run { "wouldWrite" } else { "written" };
     let fields = [
         ("read", s.read),
@@ -192,16 +249,34 @@ fn print_summary(out: &mut dyn Write, format: OutputFormat, s: &ImportSummary) -
     ];
     match format {
         OutputFormat::Json => {
-            let map: serde_json::Map<String, serde_json::Value> =
-                fields.iter().map(|(k, v)| ((*k).to_owned(), (*v).into())).collect();
+            let map: serde_json::Map<String, serde_json::Value> = fields
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).into()))
+                .collect();
             writeln!(out, "{}", serde_json::Value::Object(map))
         }
         OutputFormat::Csv => {
-            writeln!(out, "{}", fields.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(","))?;
-            writeln!(out, "{}", fields.iter().map(|(_, v)| v.to_string()).collect::<Vec<_>>().join(","))
+            writeln!(
+                out,
+                "{}",
+                fields.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(",")
+            )?;
+            writeln!(
+                out,
+                "{}",
+                fields
+                    .iter()
+                    .map(|(_, v)| v.to_string())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            )
         }
         OutputFormat::Table => {
-            let dry = if s.dry_run { " (dry run: nothing written)" } else { "" };
+            let dry = if s.dry_run {
+                " (dry run: nothing written)"
+            } else {
+                ""
+            };
             writeln!(
                 out,
                 "read {}, valid {}, rejected {}, duplicates {}, unchanged {}, {} {}{dry}",

@@ -22,21 +22,44 @@ fn entry_json(e: &BlockEntry, now: i64) -> Value {
     })
 }
 
-const ENTRY_COLUMNS: &[&str] = &["phoneNumber", "reason", "createdAt", "createdBy", "expiresAt", "note", "status"];
+const ENTRY_COLUMNS: &[&str] = &[
+    "phoneNumber",
+    "reason",
+    "createdAt",
+    "createdBy",
+    "expiresAt",
+    "note",
+    "status",
+];
 
 /// Prints entries.
-pub fn entries(out: &mut dyn Write, format: OutputFormat, entries: &[BlockEntry], now: i64) -> io::Result<()> {
+pub fn entries(
+    out: &mut dyn Write,
+    format: OutputFormat,
+    entries: &[BlockEntry],
+    now: i64,
+) -> io::Result<()> {
     let rows: Vec<Value> = entries.iter().map(|e| entry_json(e, now)).collect();
     objects(out, format, ENTRY_COLUMNS, &rows)
 }
 
 /// Prints the Lambda's answer and the stored entry.
-pub fn check(out: &mut dyn Write, format: OutputFormat, answer: &Answer, entry: Option<&BlockEntry>, now: i64) -> io::Result<()> {
+pub fn check(
+    out: &mut dyn Write,
+    format: OutputFormat,
+    answer: &Answer,
+    entry: Option<&BlockEntry>,
+    now: i64,
+) -> io::Result<()> {
     let answer_json = serde_json::to_value(answer).map_err(io::Error::other)?;
     match format {
         OutputFormat::Json => {
             let doc = json!({"answer": answer_json, "entry": entry.map(|e| entry_json(e, now))});
-            writeln!(out, "{}", serde_json::to_string_pretty(&doc).map_err(io::Error::other)?)
+            writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&doc).map_err(io::Error::other)?
+            )
         }
         OutputFormat::Csv => objects(out, format, &answer_keys(&answer_json), &[answer_json]),
         OutputFormat::Table => {
@@ -60,28 +83,58 @@ pub fn check(out: &mut dyn Write, format: OutputFormat, answer: &Answer, entry: 
 }
 
 fn answer_keys(v: &Value) -> Vec<&'static str> {
-    const KEYS: &[&str] = &["isBlocked", "phoneNumber", "callerIdStatus", "matchType", "blockedReason", "blockedDate", "lookupStatus"];
-    KEYS.iter().copied().filter(|k| v.get(k).is_some()).collect()
+    const KEYS: &[&str] = &[
+        "isBlocked",
+        "phoneNumber",
+        "callerIdStatus",
+        "matchType",
+        "blockedReason",
+        "blockedDate",
+        "lookupStatus",
+    ];
+    KEYS.iter()
+        .copied()
+        .filter(|k| v.get(k).is_some())
+        .collect()
 }
 
 /// One sentence on which rule decided.
 pub fn explain(answer: &Answer) -> String {
     use crate::answer::{LookupStatus, MatchType};
-    let verdict = if answer.is_blocked { "Blocked" } else { "Allowed" };
+    let verdict = if answer.is_blocked {
+        "Blocked"
+    } else {
+        "Allowed"
+    };
     let why = match (answer.match_type, answer.lookup_status) {
         (MatchType::Exact, _) => "the number has an active entry".to_owned(),
-        (MatchType::Anonymous, _) => "the caller ID is withheld or missing and BLOCK_ANONYMOUS=true".to_owned(),
-        (MatchType::Invalid, _) => "the caller ID is not a valid number and INVALID_NUMBER_ACTION=block".to_owned(),
-        (MatchType::FailClosed, status) => format!("the lookup failed ({}) and FAIL_MODE=closed", status.as_str()),
+        (MatchType::Anonymous, _) => {
+            "the caller ID is withheld or missing and BLOCK_ANONYMOUS=true".to_owned()
+        }
+        (MatchType::Invalid, _) => {
+            "the caller ID is not a valid number and INVALID_NUMBER_ACTION=block".to_owned()
+        }
+        (MatchType::FailClosed, status) => format!(
+            "the lookup failed ({}) and FAIL_MODE=closed",
+            status.as_str()
+        ),
         (MatchType::None, LookupStatus::Ok) => "no active entry for the number".to_owned(),
-        (MatchType::None, LookupStatus::Skipped) => "nothing to look up, and the policy allows such callers".to_owned(),
-        (MatchType::None, status) => format!("the lookup failed ({}) and FAIL_MODE=open", status.as_str()),
+        (MatchType::None, LookupStatus::Skipped) => {
+            "nothing to look up, and the policy allows such callers".to_owned()
+        }
+        (MatchType::None, status) => {
+            format!("the lookup failed ({}) and FAIL_MODE=open", status.as_str())
+        }
     };
     format!("{verdict}: {why}.")
 }
 
 /// Prints audit records.
-pub fn history(out: &mut dyn Write, format: OutputFormat, records: &[AuditRecord]) -> io::Result<()> {
+pub fn history(
+    out: &mut dyn Write,
+    format: OutputFormat,
+    records: &[AuditRecord],
+) -> io::Result<()> {
     let describe = |e: &Option<BlockEntry>| {
         e.as_ref().map_or_else(String::new, |e| {
             let mut s = e.reason.clone().unwrap_or_default();
@@ -107,15 +160,30 @@ pub fn history(out: &mut dyn Write, format: OutputFormat, records: &[AuditRecord
             })
         })
         .collect();
-    let columns = ["at", "action", "phoneNumber", "actor", "reason", "source", "before", "after"];
+    let columns = [
+        "at",
+        "action",
+        "phoneNumber",
+        "actor",
+        "reason",
+        "source",
+        "before",
+        "after",
+    ];
     if format == OutputFormat::Json {
         let full: Vec<Value> = records
             .iter()
             .zip(&rows)
             .map(|(r, row)| {
                 let mut row = row.clone();
-                row["before"] = r.before.as_ref().map_or(Value::Null, |e| entry_json(e, i64::MIN));
-                row["after"] = r.after.as_ref().map_or(Value::Null, |e| entry_json(e, i64::MIN));
+                row["before"] = r
+                    .before
+                    .as_ref()
+                    .map_or(Value::Null, |e| entry_json(e, i64::MIN));
+                row["after"] = r
+                    .after
+                    .as_ref()
+                    .map_or(Value::Null, |e| entry_json(e, i64::MIN));
                 if let Some(o) = row.as_object_mut() {
                     for side in ["before", "after"] {
                         if let Some(Value::Object(e)) = o.get_mut(side) {
@@ -132,7 +200,12 @@ pub fn history(out: &mut dyn Write, format: OutputFormat, records: &[AuditRecord
 }
 
 /// Prints a list of flat objects in the chosen format.
-fn objects(out: &mut dyn Write, format: OutputFormat, columns: &[&str], rows: &[Value]) -> io::Result<()> {
+fn objects(
+    out: &mut dyn Write,
+    format: OutputFormat,
+    columns: &[&str],
+    rows: &[Value],
+) -> io::Result<()> {
     let cell = |row: &Value, c: &str| match &row[c] {
         Value::String(s) => s.clone(),
         Value::Null => String::new(),
@@ -140,7 +213,11 @@ fn objects(out: &mut dyn Write, format: OutputFormat, columns: &[&str], rows: &[
     };
     match format {
         OutputFormat::Json => {
-            writeln!(out, "{}", serde_json::to_string_pretty(rows).map_err(io::Error::other)?)
+            writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(rows).map_err(io::Error::other)?
+            )
         }
         OutputFormat::Csv => {
             let mut w = csv::Writer::from_writer(out);
@@ -154,12 +231,26 @@ fn objects(out: &mut dyn Write, format: OutputFormat, columns: &[&str], rows: &[
             if rows.is_empty() {
                 return writeln!(out, "(none)");
             }
-            let cells: Vec<Vec<String>> = rows.iter().map(|r| columns.iter().map(|c| cell(r, c)).collect()).collect();
+            let cells: Vec<Vec<String>> = rows
+                .iter()
+                .map(|r| columns.iter().map(|c| cell(r, c)).collect())
+                .collect();
             let widths: Vec<usize> = (0..columns.len())
-                .map(|i| cells.iter().map(|r| r[i].chars().count()).chain([columns[i].len()]).max().unwrap_or(0))
+                .map(|i| {
+                    cells
+                        .iter()
+                        .map(|r| r[i].chars().count())
+                        .chain([columns[i].len()])
+                        .max()
+                        .unwrap_or(0)
+                })
                 .collect();
             let line = |values: Vec<&str>| {
-                let padded: Vec<String> = values.iter().zip(&widths).map(|(v, w)| format!("{v:<w$}")).collect();
+                let padded: Vec<String> = values
+                    .iter()
+                    .zip(&widths)
+                    .map(|(v, w)| format!("{v:<w$}"))
+                    .collect();
                 padded.join("  ").trim_end().to_owned()
             };
             writeln!(out, "{}", line(columns.to_vec()))?;
