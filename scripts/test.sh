@@ -13,4 +13,11 @@ eval "$(scripts/local-dynamodb.sh env)"
 
 # Dummy credentials: the SDK signs requests, the local servers accept any.
 export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1
-cargo test --locked "$@"
+log=$(mktemp)
+trap 'scripts/local-dynamodb.sh stop; rm -f "$log"' EXIT
+status=0
+cargo test --locked "$@" 2>&1 | tee "$log" || status=$?
+# One closing line for the whole run, summed over cargo's per-binary results.
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
+exit "$status"

@@ -12,6 +12,7 @@ pub mod checker;
 pub mod cli;
 pub mod config;
 pub mod decision;
+pub mod embedded_flow;
 pub mod entry;
 pub mod event;
 pub mod flow;

@@ -269,3 +269,90 @@ fn blocking_flow_branches_as_documented() {
     // Inbound flows end by disconnecting, never with EndFlowExecution.
     assert!(actions.iter().all(|a| a["Type"] != "EndFlowExecution"));
 }
+
+mod embedded {
+    use connect_blocklist::embedded_flow::{MAX_CONDITIONS_PER_COMPARE, RenderError, render};
+    use connect_blocklist::flow::validate;
+    use serde_json::Value;
+
+    fn numbers(n: usize) -> Vec<String> {
+        (0..n)
+            .map(|i| format!("+1415{:07}", 2_000_000 + i))
+            .collect()
+    }
+
+    #[test]
+    fn a_small_list_renders_a_valid_flow_with_the_shared_paths() {
+        let list = numbers(250);
+        let content = render(&list).unwrap();
+        assert_eq!(validate(&content), vec![]);
+        let flow: Value = serde_json::from_str(&content).unwrap();
+        let actions = flow["Actions"].as_array().unwrap();
+        let compares: Vec<_> = actions.iter().filter(|a| a["Type"] == "Compare").collect();
+        assert_eq!(
+            compares.len(),
+            250usize.div_ceil(MAX_CONDITIONS_PER_COMPARE)
+        );
+        let operands: Vec<&str> = compares
+            .iter()
+            .flat_map(|c| c["Transitions"]["Conditions"].as_array().unwrap())
+            .map(|c| c["Condition"]["Operands"][0].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            operands,
+            list.iter().map(String::as_str).collect::<Vec<_>>()
+        );
+        assert!(
+            compares
+                .iter()
+                .all(|c| c["Parameters"]["ComparisonValue"] == "$.CustomerEndpoint.Address")
+        );
+        let set = actions
+            .iter()
+            .find(|a| a["Identifier"] == "set-blocked-call-attributes")
+            .unwrap();
+        assert_eq!(
+            set["Parameters"]["Attributes"]["CallBlockReport"],
+            "BlockedCall"
+        );
+        let message = actions
+            .iter()
+            .find(|a| a["Identifier"] == "play-blocked-message")
+            .unwrap();
+        assert_eq!(
+            message["Parameters"]["Text"],
+            "We are unable to process your call at this time."
+        );
+        // The last compare's no-match goes to the normal path.
+        assert_eq!(
+            compares.last().unwrap()["Transitions"]["NextAction"],
+            "normal-path-placeholder"
+        );
+    }
+
+    #[test]
+    fn a_list_too_large_is_refused_with_the_count_that_fits() {
+        let list = numbers(30_000);
+        let Err(RenderError::TooLarge {
+            numbers: n,
+            fit,
+            limit,
+        }) = render(&list)
+        else {
+            panic!("30,000 numbers cannot fit one flow");
+        };
+        assert_eq!(n, 30_000);
+        assert!(limit.contains("256000 characters"), "{limit}");
+        assert!(fit > 1_000 && fit < 30_000, "{fit}");
+        assert!(render(&list[..fit]).is_ok(), "exactly `fit` numbers render");
+        assert!(matches!(
+            render(&list[..fit + 1]),
+            Err(RenderError::TooLarge { .. })
+        ));
+    }
+
+    #[test]
+    fn an_empty_list_is_refused() {
+        assert_eq!(render(&[]), Err(RenderError::Empty));
+    }
+}

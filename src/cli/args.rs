@@ -129,6 +129,22 @@ pub enum Command {
     Export { file: Option<PathBuf> },
     /// Show the audit records of a number, newest first
     History { number: String },
+    /// Write an inbound flow that embeds the blocked numbers (no Lambda, no DynamoDB)
+    ///
+    /// The flow compares the caller's address with each number (Compare blocks
+    /// of at most 100 conditions, chained) and has the same blocked and normal
+    /// paths as contact-flows/block-unwanted-callers.json. Numbers come from the
+    /// table's active entries, or from a CSV file in the import format. A list
+    /// too long for one flow (250 actions, 256,000 characters) is refused with
+    /// the number that fits.
+    RenderFlow {
+        /// Take the numbers from this CSV file instead of the table
+        #[arg(long, value_name = "FILE")]
+        from_csv: Option<PathBuf>,
+        /// Where to write the flow JSON
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
 }
 
 /// Fields of a new entry.

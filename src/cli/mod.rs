@@ -17,6 +17,7 @@ use crate::admin::{Admin, AdminError, EntryFields};
 use crate::aws::{ClientOptions, dynamodb_client};
 use crate::checker::Checker;
 use crate::config::{Config, ConfigError};
+use crate::embedded_flow::{MAX_CONDITIONS_PER_COMPARE, RenderError, render};
 use crate::phone::{DefaultCountry, Normalizer, UnknownCountry};
 use crate::store::DynamoStore;
 use crate::when::{TimeError, now_epoch, parse_expiry};
@@ -42,6 +43,10 @@ pub enum CliError {
     Expires(#[from] TimeError),
     #[error(transparent)]
     Config(#[from] ConfigError),
+    #[error(transparent)]
+    Render(#[from] RenderError),
+    #[error("{0} rows were rejected (see above); no flow was written")]
+    RowsRejectedNothingWritten(usize),
     /// The import ran; some rows were rejected (already reported).
     #[error("{0} rows were rejected (see above); the valid rows were imported")]
     RowsRejected(usize),
@@ -155,7 +160,69 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             output::history(&mut out, format, &records)?;
             Ok(())
         }
+        Command::RenderFlow {
+            from_csv,
+            out: path,
+        } => render_flow(&admin, from_csv.as_deref(), &path).await,
     }
+}
+
+async fn render_flow(admin: &Admin, from_csv: Option<&Path>, path: &Path) -> Result<(), CliError> {
+    let numbers: Vec<String> = match from_csv {
+        Some(file) => {
+            let reader = std::fs::File::open(file).map_err(|source| CliError::Io {
+                path: file.to_owned(),
+                source,
+            })?;
+            let parsed = parse_csv(
+                std::io::BufReader::new(reader),
+                admin.normalizer(),
+                &ImportDefaults::default(),
+            )
+            .map_err(|source| CliError::Csv {
+                path: file.to_owned(),
+                source,
+            })?;
+            for r in &parsed.rejected {
+                eprintln!(
+                    "{}:{}: rejected `{}`: {}",
+                    file.display(),
+                    r.line,
+                    r.value,
+                    r.why
+                );
+            }
+            if !parsed.rejected.is_empty() {
+                return Err(CliError::RowsRejectedNothingWritten(parsed.rejected.len()));
+            }
+            let now = now_epoch();
+            parsed
+                .rows
+                .into_iter()
+                .filter(|r| r.fields.expires_at.is_none_or(|e| e > now))
+                .map(|r| r.number.to_string())
+                .collect()
+        }
+        None => admin
+            .list(false)
+            .await?
+            .into_iter()
+            .map(|e| e.phone_number)
+            .collect(),
+    };
+    let content = render(&numbers)?;
+    std::fs::write(path, &content).map_err(|source| CliError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    eprintln!(
+        "wrote {}: {} numbers in {} Compare blocks, {} characters",
+        path.display(),
+        numbers.len(),
+        numbers.len().div_ceil(MAX_CONDITIONS_PER_COMPARE),
+        content.chars().count()
+    );
+    Ok(())
 }
 
 async fn init(admin: &Admin, out: &mut dyn Write) -> Result<(), CliError> {

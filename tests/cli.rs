@@ -1,0 +1,694 @@
+//! The `blocklist` binary, run as a user would, against the local servers.
+//! Every command runs on dynalite (no TTL settings, no transactions needed);
+//! `init`'s TTL setting is checked on moto, which supports it.
+
+mod common;
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use common::{Server, client_for, unique_table_name};
+use serde_json::Value;
+
+/// A pair of fresh tables on a server, and the CLI pointed at them.
+struct Env {
+    server: Server,
+    table: String,
+    audit: String,
+    dir: PathBuf,
+}
+
+impl Env {
+    fn new(server: Server) -> Env {
+        let table = unique_table_name("cli");
+        let dir = std::env::temp_dir().join(&table);
+        std::fs::create_dir_all(&dir).unwrap();
+        Env {
+            server,
+            audit: format!("{table}-audit"),
+            table,
+            dir,
+        }
+    }
+
+    /// Runs `blocklist` with these tables; returns the process output.
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_blocklist"))
+            .args([
+                "--endpoint-url",
+                &self.server.endpoint(),
+                "--region",
+                "us-east-1",
+            ])
+            .args([
+                "--table",
+                &self.table,
+                "--audit-table",
+                &self.audit,
+                "--actor",
+                "tester@ci",
+            ])
+            .args(args)
+            .env("AWS_ACCESS_KEY_ID", "local")
+            .env("AWS_SECRET_ACCESS_KEY", "local")
+            .env_remove("AWS_ENDPOINT_URL_DYNAMODB")
+            .env_remove("TABLE_NAME")
+            .env_remove("BLOCK_ANONYMOUS")
+            .env_remove("FAIL_MODE")
+            .output()
+            .unwrap()
+    }
+
+    /// Runs and expects exit status `code`; returns (stdout, stderr).
+    fn expect(&self, code: i32, args: &[&str]) -> (String, String) {
+        let out = self.run(args);
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "blocklist {args:?}\nstdout:\n{stdout}\nstderr:\n{stderr}"
+        );
+        (stdout, stderr)
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        self.expect(0, args).0
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        let mut all = args.to_vec();
+        all.extend(["--output", "json"]);
+        serde_json::from_str(&self.ok(&all)).unwrap()
+    }
+
+    fn init(server: Server) -> Env {
+        let env = Env::new(server);
+        env.ok(&["init"]);
+        env
+    }
+
+    fn file(&self, name: &str, content: &str) -> String {
+        let path = self.dir.join(name);
+        std::fs::write(&path, content).unwrap();
+        path.to_string_lossy().into_owned()
+    }
+
+    async fn audit_items(&self) -> Vec<HashMap<String, AttributeValue>> {
+        let client = client_for(&self.server.endpoint()).await;
+        let mut items = Vec::new();
+        let mut pages = client
+            .scan()
+            .table_name(&self.audit)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            items.extend(page.unwrap().items().to_vec());
+        }
+        items
+    }
+}
+
+fn s(item: &HashMap<String, AttributeValue>, key: &str) -> String {
+    match item.get(key) {
+        Some(AttributeValue::S(v)) => v.clone(),
+        other => panic!("{key}: {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn init_creates_both_tables_once() {
+    let env = Env::new(Server::Dynalite);
+    let first = env.ok(&["init"]);
+    assert!(
+        first.contains(&format!("table {}: created", env.table)),
+        "{first}"
+    );
+    assert!(
+        first.contains(&format!("table {}: created", env.audit)),
+        "{first}"
+    );
+    assert!(
+        first.contains("TTL on expiresAt: not supported by this server"),
+        "dynalite has no TTL: {first}"
+    );
+    let second = env.ok(&["init"]);
+    assert!(second.contains("already exists"), "{second}");
+    let client = client_for(&env.server.endpoint()).await;
+    let audit = client
+        .describe_table()
+        .table_name(&env.audit)
+        .send()
+        .await
+        .unwrap();
+    let keys: Vec<_> = audit
+        .table
+        .unwrap()
+        .key_schema()
+        .iter()
+        .map(|k| k.attribute_name().to_owned())
+        .collect();
+    assert_eq!(keys, ["phoneNumber", "auditId"]);
+}
+
+/// Needs UpdateTimeToLive: moto.
+#[tokio::test(flavor = "multi_thread")]
+async fn init_enables_ttl_on_expires_at() {
+    let env = Env::new(Server::Moto);
+    let out = env.ok(&["init"]);
+    assert!(out.contains("TTL on expiresAt: enabled"), "{out}");
+    let client = client_for(&env.server.endpoint()).await;
+    let ttl = client
+        .describe_time_to_live()
+        .table_name(&env.table)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        ttl.time_to_live_description.unwrap().attribute_name(),
+        Some("expiresAt")
+    );
+    assert!(
+        env.ok(&["init"])
+            .contains("TTL on expiresAt: already enabled")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn add_normalizes_and_refuses_invalid_numbers() {
+    let env = Env::init(Server::Dynalite);
+    let added = env.json(&[
+        "add",
+        "(415) 555-0123",
+        "--reason",
+        "robocaller",
+        "--note",
+        "3 reports",
+    ]);
+    assert_eq!(added[0]["phoneNumber"], "+14155550123");
+    assert_eq!(added[0]["reason"], "robocaller");
+    assert_eq!(added[0]["createdBy"], "tester@ci");
+    assert_eq!(added[0]["status"], "active");
+
+    let (_, err) = env.expect(1, &["add", "123"]);
+    assert!(err.contains("`123` is not a valid phone number"), "{err}");
+    let (_, err) = env.expect(1, &["add", "anonymous"]);
+    assert!(err.contains("withheld"), "{err}");
+    let (_, err) = env.expect(1, &["--default-country", "GB", "add", "415-555-0199"]);
+    assert!(
+        err.contains("not a valid phone number"),
+        "a US number is not valid as a GB one: {err}"
+    );
+    // Another country's national format, with --default-country.
+    let gb = env.json(&["--default-country", "GB", "add", "020 7946 0958"]);
+    assert_eq!(gb[0]["phoneNumber"], "+442079460958");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn add_refuses_an_existing_entry_unless_replace() {
+    let env = Env::init(Server::Dynalite);
+    env.ok(&["add", "+14155550123", "--reason", "first"]);
+    let (_, err) = env.expect(1, &["add", "415 555 0123", "--reason", "second"]);
+    assert!(
+        err.contains("+14155550123 is already blocked (reason: first"),
+        "shows the entry: {err}"
+    );
+    assert!(err.contains("--replace"), "{err}");
+    let replaced = env.json(&["add", "415 555 0123", "--reason", "second", "--replace"]);
+    assert_eq!(replaced[0]["reason"], "second");
+
+    let history = env.json(&["history", "+14155550123"]);
+    let actions: Vec<_> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["replace", "add"], "newest first");
+    assert_eq!(history[0]["before"]["reason"], "first");
+    assert_eq!(history[0]["after"]["reason"], "second");
+    assert_eq!(history[0]["actor"], "tester@ci");
+    assert_eq!(history[1]["before"], Value::Null);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn remove_is_audited_and_a_missing_entry_fails() {
+    let env = Env::init(Server::Dynalite);
+    let (_, err) = env.expect(1, &["remove", "+14155550123"]);
+    assert!(
+        err.contains("+14155550123 is not in the blocklist"),
+        "{err}"
+    );
+    env.ok(&["add", "+14155550123", "--reason", "spam"]);
+    env.ok(&[
+        "remove",
+        "+1 (415) 555-0123",
+        "--reason",
+        "customer verified",
+    ]);
+    assert_eq!(
+        env.json(&["list", "--include-expired"]),
+        Value::Array(vec![])
+    );
+    let history = env.json(&["history", "+14155550123"]);
+    assert_eq!(history[0]["action"], "remove");
+    assert_eq!(history[0]["reason"], "customer verified");
+    assert_eq!(history[0]["before"]["reason"], "spam");
+    assert_eq!(history[0]["after"], Value::Null);
+    let (_, err) = env.expect(1, &["remove", "+14155550123"]);
+    assert!(err.contains("not in the blocklist"), "{err}");
+}
+
+/// `check` prints exactly what the Lambda's handler answers.
+#[tokio::test(flavor = "multi_thread")]
+async fn check_prints_the_lambdas_answer() {
+    let env = Env::init(Server::Dynalite);
+    env.ok(&["add", "+14155550123", "--reason", "fraud"]);
+    let checked = env.json(&["check", "(415) 555-0123"]);
+    let client = client_for(&env.server.endpoint()).await;
+    let handler = common::checker(client, &env.table, &[]);
+    let event = serde_json::json!({"Details": {"ContactData": {"CustomerEndpoint": {"Address": "(415) 555-0123"}}}});
+    let lambda = serde_json::to_value(handler.handle(&event).await).unwrap();
+    assert_eq!(checked["answer"], lambda);
+    assert_eq!(checked["answer"]["isBlocked"], "true");
+    assert_eq!(checked["entry"]["reason"], "fraud");
+
+    let unlisted = env.json(&["check", "+14155550199"]);
+    assert_eq!(unlisted["answer"]["isBlocked"], "false");
+    assert_eq!(unlisted["entry"], Value::Null);
+    let table = env.ok(&["check", "+14155550123"]);
+    assert!(
+        table.contains("Blocked: the number has an active entry."),
+        "{table}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_entry_expiring_in_1s_stops_blocking() {
+    let env = Env::init(Server::Dynalite);
+    env.ok(&[
+        "add",
+        "+14155550123",
+        "--expires",
+        "1s",
+        "--reason",
+        "cool-off",
+    ]);
+    assert_eq!(
+        env.json(&["check", "+14155550123"])["answer"]["isBlocked"],
+        "true"
+    );
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let after = env.json(&["check", "+14155550123"]);
+    assert_eq!(after["answer"]["isBlocked"], "false");
+    assert_eq!(
+        after["entry"]["status"], "expired",
+        "the entry is still stored"
+    );
+    assert_eq!(
+        env.json(&["list"]),
+        Value::Array(vec![]),
+        "list hides expired entries"
+    );
+    assert_eq!(
+        env.json(&["list", "--include-expired"])
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    // An expired entry can be added again without --replace.
+    env.ok(&["add", "+14155550123", "--reason", "again"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_expiry_and_usage_errors() {
+    let env = Env::init(Server::Dynalite);
+    let (_, err) = env.expect(1, &["add", "+14155550123", "--expires", "tomorrow"]);
+    assert!(err.contains("`tomorrow` is not a time"), "{err}");
+    let (_, err) = env.expect(1, &["add", "+14155550123", "--expires", "2020-01-01"]);
+    assert!(err.contains("already in the past"), "{err}");
+    let (_, err) = env.expect(2, &["add"]);
+    assert!(err.contains("NUMBER"), "{err}");
+    env.expect(2, &["frobnicate"]);
+    env.expect(2, &["list", "--output", "yaml"]);
+    let (_, err) = env.expect(1, &["--default-country", "XX", "list"]);
+    assert!(err.contains("--default-country"), "{err}");
+    let (help, _) = env.expect(0, &["import", "--help"]);
+    assert!(
+        help.contains("--dry-run") && help.contains("phoneNumber"),
+        "{help}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn missing_tables_say_how_to_create_them() {
+    let env = Env::new(Server::Dynalite);
+    let (_, err) = env.expect(1, &["list"]);
+    assert!(
+        err.contains("does not exist") && err.contains("blocklist init"),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn import_reports_each_rejected_row_and_writes_the_rest() {
+    let env = Env::init(Server::Dynalite);
+    let csv = env.file(
+        "mixed.csv",
+        "phoneNumber,reason,expiresAt,note\n\
+         +14155550101,spam,,\n\
+         123,bad number,,\n\
+         (415) 555-0102,fraud,2099-01-01,\n\
+         +14155550103,bad date,31/12/2026,\n\
+         +14155550104,too,many,fields,here\n\
+         ,empty number,,\n\
+         415.555.0101,repeat wins,,second row for 0101\n\
+         anonymous,withheld,,\n",
+    );
+    let (out, err) = env.expect(1, &["import", &csv]);
+    assert!(
+        err.contains("mixed.csv:3: rejected `123`: not a valid phone number"),
+        "{err}"
+    );
+    assert!(
+        err.contains("mixed.csv:5: rejected `+14155550103`: expiresAt: `31/12/2026` is not a time"),
+        "{err}"
+    );
+    assert!(
+        err.contains("mixed.csv:6: rejected `+14155550104`: has 5 fields, the header has 4"),
+        "{err}"
+    );
+    assert!(
+        err.contains("mixed.csv:7: rejected ``: phoneNumber is empty"),
+        "{err}"
+    );
+    assert!(
+        err.contains("mixed.csv:9: rejected `anonymous`: a withheld caller ID"),
+        "{err}"
+    );
+    assert!(
+        err.contains("mixed.csv:8: +14155550101 repeats line 2; the later row is used"),
+        "{err}"
+    );
+    assert!(err.contains("5 rows were rejected"), "{err}");
+    assert_eq!(
+        out.trim(),
+        "read 8, valid 2, rejected 5, duplicates 1, unchanged 0, written 2"
+    );
+
+    let list = env.json(&["list"]);
+    let numbers: Vec<_> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["phoneNumber"].as_str().unwrap())
+        .collect();
+    assert_eq!(numbers, ["+14155550101", "+14155550102"]);
+    assert_eq!(list[0]["reason"], "repeat wins");
+    assert_eq!(list[1]["expiresAt"], "2099-01-01T00:00:00Z");
+
+    // Each imported change has its audit record, naming the file and line.
+    let audits = env.audit_items().await;
+    let mut sources: Vec<_> = audits
+        .iter()
+        .map(|a| (s(a, "phoneNumber"), s(a, "source"), s(a, "action")))
+        .collect();
+    sources.sort();
+    assert_eq!(
+        sources,
+        [
+            (
+                "+14155550101".into(),
+                format!("import {csv}:8"),
+                "add".into()
+            ),
+            (
+                "+14155550102".into(),
+                format!("import {csv}:4"),
+                "add".into()
+            ),
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn import_refuses_files_it_cannot_read() {
+    let env = Env::init(Server::Dynalite);
+    let unknown = env.file(
+        "unknown.csv",
+        "phoneNumber,reason,colour\n+14155550101,spam,red\n",
+    );
+    let (_, err) = env.expect(1, &["import", &unknown]);
+    assert!(err.contains("unknown column `colour`"), "{err}");
+    let no_number = env.file("nonumber.csv", "reason,note\nspam,x\n");
+    let (_, err) = env.expect(1, &["import", &no_number]);
+    assert!(err.contains("no `phoneNumber` column"), "{err}");
+    let (_, err) = env.expect(1, &["import", "/no/such/file.csv"]);
+    assert!(err.contains("/no/such/file.csv"), "{err}");
+    assert_eq!(env.json(&["list"]), Value::Array(vec![]), "nothing written");
+    assert!(env.audit_items().await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dry_run_and_defaults() {
+    let env = Env::init(Server::Dynalite);
+    let csv = env.file(
+        "d.csv",
+        "phoneNumber,reason\n+14155550101,\n+14155550102,own reason\n",
+    );
+    let (out, _) = env.expect(0, &["import", &csv, "--dry-run", "--reason", "bulk"]);
+    assert!(
+        out.contains("would write 2") && out.contains("dry run"),
+        "{out}"
+    );
+    assert_eq!(env.json(&["list"]), Value::Array(vec![]));
+    env.ok(&["import", &csv, "--reason", "bulk", "--expires", "30d"]);
+    let list = env.json(&["list"]);
+    assert_eq!(list[0]["reason"], "bulk");
+    assert_eq!(list[1]["reason"], "own reason");
+    assert!(list[0]["expiresAt"].as_str().unwrap().starts_with("20"));
+}
+
+/// 10,000 rows, one in ten invalid; re-running the file changes nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn ten_thousand_rows_then_an_idempotent_rerun() {
+    let env = Env::init(Server::Dynalite);
+    let mut csv = String::from("phoneNumber,reason,expiresAt,note\n");
+    for i in 0..10_000u32 {
+        if i % 10 == 7 {
+            writeln!(csv, "555-{i:04},invalid on purpose,,").unwrap();
+        } else {
+            writeln!(csv, "+1415{:03}{:04},bulk {i},,", 200 + i / 10_000, i).unwrap();
+        }
+    }
+    let file = env.file("big.csv", &csv);
+    let (out, err) = env.expect(1, &["import", &file, "--output", "json"]);
+    let summary: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(summary["read"], 10_000);
+    assert_eq!(summary["rejected"], 1_000);
+    assert_eq!(summary["valid"], 9_000);
+    assert_eq!(summary["written"], 9_000);
+    assert_eq!(
+        err.matches(": rejected `555-").count(),
+        1_000,
+        "every rejected row reported"
+    );
+    assert!(
+        err.contains("big.csv:9: rejected `555-0007`"),
+        "line numbers count the header: {}",
+        &err[..300]
+    );
+
+    let (out, _) = env.expect(1, &["import", &file, "--output", "json"]);
+    let rerun: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(rerun["unchanged"], 9_000);
+    assert_eq!(rerun["written"], 0);
+    assert_eq!(env.json(&["list"]).as_array().unwrap().len(), 9_000);
+    assert_eq!(
+        env.audit_items().await.len(),
+        9_000,
+        "one record per change, none for the re-run"
+    );
+}
+
+/// Export then import into an empty table reproduces the same export.
+#[tokio::test(flavor = "multi_thread")]
+async fn export_import_round_trips_exactly() {
+    let env = Env::init(Server::Dynalite);
+    env.ok(&[
+        "add",
+        "+14155550101",
+        "--reason",
+        "spam, with a comma",
+        "--note",
+        "quoted \"note\"",
+    ]);
+    env.ok(&[
+        "add",
+        "+442079460958",
+        "--reason",
+        "fraud",
+        "--expires",
+        "2099-12-31T18:00:00Z",
+    ]);
+    env.ok(&["add", "+14155550102"]);
+    let exported = env.file("export.csv", "");
+    env.ok(&["export", &exported]);
+    let first = std::fs::read_to_string(&exported).unwrap();
+    assert_eq!(
+        first.lines().next(),
+        Some("phoneNumber,reason,expiresAt,note")
+    );
+    assert_eq!(first.lines().count(), 4);
+
+    let other = Env::init(Server::Dynalite);
+    other.ok(&["import", &exported]);
+    let second = other.ok(&["export"]);
+    assert_eq!(second, first);
+    // Importing the export back into the original changes nothing.
+    let out = env.ok(&["import", &exported]);
+    assert!(out.contains("unchanged 3, written 0"), "{out}");
+}
+
+/// Killed part-way, an import leaves no entry without its audit record,
+/// and a re-run completes both.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_killed_import_is_completed_by_a_rerun() {
+    let env = Env::init(Server::Moto);
+    let mut csv = String::from("phoneNumber,reason\n");
+    for i in 0..3_000u32 {
+        writeln!(csv, "+1415300{i:04},bulk").unwrap();
+    }
+    let file = env.file("killed.csv", &csv);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_blocklist"))
+        .args([
+            "--endpoint-url",
+            &env.server.endpoint(),
+            "--region",
+            "us-east-1",
+        ])
+        .args([
+            "--table",
+            &env.table,
+            "--audit-table",
+            &env.audit,
+            "import",
+            &file,
+        ])
+        .env("AWS_ACCESS_KEY_ID", "local")
+        .env("AWS_SECRET_ACCESS_KEY", "local")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let audited: std::collections::HashSet<String> = env
+        .audit_items()
+        .await
+        .iter()
+        .map(|a| s(a, "phoneNumber"))
+        .collect();
+    let entries = env.json(&["list"]);
+    let written: Vec<_> = entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["phoneNumber"].as_str().unwrap().to_owned())
+        .collect();
+    for number in &written {
+        assert!(
+            audited.contains(number),
+            "{number} changed without an audit record"
+        );
+    }
+    eprintln!("killed after {} of 3000 entries", written.len());
+
+    env.ok(&["import", &file]);
+    let audited: std::collections::HashSet<String> = env
+        .audit_items()
+        .await
+        .iter()
+        .map(|a| s(a, "phoneNumber"))
+        .collect();
+    assert_eq!(env.json(&["list"]).as_array().unwrap().len(), 3_000);
+    assert_eq!(audited.len(), 3_000, "every entry has its record");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn render_flow_from_the_table_and_from_csv() {
+    let env = Env::init(Server::Dynalite);
+    env.ok(&["add", "+14155550101", "--reason", "spam"]);
+    env.ok(&["add", "+442079460958", "--reason", "fraud"]);
+    let out = env.dir.join("from-table.json");
+    let (_, err) = env.expect(0, &["render-flow", "--out", out.to_str().unwrap()]);
+    assert!(err.contains("2 numbers in 1 Compare blocks"), "{err}");
+    let content = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(connect_blocklist::flow::validate(&content), vec![]);
+    assert!(content.contains("\"+14155550101\"") && content.contains("\"+442079460958\""));
+
+    let csv = env.file(
+        "flow.csv",
+        "phoneNumber,reason\n(415) 555-0199,x\n+14155550198,y\n",
+    );
+    let out = env.dir.join("from-csv.json");
+    env.ok(&[
+        "render-flow",
+        "--from-csv",
+        &csv,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let content = std::fs::read_to_string(&out).unwrap();
+    assert!(content.contains("\"+14155550199\"") && !content.contains("+14155550101"));
+
+    let bad = env.file("bad.csv", "phoneNumber\n123\n");
+    let (_, err) = env.expect(
+        1,
+        &[
+            "render-flow",
+            "--from-csv",
+            &bad,
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        err.contains("bad.csv:2: rejected `123`") && err.contains("no flow was written"),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn render_flow_refuses_a_list_too_large() {
+    let env = Env::new(Server::Dynalite);
+    let mut csv = String::from("phoneNumber\n");
+    for i in 0..20_000u32 {
+        writeln!(csv, "+1415{:07}", 2_000_000 + i).unwrap();
+    }
+    let file = env.file("huge.csv", &csv);
+    let out = env.dir.join("huge.json");
+    let (_, err) = env.expect(
+        1,
+        &[
+            "render-flow",
+            "--from-csv",
+            &file,
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        err.contains("20000 numbers do not fit in one flow"),
+        "{err}"
+    );
+    assert!(err.contains("at most") && err.contains("fit"), "{err}");
+    assert!(!out.exists(), "nothing written");
+}
