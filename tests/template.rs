@@ -54,6 +54,16 @@ fn one<'a>(t: &'a Value, kind: &str) -> (&'a String, &'a Value) {
     found[0]
 }
 
+/// A resource by logical id, checking its type.
+fn resource<'a>(t: &'a Value, id: &str, kind: &str) -> &'a Value {
+    let r = &t["Resources"][id];
+    assert_eq!(r["Type"], kind, "{id}");
+    r
+}
+
+const TABLE: &str = "BlockedPhoneNumbersTable";
+const AUDIT_TABLE: &str = "BlocklistAuditTable";
+
 fn as_list(v: &Value) -> Vec<Value> {
     match v {
         Value::Array(a) => a.clone(),
@@ -96,15 +106,31 @@ fn declares_every_parameter() {
     assert_eq!(params["TableName"]["Default"], "BlockedPhoneNumbers");
 }
 
-#[test]
-fn table_is_protected() {
-    let t = template();
-    let (_, table) = one(&t, "AWS::DynamoDB::Table");
+fn assert_protected(table: &Value) {
     assert_eq!(table["DeletionPolicy"], "Retain");
     assert_eq!(table["UpdateReplacePolicy"], "Retain");
     let p = &table["Properties"];
-    assert_eq!(p["TableName"], json!({"Ref": "TableName"}));
     assert_eq!(p["BillingMode"], "PAY_PER_REQUEST");
+    assert_eq!(
+        p["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"],
+        true
+    );
+    assert_eq!(p["SSESpecification"]["SSEEnabled"], true);
+    assert_eq!(p["DeletionProtectionEnabled"], true);
+}
+
+#[test]
+fn table_is_protected() {
+    let t = template();
+    assert_eq!(
+        resources_of_type(&t, "AWS::DynamoDB::Table").len(),
+        2,
+        "the blocklist and its audit trail"
+    );
+    let table = resource(&t, TABLE, "AWS::DynamoDB::Table");
+    assert_protected(table);
+    let p = &table["Properties"];
+    assert_eq!(p["TableName"], json!({"Ref": "TableName"}));
     assert_eq!(
         p["KeySchema"],
         json!([{"AttributeName": "phoneNumber", "KeyType": "HASH"}])
@@ -117,12 +143,68 @@ fn table_is_protected() {
         p["TimeToLiveSpecification"],
         json!({"AttributeName": "expiresAt", "Enabled": true})
     );
+}
+
+#[test]
+fn audit_table_has_the_same_protections() {
+    let t = template();
+    let audit = resource(&t, AUDIT_TABLE, "AWS::DynamoDB::Table");
+    assert_protected(audit);
+    let p = &audit["Properties"];
+    assert_eq!(p["TableName"], json!({"Ref": "AuditTableName"}));
     assert_eq!(
-        p["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"],
-        true
+        p["KeySchema"],
+        json!([{"AttributeName": "phoneNumber", "KeyType": "HASH"}, {"AttributeName": "auditId", "KeyType": "RANGE"}])
     );
-    assert_eq!(p["SSESpecification"]["SSEEnabled"], true);
-    assert_eq!(p["DeletionProtectionEnabled"], true);
+}
+
+/// The admin policy grants what the CLI uses and nothing more; the audit
+/// trail is append-only (no UpdateItem/DeleteItem on it).
+#[test]
+fn admin_policy_grants_exactly_what_the_cli_needs() {
+    let t = template();
+    let (policy_id, policy) = one(&t, "AWS::IAM::ManagedPolicy");
+    let mut grants: Vec<(String, Value)> = Vec::new();
+    for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        .as_array()
+        .unwrap()
+    {
+        assert_eq!(statement["Effect"], "Allow");
+        for action in as_list(&statement["Action"]) {
+            for r in as_list(&statement["Resource"]) {
+                grants.push((action.as_str().unwrap().to_owned(), r));
+            }
+        }
+    }
+    grants.sort_by_key(|(a, r)| (r.to_string(), a.clone()));
+    let on = |table: &str, actions: &[&str]| {
+        actions
+            .iter()
+            .map(|a| {
+                (
+                    format!("dynamodb:{a}"),
+                    json!({"Fn::GetAtt": format!("{table}.Arn")}),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut expected = on(
+        TABLE,
+        &[
+            "BatchGetItem",
+            "BatchWriteItem",
+            "DeleteItem",
+            "GetItem",
+            "PutItem",
+            "Scan",
+        ],
+    );
+    expected.extend(on(AUDIT_TABLE, &["BatchWriteItem", "PutItem", "Query"]));
+    assert_eq!(grants, expected);
+    assert_eq!(
+        t["Outputs"]["AdminPolicyArn"]["Value"],
+        json!({"Ref": policy_id})
+    );
 }
 
 #[test]
@@ -143,10 +225,9 @@ fn function_is_the_arm64_rust_lambda() {
         "no SAM policy templates: the role is explicit"
     );
     let env = p["Environment"]["Variables"].as_object().unwrap();
-    let (table, _) = one(&t, "AWS::DynamoDB::Table");
     assert_eq!(
         env["TABLE_NAME"],
-        json!({"Ref": table}),
+        json!({"Ref": TABLE}),
         "TABLE_NAME is the stack's table"
     );
     for (var, param) in [
@@ -172,7 +253,7 @@ fn function_is_the_arm64_rust_lambda() {
 #[test]
 fn function_role_is_least_privilege() {
     let t = template();
-    let (table_name, _) = one(&t, "AWS::DynamoDB::Table");
+    let table_name = TABLE;
     let (log_group, _) = one(&t, "AWS::Logs::LogGroup");
     let (_, f) = one(&t, "AWS::Serverless::Function");
     let role_name = f["Properties"]["Role"]["Fn::GetAtt"]
@@ -288,7 +369,14 @@ fn alarms_watch_errors_and_throttles() {
 fn outputs_name_what_was_deployed() {
     let t = template();
     let outputs: Map<String, Value> = t["Outputs"].as_object().unwrap().clone();
-    for name in ["FunctionArn", "TableName", "TableArn", "ContactFlowArn"] {
+    for name in [
+        "FunctionArn",
+        "TableName",
+        "TableArn",
+        "AuditTableName",
+        "AdminPolicyArn",
+        "ContactFlowArn",
+    ] {
         assert!(outputs.contains_key(name), "output {name}");
     }
     assert_eq!(outputs["ContactFlowArn"]["Condition"], "DeployFlow");

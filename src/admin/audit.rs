@@ -30,6 +30,10 @@ pub enum AuditAction {
     Add,
     Replace,
     Remove,
+    /// The change recorded just before did not happen (someone else changed
+    /// the entry in between). The trail is append-only: records are never
+    /// deleted, so this record says so instead.
+    Abort,
 }
 
 impl AuditAction {
@@ -38,6 +42,7 @@ impl AuditAction {
             AuditAction::Add => "add",
             AuditAction::Replace => "replace",
             AuditAction::Remove => "remove",
+            AuditAction::Abort => "abort",
         }
     }
 
@@ -46,6 +51,7 @@ impl AuditAction {
             "add" => Some(AuditAction::Add),
             "replace" => Some(AuditAction::Replace),
             "remove" => Some(AuditAction::Remove),
+            "abort" => Some(AuditAction::Abort),
             _ => None,
         }
     }
@@ -96,6 +102,20 @@ impl AuditRecord {
             before,
             after,
         }
+    }
+
+    /// The record saying that `self`'s change did not happen.
+    pub fn aborted(&self, actor: &str, why: &str) -> AuditRecord {
+        let mut record = AuditRecord::new(
+            AuditAction::Abort,
+            actor,
+            Some(&format!("{why} (aborts {})", self.audit_id)),
+            self.source.clone(),
+            self.before.clone(),
+            self.before.clone(),
+        );
+        record.phone_number = self.phone_number.clone();
+        record
     }
 
     /// The record as a DynamoDB item.

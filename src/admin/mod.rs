@@ -5,7 +5,8 @@
 //! entry it describes changes, so no entry ever changes without its record.
 //! A run killed between the two leaves a record whose change did not happen;
 //! re-running the same command or import completes the change (with a fresh
-//! record).
+//! record). The trail is append-only: a change refused after its record was
+//! written (someone else changed the entry in between) gets an `abort` record.
 
 pub mod audit;
 pub mod batch;
@@ -224,7 +225,10 @@ impl Admin {
                 replaced: existing,
             }),
             Err(e) if is_conditional_failure(&e) => {
-                self.delete_audit(&record).await?;
+                self.put_audit(
+                    &record.aborted(&self.actor, "the entry was changed by someone else"),
+                )
+                .await?;
                 Err(AdminError::Conflict {
                     number: number.to_string(),
                 })
@@ -266,7 +270,10 @@ impl Admin {
         match result {
             Ok(_) => Ok(existing),
             Err(e) if is_conditional_failure(&e) => {
-                self.delete_audit(&record).await?;
+                self.put_audit(
+                    &record.aborted(&self.actor, "the entry was removed by someone else"),
+                )
+                .await?;
                 Err(AdminError::NotFound {
                     number: number.to_string(),
                 })
@@ -335,25 +342,6 @@ impl Admin {
             .put_item()
             .table_name(&self.audit_table)
             .set_item(Some(record.to_item()))
-            .send()
-            .await
-            .map_err(|e| AdminError::from_sdk(&self.audit_table, e))?;
-        Ok(())
-    }
-
-    /// Takes back the record of a change that did not happen.
-    async fn delete_audit(&self, record: &AuditRecord) -> Result<(), AdminError> {
-        self.client
-            .delete_item()
-            .table_name(&self.audit_table)
-            .key(
-                audit::attr::PHONE_NUMBER,
-                AttributeValue::S(record.phone_number.clone()),
-            )
-            .key(
-                audit::attr::AUDIT_ID,
-                AttributeValue::S(record.audit_id.clone()),
-            )
             .send()
             .await
             .map_err(|e| AdminError::from_sdk(&self.audit_table, e))?;
