@@ -328,3 +328,92 @@ async fn malformed_events_still_get_a_valid_answer() {
         assert!(a["isBlocked"] == "false" || a["isBlocked"] == "true");
     }
 }
+
+/// The `bootstrap` binary itself: init from the environment, then the same
+/// handler, answering event files.
+#[tokio::test]
+async fn bootstrap_binary_answers_event_files() {
+    let (client, table) = new_table(Server::Dynalite).await;
+    put_raw(
+        &client,
+        &table,
+        &[("phoneNumber", "+14155550123"), ("reason", "robocaller")],
+    )
+    .await;
+    let events = concat!(env!("CARGO_MANIFEST_DIR"), "/events");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bootstrap"))
+        .args([
+            "--event",
+            &format!("{events}/blocked-call.json"),
+            &format!("{events}/chat-contact.json"),
+        ])
+        .env("AWS_ENDPOINT_URL_DYNAMODB", Server::Dynalite.endpoint())
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "local")
+        .env("AWS_SECRET_ACCESS_KEY", "local")
+        .env("TABLE_NAME", &table)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let answers: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l.split_once('\t').unwrap().1).unwrap())
+        .collect();
+    assert_eq!(answers[0]["isBlocked"], "true");
+    assert_eq!(answers[1]["callerIdStatus"], "missing");
+    // One decision line per event, the number masked.
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(stderr.matches("\"decision\"").count(), 2, "{stderr}");
+    assert!(
+        stderr.contains("+1415555****") && !stderr.contains("+14155550123"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn bootstrap_refuses_bad_configuration_naming_the_variable() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bootstrap"))
+        .args([
+            "--event",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/events/blocked-call.json"),
+        ])
+        .env("FAIL_MODE", "sometimes")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("FAIL_MODE=\"sometimes\""), "{stderr}");
+    assert!(
+        out.stdout.is_empty(),
+        "no answer from a misconfigured function"
+    );
+}
+
+#[tokio::test]
+async fn log_phone_numbers_full_unmasks() {
+    let (client, table) = new_table(Server::Dynalite).await;
+    drop(client);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bootstrap"))
+        .args([
+            "--event",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/events/allowed-call.json"),
+        ])
+        .env("AWS_ENDPOINT_URL_DYNAMODB", Server::Dynalite.endpoint())
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "local")
+        .env("AWS_SECRET_ACCESS_KEY", "local")
+        .env("TABLE_NAME", &table)
+        .env("LOG_PHONE_NUMBERS", "full")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("\"phone_number\":\"+14155550199\""),
+        "{stderr}"
+    );
+}

@@ -43,11 +43,16 @@ pub struct GlobalArgs {
         default_value = "BlockedPhoneNumbersAudit"
     )]
     pub audit_table: String,
-    /// AWS region (default: the SDK's, e.g. AWS_REGION)
-    #[arg(long, global = true)]
+    /// AWS region [default: the SDK's, from the profile]
+    #[arg(long, global = true, env = "AWS_REGION")]
     pub region: Option<String>,
-    /// DynamoDB endpoint, e.g. a local server (default: the SDK's, e.g. AWS_ENDPOINT_URL_DYNAMODB)
-    #[arg(long, global = true, value_name = "URL")]
+    /// DynamoDB endpoint, e.g. a local server [default: AWS's]
+    #[arg(
+        long,
+        global = true,
+        value_name = "URL",
+        env = "AWS_ENDPOINT_URL_DYNAMODB"
+    )]
     pub endpoint_url: Option<String>,
     /// Country for numbers written without a country code (ISO 3166 alpha-2)
     #[arg(long, global = true, env = "DEFAULT_COUNTRY", default_value = "US")]
@@ -56,7 +61,7 @@ pub struct GlobalArgs {
     #[arg(long, global = true, env = "BLOCKLIST_ACTOR")]
     pub actor: Option<String>,
     /// Output format
-    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Table)]
+    #[arg(long, global = true, value_enum, env = "BLOCKLIST_OUTPUT", default_value_t = OutputFormat::Table)]
     pub output: OutputFormat,
 }
 
