@@ -109,7 +109,8 @@ async fn main() {
 
     let config =
         Config::from_lookup(|name| (name == "TABLE_NAME").then(|| table.clone())).expect("config");
-    let checker = Checker::new(DynamoStore::new(client.clone(), table.clone()), &config);
+    let store = DynamoStore::new(client.clone(), &table, &config.rules_table_name);
+    let checker = Checker::new(store, &config);
     let event = json!({
         "Name": "ContactFlowEvent",
         "Details": {"ContactData": {"Channel": "VOICE", "ContactId": "bench",

@@ -18,15 +18,25 @@ fn main() {
     let started = Instant::now();
     let us = Normalizer::new(DefaultCountry::default());
     std::hint::black_box(us.classify(Some("+14155550123")));
-    println!("first parse (metadata load): {:.2} ms", started.elapsed().as_secs_f64() * 1000.0);
+    println!(
+        "first parse (metadata load): {:.2} ms",
+        started.elapsed().as_secs_f64() * 1000.0
+    );
 
     let cases: Vec<Case> =
-        serde_json::from_str(include_str!("../tests/data/normalization-referee.json")).expect("referee file");
+        serde_json::from_str(include_str!("../tests/data/normalization-referee.json"))
+            .expect("referee file");
     let inputs: Vec<(Normalizer, String)> = cases
         .into_iter()
-        .map(|c| (Normalizer::new(c.country.parse().expect("country")), c.input))
+        .map(|c| {
+            (
+                Normalizer::new(c.country.parse().expect("country")),
+                c.input,
+            )
+        })
         .collect();
-    let countries: std::collections::BTreeSet<_> = inputs.iter().map(|(n, _)| format!("{n:?}")).collect();
+    let countries: std::collections::BTreeSet<_> =
+        inputs.iter().map(|(n, _)| format!("{n:?}")).collect();
     let rounds = 2_000;
     let started = Instant::now();
     for _ in 0..rounds {

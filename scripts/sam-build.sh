@@ -7,5 +7,7 @@ python3 -m pip install --quiet --disable-pip-version-check -r tools/requirements
 rustup target add aarch64-unknown-linux-gnu >/dev/null
 sam build --beta-features
 artifact=.aws-sam/build/BlocklistFunction/bootstrap
-file "$artifact" | tee /dev/stderr | grep -q 'ARM aarch64' || { echo "sam build: $artifact is not an arm64 binary" >&2; exit 1; }
+kind=$(file "$artifact")
+echo "$kind"
+grep -q 'ARM aarch64' <<<"$kind" || { echo "sam build: $artifact is not an arm64 binary" >&2; exit 1; }
 ls -l "$artifact"

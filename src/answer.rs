@@ -18,6 +18,10 @@ pub enum CallerIdStatus {
 pub enum MatchType {
     /// The number has an active entry.
     Exact,
+    /// The number starts with an active prefix rule (the longest one decides).
+    Prefix,
+    /// An allow entry (exact or prefix) covers the number.
+    Allow,
     /// Blocked because the caller ID was withheld or missing and `BLOCK_ANONYMOUS=true`.
     Anonymous,
     /// Blocked because the caller ID was invalid and `INVALID_NUMBER_ACTION=block`.
@@ -52,9 +56,17 @@ pub struct Answer {
     pub phone_number: String,
     pub caller_id_status: CallerIdStatus,
     pub match_type: MatchType,
+    /// The number, prefix or allow entry that decided; `""` for policies.
+    pub matched_rule: String,
     pub blocked_reason: String,
     pub blocked_date: String,
     pub lookup_status: LookupStatus,
+    /// `disconnect`, `message` or `queue` when blocked; `""` otherwise.
+    pub block_action: String,
+    /// The message to play for `message`; `""` otherwise.
+    pub block_message: String,
+    /// The queue to route to for `queue`; `""` otherwise.
+    pub block_queue_arn: String,
 }
 
 macro_rules! wire_names {
@@ -69,7 +81,7 @@ macro_rules! wire_names {
 }
 
 wire_names!(CallerIdStatus { Valid => "valid", Invalid => "invalid", Anonymous => "anonymous", Missing => "missing" });
-wire_names!(MatchType { Exact => "exact", Anonymous => "anonymous", Invalid => "invalid", FailClosed => "failClosed", None => "none" });
+wire_names!(MatchType { Exact => "exact", Prefix => "prefix", Allow => "allow", Anonymous => "anonymous", Invalid => "invalid", FailClosed => "failClosed", None => "none" });
 wire_names!(LookupStatus { Ok => "ok", Skipped => "skipped", Error => "error", Timeout => "timeout" });
 
 fn bool_string<S: Serializer>(value: &bool, serializer: S) -> Result<S::Ok, S::Error> {
@@ -88,9 +100,13 @@ mod tests {
             phone_number: "+14155550123".into(),
             caller_id_status: CallerIdStatus::Valid,
             match_type: MatchType::FailClosed,
+            matched_rule: String::new(),
             blocked_reason: String::new(),
             blocked_date: String::new(),
             lookup_status: LookupStatus::Timeout,
+            block_action: "disconnect".into(),
+            block_message: String::new(),
+            block_queue_arn: String::new(),
         };
         let value = serde_json::to_value(&answer).unwrap();
         let map = value.as_object().unwrap();
@@ -98,12 +114,16 @@ mod tests {
         assert_eq!(
             keys,
             [
+                "blockAction",
+                "blockMessage",
+                "blockQueueArn",
                 "blockedDate",
                 "blockedReason",
                 "callerIdStatus",
                 "isBlocked",
                 "lookupStatus",
                 "matchType",
+                "matchedRule",
                 "phoneNumber"
             ]
         );
@@ -112,6 +132,7 @@ mod tests {
         assert_eq!(map["matchType"], "failClosed");
         assert_eq!(map["lookupStatus"], "timeout");
         assert_eq!(map["callerIdStatus"], "valid");
+        assert_eq!(map["blockAction"], "disconnect");
     }
 
     #[test]

@@ -1,16 +1,29 @@
 //! The handler: one Connect event in, one answer out, within a deadline.
+//!
+//! Prefix rules and allow entries are held in memory and reloaded when older
+//! than `RULES_REFRESH_SECONDS`, so a change reaches every container within
+//! that bound; the only read per call is the exact-entry GetItem.
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 use crate::answer::Answer;
 use crate::config::{Config, LogNumbers};
-use crate::decision::{Lookup, LookupFailure, Policy, decide};
+use crate::decision::{Facts, Lookup, LookupFailure, Policy, decide};
 use crate::entry::BlockEntry;
 use crate::event::CallToCheck;
-use crate::phone::{CallerId, Normalizer, mask};
+use crate::phone::{CallerId, E164, Normalizer, digits_key, mask};
+use crate::rules::RuleSet;
 use crate::store::BlocklistStore;
+use crate::when::now_epoch;
+
+/// After a failed rules load, the next attempt waits at least this long
+/// (or the refresh interval, if shorter), so a failing table is not hit on
+/// every call.
+const RULES_RETRY_AFTER: Duration = Duration::from_secs(5);
 
 /// The answer and what led to it.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,20 +31,34 @@ pub struct Checked {
     pub answer: Answer,
     /// What the caller ID was read as.
     pub caller: CallerId,
-    /// The stored entry, active or expired, when the lookup found one.
+    /// The stored exact entry, active or not, when the lookup found one.
     pub entry: Option<BlockEntry>,
-    /// How long the lookup took; zero when skipped.
+    /// How long the exact lookup took; zero when skipped.
     pub lookup_latency: Duration,
 }
 
+/// The rules in memory and when they were loaded.
+#[derive(Debug, Default)]
+struct RulesState {
+    /// The last set loaded successfully.
+    rules: Option<Arc<RuleSet>>,
+    loaded_at: Option<Instant>,
+    /// When the last attempt failed.
+    failed_at: Option<Instant>,
+}
+
 /// Checks callers against a store with a fixed policy and deadline.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Checker<S> {
     store: S,
     normalizer: Normalizer,
     policy: Policy,
     lookup_timeout: Duration,
+    rules_refresh: Duration,
     log_numbers: LogNumbers,
+    rules: Mutex<RulesState>,
+    /// A reload is under way (another call's); others use the cached rules.
+    reloading: AtomicBool,
 }
 
 impl<S: BlocklistStore> Checker<S> {
@@ -42,7 +69,10 @@ impl<S: BlocklistStore> Checker<S> {
             normalizer: Normalizer::new(config.default_country),
             policy: config.policy,
             lookup_timeout: config.lookup_timeout,
+            rules_refresh: config.rules_refresh,
             log_numbers: config.log_numbers,
+            rules: Mutex::new(RulesState::default()),
+            reloading: AtomicBool::new(false),
         }
     }
 
@@ -51,9 +81,11 @@ impl<S: BlocklistStore> Checker<S> {
         &self.store
     }
 
-    /// Loads phone metadata now rather than on the first call.
-    pub fn warm_up(&self) {
+    /// Loads phone metadata and the rules now rather than on the first call.
+    pub async fn warm_up(&self) {
         self.normalizer.warm_up();
+        let deadline = Instant::now() + self.lookup_timeout;
+        self.reload_rules(deadline).await;
     }
 
     /// Handles one Lambda invocation: any JSON in, the answer map out.
@@ -64,34 +96,51 @@ impl<S: BlocklistStore> Checker<S> {
         checked.answer
     }
 
-    /// Checks one raw caller ID at `now` (epoch seconds).
+    /// Checks one raw caller ID at `now` (epoch seconds). Everything that
+    /// waits on DynamoDB (the exact lookup and, when due, the rules reload,
+    /// run side by side) ends by one deadline, `LOOKUP_TIMEOUT_MS` from now.
     pub async fn check(&self, raw_number: Option<&str>, now: i64) -> Checked {
+        let started = Instant::now();
+        let deadline = started + self.lookup_timeout;
         let caller = self.normalizer.classify(raw_number);
-        let (lookup, lookup_latency) = match &caller {
-            CallerId::Valid(number) => {
-                let started = Instant::now();
-                let lookup =
-                    match tokio::time::timeout(self.lookup_timeout, self.store.get(number)).await {
-                        Ok(Ok(entry)) => Lookup::Found(entry),
-                        Ok(Err(err)) => {
-                            tracing::warn!(error = %err, "blocklist lookup failed");
-                            Lookup::Failed(LookupFailure::Error)
-                        }
-                        Err(_) => {
-                            tracing::warn!(
-                                timeout_ms = self.lookup_timeout.as_millis() as u64,
-                                "blocklist lookup timed out"
-                            );
-                            Lookup::Failed(LookupFailure::Timeout)
-                        }
-                    };
-                (Some(lookup), started.elapsed())
-            }
-            _ => (None, Duration::ZERO),
+        let rule_key = match &caller {
+            CallerId::Valid(n) => Some(n.as_str().to_owned()),
+            _ => raw_number.and_then(digits_key),
         };
-        let answer = decide(&caller, lookup.as_ref(), &self.policy, now);
+        let number = match &caller {
+            CallerId::Valid(number) => Some(number),
+            _ => None,
+        };
+        let (cached, due) = self.cached_rules(started);
+        let (rules, lookup) = if due {
+            tokio::join!(self.reload_rules(deadline), self.lookup(number, deadline))
+        } else {
+            // An allow entry decides without a read.
+            let allowed = match (&rule_key, &cached) {
+                (Some(key), Some(rules)) => rules.allow_for(key, now).is_some(),
+                _ => false,
+            };
+            let lookup = if allowed {
+                None
+            } else {
+                self.lookup(number, deadline).await
+            };
+            (cached, lookup)
+        };
+        let lookup_latency = if lookup.is_some() {
+            started.elapsed()
+        } else {
+            Duration::ZERO
+        };
+        let facts = Facts {
+            caller: &caller,
+            rule_key: rule_key.as_deref(),
+            rules: rules.as_deref(),
+            lookup: lookup.as_ref(),
+        };
+        let answer = decide(&facts, &self.policy, now);
         let entry = match lookup {
-            Some(Lookup::Found(entry)) => entry,
+            Some(Lookup::Found(entry)) => entry.map(|e| *e),
             _ => None,
         };
         Checked {
@@ -102,12 +151,93 @@ impl<S: BlocklistStore> Checker<S> {
         }
     }
 
-    fn log_decision(&self, call: &CallToCheck, checked: &Checked) {
-        let number = match self.log_numbers {
-            LogNumbers::Masked => mask(&checked.answer.phone_number),
-            LogNumbers::Full => checked.answer.phone_number.clone(),
+    /// The exact-entry GetItem for a valid number, ended by `deadline`.
+    async fn lookup(&self, number: Option<&E164>, deadline: Instant) -> Option<Lookup> {
+        let number = number?;
+        let lookup = match tokio::time::timeout_at(deadline.into(), self.store.get(number)).await {
+            Ok(Ok(entry)) => Lookup::Found(entry.map(Box::new)),
+            Ok(Err(err)) => {
+                tracing::warn!(error = %err, "blocklist lookup failed");
+                Lookup::Failed(LookupFailure::Error)
+            }
+            Err(_) => {
+                tracing::warn!(
+                    timeout_ms = self.lookup_timeout.as_millis() as u64,
+                    "blocklist lookup timed out"
+                );
+                Lookup::Failed(LookupFailure::Timeout)
+            }
         };
+        Some(lookup)
+    }
+
+    /// The rules in memory, and whether a reload is due at `now`: they are
+    /// older than the refresh interval (or were never loaded), no other call
+    /// is reloading them, and the last failed attempt is not too recent.
+    fn cached_rules(&self, now: Instant) -> (Option<Arc<RuleSet>>, bool) {
+        let state = self
+            .rules
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let fresh = state
+            .loaded_at
+            .is_some_and(|t| now.duration_since(t) < self.rules_refresh);
+        let retry_wait = RULES_RETRY_AFTER.min(self.rules_refresh);
+        let backing_off = state
+            .failed_at
+            .is_some_and(|t| now.duration_since(t) < retry_wait);
+        let due = !fresh && !backing_off && !self.reloading.load(Ordering::Acquire);
+        (state.rules.clone(), due)
+    }
+
+    /// Reloads the rules, ended by `deadline`. On failure the last good set
+    /// is kept (and returned); with none, `None`.
+    async fn reload_rules(&self, deadline: Instant) -> Option<Arc<RuleSet>> {
+        if self.reloading.swap(true, Ordering::AcqRel) {
+            return self.cached_rules(Instant::now()).0;
+        }
+        let started = Instant::now();
+        let loaded = tokio::time::timeout_at(deadline.into(), self.store.load_rules()).await;
+        let mut state = self
+            .rules
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        match loaded {
+            Ok(Ok(rules)) => {
+                let (prefixes, allows, allow_prefixes) = rules.counts();
+                tracing::info!(
+                    prefixes,
+                    allows,
+                    allow_prefixes,
+                    load_ms = started.elapsed().as_secs_f64() * 1000.0,
+                    "rules loaded"
+                );
+                state.rules = Some(Arc::new(rules));
+                state.loaded_at = Some(started);
+                state.failed_at = None;
+            }
+            Ok(Err(err)) => {
+                tracing::warn!(error = %err, kept_previous = state.rules.is_some(), "rules load failed");
+                state.failed_at = Some(started);
+            }
+            Err(_) => {
+                tracing::warn!(
+                    kept_previous = state.rules.is_some(),
+                    "rules load timed out"
+                );
+                state.failed_at = Some(started);
+            }
+        }
+        self.reloading.store(false, Ordering::Release);
+        state.rules.clone()
+    }
+
+    fn log_decision(&self, call: &CallToCheck, checked: &Checked) {
         let answer = &checked.answer;
+        let (number, rule) = match self.log_numbers {
+            LogNumbers::Masked => (mask(&answer.phone_number), mask(&answer.matched_rule)),
+            LogNumbers::Full => (answer.phone_number.clone(), answer.matched_rule.clone()),
+        };
         tracing::info!(
             contact_id = call.contact_id.as_deref().unwrap_or(""),
             channel = call.channel.as_deref().unwrap_or(""),
@@ -116,16 +246,11 @@ impl<S: BlocklistStore> Checker<S> {
             is_blocked = answer.is_blocked,
             caller_id_status = answer.caller_id_status.as_str(),
             match_type = answer.match_type.as_str(),
+            matched_rule = %rule,
+            block_action = answer.block_action.as_str(),
             lookup_status = answer.lookup_status.as_str(),
             lookup_ms = checked.lookup_latency.as_secs_f64() * 1000.0,
             "decision"
         );
     }
-}
-
-/// Seconds since the Unix epoch.
-pub fn now_epoch() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
 }

@@ -8,6 +8,10 @@ use crate::phone::DefaultCountry;
 
 /// Default DynamoDB table holding blocked numbers.
 pub const DEFAULT_TABLE_NAME: &str = "BlockedPhoneNumbers";
+/// Default DynamoDB table holding prefix rules and allow entries.
+pub const DEFAULT_RULES_TABLE_NAME: &str = "BlocklistRules";
+/// Default bound on how stale the in-memory rules may be.
+pub const DEFAULT_RULES_REFRESH_SECONDS: u64 = 60;
 /// Default bound on the whole lookup, SDK retries included.
 pub const DEFAULT_LOOKUP_TIMEOUT_MS: u64 = 1500;
 /// Connect waits at most 8 s for a Lambda; the lookup must end well before.
@@ -27,6 +31,9 @@ pub enum LogNumbers {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     pub table_name: String,
+    pub rules_table_name: String,
+    /// Rules are reloaded when older than this.
+    pub rules_refresh: Duration,
     pub default_country: DefaultCountry,
     pub policy: Policy,
     pub lookup_timeout: Duration,
@@ -64,15 +71,22 @@ impl Config {
             expected: expected.to_owned(),
         };
 
-        let table_name = match var("TABLE_NAME") {
-            None => DEFAULT_TABLE_NAME.to_owned(),
-            Some((_, v)) if is_table_name(&v) => v,
-            Some(bad) => {
-                return Err(invalid(
-                    bad,
-                    "a DynamoDB table name: 3-255 characters of A-Z a-z 0-9 _ - .",
-                ));
-            }
+        let table = |name: &'static str, default: &str| match var(name) {
+            None => Ok(default.to_owned()),
+            Some((_, v)) if is_table_name(&v) => Ok(v),
+            Some(bad) => Err(invalid(
+                bad,
+                "a DynamoDB table name: 3-255 characters of A-Z a-z 0-9 _ - .",
+            )),
+        };
+        let table_name = table("TABLE_NAME", DEFAULT_TABLE_NAME)?;
+        let rules_table_name = table("RULES_TABLE_NAME", DEFAULT_RULES_TABLE_NAME)?;
+        let rules_refresh = match var("RULES_REFRESH_SECONDS") {
+            None => Duration::from_secs(DEFAULT_RULES_REFRESH_SECONDS),
+            Some(pair) => match pair.1.parse::<u64>() {
+                Ok(s) if (1..=86_400).contains(&s) => Duration::from_secs(s),
+                _ => return Err(invalid(pair, "seconds, from 1 to 86400")),
+            },
         };
         let default_country = match var("DEFAULT_COUNTRY") {
             None => DefaultCountry::default(),
@@ -131,6 +145,8 @@ impl Config {
 
         Ok(Config {
             table_name,
+            rules_table_name,
+            rules_refresh,
             default_country,
             policy: Policy {
                 fail_mode,
@@ -174,6 +190,8 @@ mod tests {
     fn defaults_when_nothing_is_set() {
         let c = config(&[]).unwrap();
         assert_eq!(c.table_name, "BlockedPhoneNumbers");
+        assert_eq!(c.rules_table_name, "BlocklistRules");
+        assert_eq!(c.rules_refresh, Duration::from_secs(60));
         assert_eq!(c.default_country.code(), "US");
         assert_eq!(c.policy, Policy::default());
         assert_eq!(c.policy.fail_mode, FailMode::Open);
@@ -193,8 +211,12 @@ mod tests {
             ("INVALID_NUMBER_ACTION", "block"),
             ("LOOKUP_TIMEOUT_MS", "800"),
             ("LOG_PHONE_NUMBERS", "full"),
+            ("RULES_TABLE_NAME", "Rules-2"),
+            ("RULES_REFRESH_SECONDS", "5"),
         ])
         .unwrap();
+        assert_eq!(c.rules_table_name, "Rules-2");
+        assert_eq!(c.rules_refresh, Duration::from_secs(5));
         assert_eq!(c.table_name, "Blocked-2");
         assert_eq!(c.default_country.code(), "IN");
         assert_eq!(c.policy.fail_mode, FailMode::Closed);
@@ -216,6 +238,8 @@ mod tests {
             ("LOOKUP_TIMEOUT_MS", "9000"),
             ("LOOKUP_TIMEOUT_MS", "fast"),
             ("LOG_PHONE_NUMBERS", "some"),
+            ("RULES_TABLE_NAME", "a"),
+            ("RULES_REFRESH_SECONDS", "0"),
         ] {
             let err = config(&[(var, value)]).unwrap_err();
             assert_eq!(err.variable, var);

@@ -1,9 +1,10 @@
-//! The block decision: a pure function of the caller ID, the lookup result,
-//! the policy and the time.
+//! The block decision: a pure function of the caller ID, the rules in
+//! memory, the exact-entry lookup, the policy and the time.
 
 use crate::answer::{Answer, CallerIdStatus, LookupStatus, MatchType};
-use crate::entry::{BlockEntry, answer_text};
+use crate::entry::{BlockAction, BlockEntry, MAX_ANSWER_TEXT_CHARS, answer_text};
 use crate::phone::CallerId;
+use crate::rules::RuleSet;
 
 /// What to do when the lookup fails or times out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -43,97 +44,148 @@ pub enum LookupFailure {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Lookup {
     /// The table answered: the entry, if there is one.
-    Found(Option<BlockEntry>),
+    Found(Option<Box<BlockEntry>>),
     /// The table did not answer.
     Failed(LookupFailure),
 }
 
-/// Decides the answer. `lookup` is only consulted for valid numbers (pass
-/// `None` for the others: nothing was looked up).
-pub fn decide(caller: &CallerId, lookup: Option<&Lookup>, policy: &Policy, now: i64) -> Answer {
-    match caller {
-        CallerId::Valid(number) => {
-            let mut answer = allowed(CallerIdStatus::Valid, number.as_str(), LookupStatus::Ok);
-            match lookup {
-                Some(Lookup::Found(Some(entry))) if entry.is_active_at(now) => {
-                    answer.is_blocked = true;
-                    answer.match_type = MatchType::Exact;
-                    answer.blocked_reason = answer_text(entry.reason.as_deref());
-                    answer.blocked_date = answer_text(entry.created_at.as_deref());
-                }
-                Some(Lookup::Found(_)) => {}
-                Some(Lookup::Failed(failure)) => {
-                    answer.lookup_status = match failure {
-                        LookupFailure::Error => LookupStatus::Error,
-                        LookupFailure::Timeout => LookupStatus::Timeout,
-                    };
-                    if policy.fail_mode == FailMode::Closed {
-                        answer.is_blocked = true;
-                        answer.match_type = MatchType::FailClosed;
-                    }
-                }
-                None => answer.lookup_status = LookupStatus::Skipped,
-            }
-            answer
-        }
-        CallerId::Invalid(_) => by_policy(
-            CallerIdStatus::Invalid,
-            policy.invalid_number_action == InvalidNumberAction::Block,
-            MatchType::Invalid,
-        ),
-        CallerId::Anonymous => by_policy(
-            CallerIdStatus::Anonymous,
-            policy.block_anonymous,
-            MatchType::Anonymous,
-        ),
-        CallerId::Missing => by_policy(
-            CallerIdStatus::Missing,
-            policy.block_anonymous,
-            MatchType::Anonymous,
-        ),
-    }
+/// What the decision is made from.
+#[derive(Debug, Clone, Copy)]
+pub struct Facts<'a> {
+    /// What the caller ID was read as.
+    pub caller: &'a CallerId,
+    /// The string rules match against: the E.164 number, or `+digits` for a
+    /// withheld or invalid caller ID written in digits; `None` otherwise.
+    pub rule_key: Option<&'a str>,
+    /// Prefix rules and allow entries; `None` when none could ever be loaded.
+    pub rules: Option<&'a RuleSet>,
+    /// The exact-entry lookup; `None` when nothing was looked up.
+    pub lookup: Option<&'a Lookup>,
 }
 
-fn allowed(status: CallerIdStatus, number: &str, lookup: LookupStatus) -> Answer {
-    Answer {
+/// Decides the answer. Precedence: allow > exact block > longest prefix
+/// block > failed lookup (`FAIL_MODE`) > anonymous / invalid policy > allowed.
+pub fn decide(facts: &Facts<'_>, policy: &Policy, now: i64) -> Answer {
+    let (status, number) = match facts.caller {
+        CallerId::Valid(n) => (CallerIdStatus::Valid, n.as_str()),
+        CallerId::Invalid(_) => (CallerIdStatus::Invalid, ""),
+        CallerId::Anonymous => (CallerIdStatus::Anonymous, ""),
+        CallerId::Missing => (CallerIdStatus::Missing, ""),
+    };
+    let failure = match facts.lookup {
+        Some(Lookup::Failed(f)) => Some(*f),
+        _ if facts.rules.is_none() => Some(LookupFailure::Error),
+        _ => None,
+    };
+    let lookup_status = match (facts.lookup, failure) {
+        (_, Some(LookupFailure::Timeout)) => LookupStatus::Timeout,
+        (_, Some(LookupFailure::Error)) => LookupStatus::Error,
+        (Some(_), None) => LookupStatus::Ok,
+        (None, None) => LookupStatus::Skipped,
+    };
+    let mut answer = Answer {
         is_blocked: false,
         phone_number: number.to_owned(),
         caller_id_status: status,
         match_type: MatchType::None,
+        matched_rule: String::new(),
         blocked_reason: String::new(),
         blocked_date: String::new(),
-        lookup_status: lookup,
-    }
-}
+        lookup_status,
+        block_action: String::new(),
+        block_message: String::new(),
+        block_queue_arn: String::new(),
+    };
+    let key = facts.rule_key;
+    let rules = facts.rules;
 
-fn by_policy(status: CallerIdStatus, block: bool, match_type: MatchType) -> Answer {
-    let mut answer = allowed(status, "", LookupStatus::Skipped);
-    if block {
-        answer.is_blocked = true;
-        answer.match_type = match_type;
+    if let Some(allow) = key.and_then(|k| rules?.allow_for(k, now)) {
+        answer.match_type = MatchType::Allow;
+        answer.matched_rule = allow.phone_number.clone();
+        return answer;
+    }
+    if let Some(Lookup::Found(Some(entry))) = facts.lookup
+        && entry.is_active_at(now)
+    {
+        block_by(&mut answer, MatchType::Exact, entry);
+        return answer;
+    }
+    if let Some(prefix) = key.and_then(|k| rules?.block_prefix_for(k, now)) {
+        block_by(&mut answer, MatchType::Prefix, prefix);
+        return answer;
+    }
+    if failure.is_some() {
+        if policy.fail_mode == FailMode::Closed {
+            block_by_policy(&mut answer, MatchType::FailClosed);
+        }
+        return answer;
+    }
+    let policy_blocks = match facts.caller {
+        CallerId::Valid(_) => None,
+        CallerId::Invalid(_) => (policy.invalid_number_action == InvalidNumberAction::Block)
+            .then_some(MatchType::Invalid),
+        CallerId::Anonymous | CallerId::Missing => {
+            policy.block_anonymous.then_some(MatchType::Anonymous)
+        }
+    };
+    if let Some(match_type) = policy_blocks {
+        block_by_policy(&mut answer, match_type);
     }
     answer
+}
+
+/// Blocked by a stored entry: its reason, date and action.
+fn block_by(answer: &mut Answer, match_type: MatchType, entry: &BlockEntry) {
+    answer.is_blocked = true;
+    answer.match_type = match_type;
+    answer.matched_rule = entry.phone_number.clone();
+    answer.blocked_reason = answer_text(entry.reason.as_deref());
+    answer.blocked_date = answer_text(entry.created_at.as_deref());
+    let message = entry.message.as_deref().filter(|m| !m.trim().is_empty());
+    let queue = entry.queue_arn.as_deref().filter(|q| !q.trim().is_empty());
+    // An action missing what it needs falls back to the standard disconnect.
+    let action = match (entry.block_action(), message, queue) {
+        (BlockAction::Message, Some(m), _) => {
+            answer.block_message = answer_text(Some(m));
+            BlockAction::Message
+        }
+        (BlockAction::Queue, _, Some(q)) => {
+            answer.block_queue_arn = q.chars().take(MAX_ANSWER_TEXT_CHARS).collect();
+            BlockAction::Queue
+        }
+        _ => BlockAction::Disconnect,
+    };
+    answer.block_action = action.as_str().to_owned();
+}
+
+/// Blocked by the policy (anonymous, invalid, fail closed): disconnect.
+fn block_by_policy(answer: &mut Answer, match_type: MatchType) {
+    answer.is_blocked = true;
+    answer.match_type = match_type;
+    answer.block_action = BlockAction::Disconnect.as_str().to_owned();
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::entry::Kind;
     use crate::phone::{E164, InvalidReason};
 
     const NOW: i64 = 1_800_000_000;
+    const NUMBER: &str = "+14155550123";
 
     fn number() -> CallerId {
-        CallerId::Valid(E164::from_canonical("+14155550123").unwrap())
+        CallerId::Valid(E164::from_canonical(NUMBER).unwrap())
     }
 
-    fn entry(expires_at: Option<i64>) -> BlockEntry {
+    fn entry(kind: Kind, value: &str, expires_at: Option<i64>) -> BlockEntry {
         BlockEntry {
-            phone_number: "+14155550123".into(),
-            reason: Some("robocaller".into()),
+            kind,
+            phone_number: value.into(),
+            reason: Some(format!("{kind} {value}")),
             created_at: Some("2026-01-02T03:04:05Z".into()),
-            created_by: Some("admin".into()),
             expires_at,
-            note: None,
+            ..BlockEntry::default()
         }
     }
 
@@ -144,56 +196,75 @@ mod tests {
         }
     }
 
+    fn decide_valid(found: Option<BlockEntry>, rules: &RuleSet, policy: &Policy) -> Answer {
+        let caller = number();
+        let lookup = Lookup::Found(found.map(Box::new));
+        decide(
+            &Facts {
+                caller: &caller,
+                rule_key: Some(NUMBER),
+                rules: Some(rules),
+                lookup: Some(&lookup),
+            },
+            policy,
+            NOW,
+        )
+    }
+
     #[test]
     fn active_entry_blocks_with_reason_and_date() {
-        let a = decide(
-            &number(),
-            Some(&Lookup::Found(Some(entry(None)))),
+        let a = decide_valid(
+            Some(entry(Kind::Block, NUMBER, None)),
+            &RuleSet::default(),
             &Policy::default(),
-            NOW,
         );
         assert!(a.is_blocked);
         assert_eq!(a.match_type, MatchType::Exact);
-        assert_eq!(a.phone_number, "+14155550123");
+        assert_eq!(a.matched_rule, NUMBER);
+        assert_eq!(a.phone_number, NUMBER);
         assert_eq!(a.caller_id_status, CallerIdStatus::Valid);
-        assert_eq!(a.blocked_reason, "robocaller");
+        assert_eq!(a.blocked_reason, "block +14155550123");
         assert_eq!(a.blocked_date, "2026-01-02T03:04:05Z");
         assert_eq!(a.lookup_status, LookupStatus::Ok);
+        assert_eq!(a.block_action, "disconnect");
     }
 
     #[test]
     fn entry_expiring_in_the_future_still_blocks() {
-        let a = decide(
-            &number(),
-            Some(&Lookup::Found(Some(entry(Some(NOW + 1))))),
+        let a = decide_valid(
+            Some(entry(Kind::Block, NUMBER, Some(NOW + 1))),
+            &RuleSet::default(),
             &Policy::default(),
-            NOW,
         );
         assert!(a.is_blocked);
     }
 
     #[test]
-    fn expired_entry_does_not_block() {
+    fn expired_or_pending_entry_does_not_block() {
         for expires in [NOW, NOW - 1, 0] {
-            let a = decide(
-                &number(),
-                Some(&Lookup::Found(Some(entry(Some(expires))))),
+            let a = decide_valid(
+                Some(entry(Kind::Block, NUMBER, Some(expires))),
+                &RuleSet::default(),
                 &Policy::default(),
-                NOW,
             );
             assert!(!a.is_blocked, "expires {expires}");
             assert_eq!(a.match_type, MatchType::None);
             assert_eq!(a.blocked_reason, "");
             assert_eq!(a.blocked_date, "");
+            assert_eq!(a.block_action, "");
             assert_eq!(a.lookup_status, LookupStatus::Ok);
         }
+        let mut pending = entry(Kind::Block, NUMBER, None);
+        pending.status = crate::entry::Status::Pending;
+        assert!(!decide_valid(Some(pending), &RuleSet::default(), &Policy::default()).is_blocked);
     }
 
     #[test]
     fn no_entry_allows() {
-        let a = decide(&number(), Some(&Lookup::Found(None)), &closed(), NOW);
+        let a = decide_valid(None, &RuleSet::default(), &closed());
         assert!(!a.is_blocked);
         assert_eq!(a.match_type, MatchType::None);
+        assert_eq!(a.matched_rule, "");
         assert_eq!(a.lookup_status, LookupStatus::Ok);
     }
 
@@ -203,22 +274,54 @@ mod tests {
             (LookupFailure::Error, LookupStatus::Error),
             (LookupFailure::Timeout, LookupStatus::Timeout),
         ] {
-            let open = decide(
-                &number(),
-                Some(&Lookup::Failed(failure)),
-                &Policy::default(),
-                NOW,
-            );
+            let caller = number();
+            let lookup = Lookup::Failed(failure);
+            let rules = RuleSet::default();
+            let facts = Facts {
+                caller: &caller,
+                rule_key: Some(NUMBER),
+                rules: Some(&rules),
+                lookup: Some(&lookup),
+            };
+            let open = decide(&facts, &Policy::default(), NOW);
             assert!(!open.is_blocked);
             assert_eq!(open.match_type, MatchType::None);
             assert_eq!(open.lookup_status, status);
-            assert_eq!(open.phone_number, "+14155550123");
+            assert_eq!(open.phone_number, NUMBER);
 
-            let shut = decide(&number(), Some(&Lookup::Failed(failure)), &closed(), NOW);
+            let shut = decide(&facts, &closed(), NOW);
             assert!(shut.is_blocked);
             assert_eq!(shut.match_type, MatchType::FailClosed);
             assert_eq!(shut.lookup_status, status);
+            assert_eq!(shut.block_action, "disconnect");
         }
+    }
+
+    #[test]
+    fn rules_never_loaded_follow_fail_mode_but_exact_blocks_still_count() {
+        let caller = number();
+        let none = Lookup::Found(None);
+        let facts = Facts {
+            caller: &caller,
+            rule_key: Some(NUMBER),
+            rules: None,
+            lookup: Some(&none),
+        };
+        let open = decide(&facts, &Policy::default(), NOW);
+        assert!(!open.is_blocked);
+        assert_eq!(open.lookup_status, LookupStatus::Error);
+        let shut = decide(&facts, &closed(), NOW);
+        assert_eq!(shut.match_type, MatchType::FailClosed);
+
+        let found = Lookup::Found(Some(Box::new(entry(Kind::Block, NUMBER, None))));
+        let facts = Facts {
+            lookup: Some(&found),
+            ..facts
+        };
+        assert_eq!(
+            decide(&facts, &Policy::default(), NOW).match_type,
+            MatchType::Exact
+        );
     }
 
     #[test]
@@ -227,7 +330,14 @@ mod tests {
             (CallerId::Anonymous, CallerIdStatus::Anonymous),
             (CallerId::Missing, CallerIdStatus::Missing),
         ] {
-            let allow = decide(&caller, None, &Policy::default(), NOW);
+            let rules = RuleSet::default();
+            let facts = Facts {
+                caller: &caller,
+                rule_key: None,
+                rules: Some(&rules),
+                lookup: None,
+            };
+            let allow = decide(&facts, &Policy::default(), NOW);
             assert!(!allow.is_blocked);
             assert_eq!(allow.match_type, MatchType::None);
             assert_eq!(allow.caller_id_status, status);
@@ -238,7 +348,7 @@ mod tests {
                 block_anonymous: true,
                 ..Policy::default()
             };
-            let block = decide(&caller, None, &policy, NOW);
+            let block = decide(&facts, &policy, NOW);
             assert!(block.is_blocked);
             assert_eq!(block.match_type, MatchType::Anonymous);
             assert_eq!(block.caller_id_status, status);
@@ -248,36 +358,242 @@ mod tests {
     #[test]
     fn invalid_follows_invalid_number_action() {
         let caller = CallerId::Invalid(InvalidReason::NotAValidNumber);
-        let allow = decide(&caller, None, &Policy::default(), NOW);
+        let rules = RuleSet::default();
+        let facts = Facts {
+            caller: &caller,
+            rule_key: None,
+            rules: Some(&rules),
+            lookup: None,
+        };
+        let allow = decide(&facts, &Policy::default(), NOW);
         assert!(!allow.is_blocked);
         assert_eq!(allow.caller_id_status, CallerIdStatus::Invalid);
         assert_eq!(allow.match_type, MatchType::None);
         assert_eq!(allow.lookup_status, LookupStatus::Skipped);
 
+        // Anonymous blocking must not leak into invalid numbers.
         let policy = Policy {
             invalid_number_action: InvalidNumberAction::Block,
-            // Anonymous blocking must not leak into invalid numbers.
             block_anonymous: false,
             ..Policy::default()
         };
-        let block = decide(&caller, None, &policy, NOW);
+        let block = decide(&facts, &policy, NOW);
         assert!(block.is_blocked);
         assert_eq!(block.match_type, MatchType::Invalid);
     }
 
     #[test]
     fn overlong_stored_reason_is_truncated() {
-        let mut e = entry(None);
+        let mut e = entry(Kind::Block, NUMBER, None);
         e.reason = Some("x".repeat(10_000));
-        let a = decide(
-            &number(),
-            Some(&Lookup::Found(Some(e))),
-            &Policy::default(),
-            NOW,
+        let a = decide_valid(Some(e), &RuleSet::default(), &Policy::default());
+        assert_eq!(a.blocked_reason.chars().count(), MAX_ANSWER_TEXT_CHARS);
+    }
+
+    #[test]
+    fn block_actions_come_from_the_entry_and_fall_back_to_disconnect() {
+        let with = |action, message: Option<&str>, queue: Option<&str>| {
+            let mut e = entry(Kind::Block, NUMBER, None);
+            e.action = Some(action);
+            e.message = message.map(str::to_owned);
+            e.queue_arn = queue.map(str::to_owned);
+            decide_valid(Some(e), &RuleSet::default(), &Policy::default())
+        };
+        let m = with(
+            BlockAction::Message,
+            Some("Please write to us instead."),
+            None,
         );
         assert_eq!(
-            a.blocked_reason.chars().count(),
-            crate::entry::MAX_ANSWER_TEXT_CHARS
+            (
+                m.block_action.as_str(),
+                m.block_message.as_str(),
+                m.block_queue_arn.as_str()
+            ),
+            ("message", "Please write to us instead.", "")
         );
+        let arn = "arn:aws:connect:us-east-1:123456789012:instance/i/queue/q";
+        let q = with(BlockAction::Queue, None, Some(arn));
+        assert_eq!(
+            (
+                q.block_action.as_str(),
+                q.block_message.as_str(),
+                q.block_queue_arn.as_str()
+            ),
+            ("queue", "", arn)
+        );
+        // Missing what the action needs: the standard disconnect.
+        assert_eq!(
+            with(BlockAction::Message, Some("  "), None).block_action,
+            "disconnect"
+        );
+        assert_eq!(
+            with(BlockAction::Queue, None, None).block_action,
+            "disconnect"
+        );
+        assert_eq!(
+            with(BlockAction::Disconnect, Some("x"), Some(arn)).block_message,
+            ""
+        );
+    }
+
+    /// One row per pair of rule kinds that can both apply to a call: which
+    /// one decides. allow > exact block > longest prefix > anonymous/invalid
+    /// policy > allowed.
+    #[test]
+    fn precedence_for_every_pair_of_rule_kinds() {
+        let anonymous_code = "+266696687";
+        let invalid_number = "+999123456";
+        let block_all = Policy {
+            block_anonymous: true,
+            invalid_number_action: InvalidNumberAction::Block,
+            ..Policy::default()
+        };
+        let allow = || entry(Kind::Allow, NUMBER, None);
+        let allow_prefix = || entry(Kind::AllowPrefix, "+1415", None);
+        let exact = || entry(Kind::Block, NUMBER, None);
+        let prefix = || entry(Kind::Prefix, "+141555", None);
+        let short_prefix = || entry(Kind::Prefix, "+14", None);
+
+        struct Case {
+            name: &'static str,
+            caller: CallerId,
+            key: &'static str,
+            rules: Vec<BlockEntry>,
+            exact: Option<BlockEntry>,
+            want: (bool, MatchType, &'static str),
+        }
+        let cases = vec![
+            Case {
+                name: "allow > exact",
+                caller: number(),
+                key: NUMBER,
+                rules: vec![allow()],
+                exact: Some(exact()),
+                want: (false, MatchType::Allow, NUMBER),
+            },
+            Case {
+                name: "allowPrefix > exact",
+                caller: number(),
+                key: NUMBER,
+                rules: vec![allow_prefix()],
+                exact: Some(exact()),
+                want: (false, MatchType::Allow, "+1415"),
+            },
+            Case {
+                name: "allow > prefix",
+                caller: number(),
+                key: NUMBER,
+                rules: vec![allow(), prefix()],
+                exact: None,
+                want: (false, MatchType::Allow, NUMBER),
+            },
+            Case {
+                name: "allowPrefix > prefix, even a longer one",
+                caller: number(),
+                key: NUMBER,
+                rules: vec![allow_prefix(), prefix()],
+                exact: None,
+                want: (false, MatchType::Allow, "+1415"),
+            },
+            Case {
+                name: "allow > allowPrefix (exact allow named)",
+                caller: number(),
+                key: NUMBER,
+                rules: vec![allow(), allow_prefix()],
+                exact: None,
+                want: (false, MatchType::Allow, NUMBER),
+            },
+            Case {
+                name: "exact > prefix",
+                caller: number(),
+                key: NUMBER,
+                rules: vec![prefix()],
+                exact: Some(exact()),
+                want: (true, MatchType::Exact, NUMBER),
+            },
+            Case {
+                name: "longest prefix > shorter prefix",
+                caller: number(),
+                key: NUMBER,
+                rules: vec![short_prefix(), prefix()],
+                exact: None,
+                want: (true, MatchType::Prefix, "+141555"),
+            },
+            Case {
+                name: "prefix > anonymous policy",
+                caller: CallerId::Anonymous,
+                key: anonymous_code,
+                rules: vec![entry(Kind::Prefix, "+266", None)],
+                exact: None,
+                want: (true, MatchType::Prefix, "+266"),
+            },
+            Case {
+                name: "allow > anonymous policy",
+                caller: CallerId::Anonymous,
+                key: anonymous_code,
+                rules: vec![entry(Kind::Allow, anonymous_code, None)],
+                exact: None,
+                want: (false, MatchType::Allow, anonymous_code),
+            },
+            Case {
+                name: "prefix > invalid policy",
+                caller: CallerId::Invalid(InvalidReason::NotAValidNumber),
+                key: invalid_number,
+                rules: vec![entry(Kind::Prefix, "+999", None)],
+                exact: None,
+                want: (true, MatchType::Prefix, "+999"),
+            },
+            Case {
+                name: "allowPrefix > invalid policy",
+                caller: CallerId::Invalid(InvalidReason::NotAValidNumber),
+                key: invalid_number,
+                rules: vec![entry(Kind::AllowPrefix, "+999", None)],
+                exact: None,
+                want: (false, MatchType::Allow, "+999"),
+            },
+            Case {
+                name: "anonymous policy > allowed",
+                caller: CallerId::Anonymous,
+                key: anonymous_code,
+                rules: vec![],
+                exact: None,
+                want: (true, MatchType::Anonymous, ""),
+            },
+            Case {
+                name: "invalid policy > allowed",
+                caller: CallerId::Invalid(InvalidReason::NotAValidNumber),
+                key: invalid_number,
+                rules: vec![],
+                exact: None,
+                want: (true, MatchType::Invalid, ""),
+            },
+            Case {
+                name: "expired allow does not override",
+                caller: number(),
+                key: NUMBER,
+                rules: vec![entry(Kind::Allow, NUMBER, Some(NOW - 1))],
+                exact: Some(exact()),
+                want: (true, MatchType::Exact, NUMBER),
+            },
+        ];
+        for case in cases {
+            let rules = RuleSet::new(case.rules);
+            let lookup = Lookup::Found(case.exact.map(Box::new));
+            let looked_up = matches!(case.caller, CallerId::Valid(_)).then_some(&lookup);
+            let facts = Facts {
+                caller: &case.caller,
+                rule_key: Some(case.key),
+                rules: Some(&rules),
+                lookup: looked_up,
+            };
+            let a = decide(&facts, &block_all, NOW);
+            assert_eq!(
+                (a.is_blocked, a.match_type, a.matched_rule.as_str()),
+                case.want,
+                "{}",
+                case.name
+            );
+        }
     }
 }

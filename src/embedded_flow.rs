@@ -22,6 +22,7 @@ const SHARED_ACTIONS: &[&str] = &[
 ];
 const BLOCKED: &str = "set-blocked-call-attributes";
 const NORMAL_PATH: &str = "normal-path-placeholder";
+const STANDARD_MESSAGE: &str = "play-blocked-message";
 
 /// The numbers cannot become a flow.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -90,12 +91,17 @@ fn shared_actions() -> Result<Vec<Value>, RenderError> {
                 .cloned()
                 .ok_or_else(|| RenderError::MissingSharedAction((*id).to_owned()))?;
             if *id == BLOCKED {
-                // No Lambda answer to copy from: the flow itself matched.
+                // No Lambda answer to copy from: the flow itself matched, and
+                // every embedded number takes the standard message.
                 action["Parameters"]["Attributes"] = json!({
                     "CallBlockReport": "BlockedCall",
                     "blockedReason": "listed in the flow",
                     "matchType": "exact",
                     "lookupStatus": "skipped",
+                });
+                action["Transitions"] = json!({
+                    "NextAction": STANDARD_MESSAGE,
+                    "Errors": [{"NextAction": STANDARD_MESSAGE, "ErrorType": "NoMatchingError"}],
                 });
             }
             Ok(action)

@@ -18,5 +18,6 @@ pub mod event;
 pub mod flow;
 pub mod logging;
 pub mod phone;
+pub mod rules;
 pub mod store;
 pub mod when;

@@ -245,6 +245,22 @@ pub fn is_anonymous(raw: &str) -> bool {
     ANONYMOUS_KEYPAD_DIGITS.contains(&digits)
 }
 
+/// The string rules match a caller ID that is not a valid number against:
+/// `+` and its digits when it is written only with digits and separators
+/// (`+266696687`, `+999 123 456`), so that prefix and allow rules can still
+/// apply to withheld and invalid caller IDs.
+pub fn digits_key(raw: &str) -> Option<String> {
+    let s = strip_uri_scheme(raw.trim());
+    let digits: String = s
+        .strip_prefix('+')
+        .unwrap_or(s)
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')' | '/'))
+        .collect();
+    let ok = (1..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit());
+    ok.then(|| format!("+{digits}"))
+}
+
 /// Masks a number for logs: keeps all but the last four digits, e.g.
 /// `+14155550123` becomes `+1415555****`.
 pub fn mask(number: &str) -> String {
@@ -275,6 +291,16 @@ mod tests {
         assert_eq!(mask("+442079460958"), "+44207946****");
         assert_eq!(mask("123"), "***");
         assert_eq!(mask(""), "");
+    }
+
+    #[test]
+    fn digits_key_reads_digit_only_caller_ids() {
+        assert_eq!(digits_key("+266696687").as_deref(), Some("+266696687"));
+        assert_eq!(digits_key(" +999 123-456 ").as_deref(), Some("+999123456"));
+        assert_eq!(digits_key("tel:266696687").as_deref(), Some("+266696687"));
+        for none in ["anonymous", "", "+", "12a4", "1".repeat(16).as_str()] {
+            assert_eq!(digits_key(none), None, "{none}");
+        }
     }
 
     #[test]

@@ -4,12 +4,13 @@ use std::collections::HashMap;
 use std::future::Future;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::get_item::GetItemError;
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use crate::entry::BlockEntry;
+use crate::entry::{BlockAction, BlockEntry, Kind, Status};
 use crate::phone::E164;
+use crate::rules::RuleSet;
 
 /// Attribute names of the table.
 pub mod attr {
@@ -23,44 +24,70 @@ pub mod attr {
     pub const LEGACY_REASON: &str = "blockedReason";
     /// Older name of `createdAt`, still read.
     pub const LEGACY_DATE: &str = "blockedDate";
+    pub const KIND: &str = "kind";
+    pub const ACTION: &str = "action";
+    pub const MESSAGE: &str = "message";
+    pub const QUEUE_ARN: &str = "queueArn";
+    pub const STATUS: &str = "status";
+    pub const CONTACT_ID: &str = "contactId";
+    pub const BLOCK_COUNT: &str = "blockCount";
+    pub const LAST_BLOCKED_AT: &str = "lastBlockedAt";
+    /// Partition key of the rules table: `<kind>#<value>`, e.g. `prefix#+1900`.
+    pub const RULE_KEY: &str = "ruleKey";
+}
+
+/// The rules table's key for a rule: `prefix#+1900`, `allow#+14155550123`.
+pub fn rule_key(kind: Kind, value: &str) -> String {
+    format!("{}#{value}", kind.as_str())
 }
 
 /// A lookup could not be answered.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("table `{table}` does not exist (create it, or set TABLE_NAME)")]
+    #[error("table `{table}` does not exist (create it, or set TABLE_NAME / RULES_TABLE_NAME)")]
     TableNotFound { table: String },
     #[error("DynamoDB request on `{table}` failed: {message}")]
     Request { table: String, message: String },
 }
 
-/// Read access to blocklist entries: what the Lambda's hot path needs.
+/// What the Lambda reads: one exact entry per call, and the rules now and then.
 pub trait BlocklistStore: Send + Sync {
-    /// The entry for `number`, if there is one (expired or not).
+    /// The exact entry for `number`, if there is one (expired or not).
     fn get(
         &self,
         number: &E164,
     ) -> impl Future<Output = Result<Option<BlockEntry>, StoreError>> + Send;
+
+    /// Every prefix rule and allow entry (a paginated Scan of the rules table).
+    fn load_rules(&self) -> impl Future<Output = Result<RuleSet, StoreError>> + Send;
 }
 
-/// The blocklist in a DynamoDB table keyed by `phoneNumber`.
+/// The blocklist in DynamoDB: exact blocks keyed by `phoneNumber`, rules
+/// keyed by `ruleKey` in their own table.
 #[derive(Debug, Clone)]
 pub struct DynamoStore {
     client: Client,
     table: String,
+    rules_table: String,
 }
 
 impl DynamoStore {
-    pub fn new(client: Client, table: impl Into<String>) -> Self {
+    pub fn new(client: Client, table: impl Into<String>, rules_table: impl Into<String>) -> Self {
         DynamoStore {
             client,
             table: table.into(),
+            rules_table: rules_table.into(),
         }
     }
 
-    /// The table this store reads.
+    /// The table of exact blocks.
     pub fn table(&self) -> &str {
         &self.table
+    }
+
+    /// The table of prefix rules and allow entries.
+    pub fn rules_table(&self) -> &str {
+        &self.rules_table
     }
 
     /// The SDK client, for callers that need more than the trait.
@@ -84,12 +111,33 @@ impl BlocklistStore for DynamoStore {
             .map_err(|e| get_error(&self.table, e))?;
         Ok(output.item.map(|item| entry_from_item(&item)))
     }
+
+    async fn load_rules(&self) -> Result<RuleSet, StoreError> {
+        let mut entries = Vec::new();
+        let mut pages = self
+            .client
+            .scan()
+            .table_name(&self.rules_table)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| sdk_error(&self.rules_table, e))?;
+            entries.extend(page.items().iter().map(entry_from_item));
+        }
+        Ok(RuleSet::new(entries))
+    }
 }
 
 fn get_error(table: &str, err: SdkError<GetItemError>) -> StoreError {
-    if let SdkError::ServiceError(service) = &err
-        && service.err().is_resource_not_found_exception()
-    {
+    sdk_error(table, err)
+}
+
+fn sdk_error<E, R>(table: &str, err: SdkError<E, R>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    if err.code() == Some("ResourceNotFoundException") {
         return StoreError::TableNotFound {
             table: table.to_owned(),
         };
@@ -113,22 +161,58 @@ pub fn entry_from_item(item: &HashMap<String, AttributeValue>) -> BlockEntry {
         _ => None,
     };
     BlockEntry {
+        kind: s(attr::KIND)
+            .and_then(|k| k.parse().ok())
+            .unwrap_or_default(),
         phone_number: s(attr::PHONE_NUMBER).unwrap_or_default(),
         reason: s(attr::REASON).or_else(|| s(attr::LEGACY_REASON)),
         created_at: s(attr::CREATED_AT).or_else(|| s(attr::LEGACY_DATE)),
         created_by: s(attr::CREATED_BY),
         expires_at,
         note: s(attr::NOTE),
+        action: s(attr::ACTION).and_then(|a| a.parse().ok()),
+        message: s(attr::MESSAGE),
+        queue_arn: s(attr::QUEUE_ARN),
+        status: match s(attr::STATUS).as_deref() {
+            Some("pending") => Status::Pending,
+            _ => Status::Active,
+        },
+        contact_id: s(attr::CONTACT_ID),
+        block_count: s(attr::BLOCK_COUNT).and_then(|n| n.parse().ok()),
+        last_blocked_at: s(attr::LAST_BLOCKED_AT),
     }
 }
 
-/// Writes an entry as an item with the current attribute names.
+/// Writes an entry as an item with the current attribute names; rules get
+/// their `ruleKey` and `kind`. Hit counts are the Lambda's and not written.
 pub fn item_from_entry(entry: &BlockEntry) -> HashMap<String, AttributeValue> {
     let mut item = HashMap::new();
     item.insert(
         attr::PHONE_NUMBER.to_owned(),
         AttributeValue::S(entry.phone_number.clone()),
     );
+    if entry.kind != Kind::Block {
+        item.insert(
+            attr::RULE_KEY.to_owned(),
+            AttributeValue::S(rule_key(entry.kind, &entry.phone_number)),
+        );
+        item.insert(
+            attr::KIND.to_owned(),
+            AttributeValue::S(entry.kind.as_str().to_owned()),
+        );
+    }
+    if entry.status == Status::Pending {
+        item.insert(
+            attr::STATUS.to_owned(),
+            AttributeValue::S("pending".to_owned()),
+        );
+    }
+    if let Some(action) = entry.action.filter(|a| *a != BlockAction::Disconnect) {
+        item.insert(
+            attr::ACTION.to_owned(),
+            AttributeValue::S(action.as_str().to_owned()),
+        );
+    }
     let mut put = |name: &str, value: &Option<String>| {
         if let Some(v) = value.as_ref().filter(|v| !v.is_empty()) {
             item.insert(name.to_owned(), AttributeValue::S(v.clone()));
@@ -138,6 +222,9 @@ pub fn item_from_entry(entry: &BlockEntry) -> HashMap<String, AttributeValue> {
     put(attr::CREATED_AT, &entry.created_at);
     put(attr::CREATED_BY, &entry.created_by);
     put(attr::NOTE, &entry.note);
+    put(attr::MESSAGE, &entry.message);
+    put(attr::QUEUE_ARN, &entry.queue_arn);
+    put(attr::CONTACT_ID, &entry.contact_id);
     if let Some(expires) = entry.expires_at {
         item.insert(
             attr::EXPIRES_AT.to_owned(),

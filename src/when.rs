@@ -16,6 +16,7 @@ pub struct TimeError {
 
 const ABSOLUTE: &str =
     "a date (2026-12-31), a UTC datetime (2026-12-31T18:00:00Z) or epoch seconds";
+const DURATION: &str = "a duration: 90s, 30m, 12h, 7d, 2w";
 const EXPIRY: &str = "a duration (90s, 30m, 12h, 7d, 2w), a date (2026-12-31), a UTC datetime (2026-12-31T18:00:00Z) or epoch seconds";
 
 /// Seconds since the Unix epoch, now.
@@ -64,6 +65,34 @@ pub fn parse_absolute(input: &str) -> Result<i64, TimeError> {
     Err(err())
 }
 
+/// Reads a duration (`90s`, `30m`, `12h`, `7d`, `2w`) as seconds.
+pub fn parse_duration(input: &str) -> Result<i64, TimeError> {
+    let s = input.trim();
+    let err = || TimeError {
+        input: input.to_owned(),
+        expected: DURATION,
+    };
+    let unit = s
+        .chars()
+        .last()
+        .filter(|c| c.is_ascii_alphabetic())
+        .ok_or_else(err)?;
+    let digits = &s[..s.len() - 1];
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(err());
+    }
+    let n: i64 = digits.parse().map_err(|_| err())?;
+    let seconds = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3600,
+        'd' => 86_400,
+        'w' => 7 * 86_400,
+        _ => return Err(err()),
+    };
+    n.checked_mul(seconds).filter(|_| n > 0).ok_or_else(err)
+}
+
 /// Reads an expiry: a duration from `now` (`90s`, `30m`, `12h`, `7d`, `2w`)
 /// or an absolute time as [`parse_absolute`] reads it.
 pub fn parse_expiry(input: &str, now: i64) -> Result<i64, TimeError> {
@@ -72,26 +101,12 @@ pub fn parse_expiry(input: &str, now: i64) -> Result<i64, TimeError> {
         input: input.to_owned(),
         expected: EXPIRY,
     };
-    if let Some(unit) = s.chars().last().filter(|c| c.is_ascii_alphabetic()) {
-        if s.len() > 1 && s[..s.len() - 1].bytes().all(|b| b.is_ascii_digit()) {
-            let n: i64 = s[..s.len() - 1].parse().map_err(|_| err())?;
-            let seconds = match unit {
-                's' => 1,
-                'm' => 60,
-                'h' => 3600,
-                'd' => 86_400,
-                'w' => 7 * 86_400,
-                _ => return Err(err()),
-            };
-            return n
-                .checked_mul(seconds)
-                .and_then(|d| now.checked_add(d))
-                .filter(|_| n > 0)
-                .ok_or_else(err);
-        }
-        if !s.contains('-') {
-            return Err(err());
-        }
+    let looks_like_duration = s.len() > 1
+        && s.chars().last().is_some_and(|c| c.is_ascii_alphabetic())
+        && s[..s.len() - 1].bytes().all(|b| b.is_ascii_digit());
+    if looks_like_duration {
+        let seconds = parse_duration(s).map_err(|_| err())?;
+        return now.checked_add(seconds).ok_or_else(err);
     }
     parse_absolute(s).map_err(|_| err())
 }

@@ -51,6 +51,8 @@ impl Env {
                 &self.audit,
                 "--actor",
                 "tester@ci",
+                "--rules-table",
+                &common::rules_table_for(&self.table),
             ])
             .args(args)
             .env("AWS_ACCESS_KEY_ID", "local")
@@ -214,7 +216,7 @@ async fn add_refuses_an_existing_entry_unless_replace() {
     env.ok(&["add", "+14155550123", "--reason", "first"]);
     let (_, err) = env.expect(1, &["add", "415 555 0123", "--reason", "second"]);
     assert!(
-        err.contains("+14155550123 is already blocked (reason: first"),
+        err.contains("block +14155550123 already exists (reason: first"),
         "shows the entry: {err}"
     );
     assert!(err.contains("--replace"), "{err}");
@@ -240,7 +242,7 @@ async fn remove_is_audited_and_a_missing_entry_fails() {
     let env = Env::init(Server::Dynalite);
     let (_, err) = env.expect(1, &["remove", "+14155550123"]);
     assert!(
-        err.contains("+14155550123 is not in the blocklist"),
+        err.contains("there is no block entry for +14155550123"),
         "{err}"
     );
     env.ok(&["add", "+14155550123", "--reason", "spam"]);
@@ -260,7 +262,7 @@ async fn remove_is_audited_and_a_missing_entry_fails() {
     assert_eq!(history[0]["before"]["reason"], "spam");
     assert_eq!(history[0]["after"], Value::Null);
     let (_, err) = env.expect(1, &["remove", "+14155550123"]);
-    assert!(err.contains("not in the blocklist"), "{err}");
+    assert!(err.contains("there is no block entry"), "{err}");
 }
 
 /// `check` prints exactly what the Lambda's handler answers.
@@ -282,7 +284,7 @@ async fn check_prints_the_lambdas_answer() {
     assert_eq!(unlisted["entry"], Value::Null);
     let table = env.ok(&["check", "+14155550123"]);
     assert!(
-        table.contains("Blocked: the number has an active entry."),
+        table.contains("Blocked: the number has an active entry (+14155550123)."),
         "{table}"
     );
 }
@@ -298,8 +300,11 @@ async fn an_entry_expiring_in_1s_stops_blocking() {
         "--reason",
         "cool-off",
     ]);
+    // Expiry is kept in whole seconds, so `1s` can end at the next second
+    // boundary: the entry that must still block gets a wider margin.
+    env.ok(&["add", "+14155550124", "--expires", "30s"]);
     assert_eq!(
-        env.json(&["check", "+14155550123"])["answer"]["isBlocked"],
+        env.json(&["check", "+14155550124"])["answer"]["isBlocked"],
         "true"
     );
     tokio::time::sleep(Duration::from_millis(2100)).await;
@@ -309,17 +314,20 @@ async fn an_entry_expiring_in_1s_stops_blocking() {
         after["entry"]["status"], "expired",
         "the entry is still stored"
     );
-    assert_eq!(
-        env.json(&["list"]),
-        Value::Array(vec![]),
-        "list hides expired entries"
-    );
+    let listed = env.json(&["list"]);
+    let numbers: Vec<_> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["phoneNumber"].clone())
+        .collect();
+    assert_eq!(numbers, ["+14155550124"], "list hides expired entries");
     assert_eq!(
         env.json(&["list", "--include-expired"])
             .as_array()
             .unwrap()
             .len(),
-        1
+        2
     );
     // An expired entry can be added again without --replace.
     env.ok(&["add", "+14155550123", "--reason", "again"]);
@@ -392,7 +400,7 @@ async fn import_reports_each_rejected_row_and_writes_the_rest() {
         "{err}"
     );
     assert!(
-        err.contains("mixed.csv:8: +14155550101 repeats line 2; the later row is used"),
+        err.contains("mixed.csv:8: block +14155550101 repeats line 2; the later row is used"),
         "{err}"
     );
     assert!(err.contains("5 rows were rejected"), "{err}");
@@ -542,7 +550,7 @@ async fn export_import_round_trips_exactly() {
     let first = std::fs::read_to_string(&exported).unwrap();
     assert_eq!(
         first.lines().next(),
-        Some("phoneNumber,reason,expiresAt,note")
+        Some("phoneNumber,kind,reason,expiresAt,note,action,message,queueArn")
     );
     assert_eq!(first.lines().count(), 4);
 
@@ -577,6 +585,8 @@ async fn a_killed_import_is_completed_by_a_rerun() {
             &env.table,
             "--audit-table",
             &env.audit,
+            "--rules-table",
+            &common::rules_table_for(&env.table),
             "import",
             &file,
         ])
@@ -691,4 +701,210 @@ async fn render_flow_refuses_a_list_too_large() {
     );
     assert!(err.contains("at most") && err.contains("fit"), "{err}");
     assert!(!out.exists(), "nothing written");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn prefix_and_allow_rules_from_the_cli() {
+    let env = Env::init(Server::Dynalite);
+    let prefix = env.json(&["add", "+1 900", "--prefix", "--reason", "premium rate"]);
+    assert_eq!(
+        (
+            prefix[0]["kind"].as_str(),
+            prefix[0]["phoneNumber"].as_str()
+        ),
+        (Some("prefix"), Some("+1900"))
+    );
+    let (_, err) = env.expect(1, &["add", "1900", "--prefix"]);
+    assert!(err.contains("`1900` is not a prefix"), "{err}");
+    env.ok(&["add", "+14155550123", "--reason", "spam"]);
+    env.ok(&["allow", "+14155550123", "--reason", "VIP"]);
+    env.ok(&["allow", "+4420", "--prefix", "--reason", "London office"]);
+    let (_, err) = env.expect(1, &["allow", "+14155550123"]);
+    assert!(err.contains("allow +14155550123 already exists"), "{err}");
+
+    let list = env.json(&["list"]);
+    let kinds: Vec<_> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            format!(
+                "{} {}",
+                e["kind"].as_str().unwrap(),
+                e["phoneNumber"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "block +14155550123",
+            "prefix +1900",
+            "allow +14155550123",
+            "allowPrefix +4420"
+        ]
+    );
+
+    // check explains which rule decided.
+    let vip = env.json(&["check", "+14155550123"]);
+    assert_eq!(
+        (
+            vip["answer"]["matchType"].as_str(),
+            vip["answer"]["isBlocked"].as_str()
+        ),
+        (Some("allow"), Some("false"))
+    );
+    let text = env.ok(&["check", "+1 900 777 1234"]);
+    assert!(
+        text.contains("Blocked: the number starts with the prefix rule +1900"),
+        "{text}"
+    );
+    let text = env.ok(&["check", "+14155550123"]);
+    assert!(
+        text.contains("the allow entry +14155550123 covers the number"),
+        "{text}"
+    );
+
+    env.ok(&["unallow", "+14155550123", "--reason", "no longer VIP"]);
+    assert_eq!(
+        env.json(&["check", "+14155550123"])["answer"]["matchType"],
+        "exact"
+    );
+    let (_, err) = env.expect(1, &["unallow", "+14155550123"]);
+    assert!(
+        err.contains("there is no allow entry for +14155550123"),
+        "{err}"
+    );
+    env.ok(&["remove", "+1900", "--prefix"]);
+    assert_eq!(
+        env.json(&["check", "+19007771234"])["answer"]["isBlocked"],
+        "false"
+    );
+
+    // Every change is audited under its own key.
+    let history = env.json(&["history", "+14155550123"]);
+    let actions: Vec<_> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        ["remove", "add", "add"],
+        "unallow, allow, add: newest first"
+    );
+    assert_eq!(history[0]["phoneNumber"], "allow#+14155550123");
+    let history = env.json(&["history", "+1900", "--prefix"]);
+    let actions: Vec<_> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["remove", "add"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn block_actions_from_the_cli() {
+    let env = Env::init(Server::Dynalite);
+    let arn = "arn:aws:connect:us-east-1:123456789012:instance/11111111-2222-3333-4444-555555555555/queue/66666666-7777-8888-9999-000000000000";
+    env.ok(&[
+        "add",
+        "+14155550101",
+        "--action",
+        "queue",
+        "--queue-arn",
+        arn,
+    ]);
+    env.ok(&[
+        "add",
+        "+14155550102",
+        "--action",
+        "message",
+        "--message",
+        "Please email us instead.",
+    ]);
+    let q = env.json(&["check", "+14155550101"])["answer"].clone();
+    assert_eq!(
+        (q["blockAction"].as_str(), q["blockQueueArn"].as_str()),
+        (Some("queue"), Some(arn))
+    );
+    let m = env.json(&["check", "+14155550102"])["answer"].clone();
+    assert_eq!(
+        (m["blockAction"].as_str(), m["blockMessage"].as_str()),
+        (Some("message"), Some("Please email us instead."))
+    );
+    let (_, err) = env.expect(1, &["add", "+14155550103", "--action", "queue"]);
+    assert!(err.contains("needs --queue-arn"), "{err}");
+    let (_, err) = env.expect(
+        1,
+        &[
+            "add",
+            "+14155550103",
+            "--action",
+            "queue",
+            "--queue-arn",
+            "fraud-team",
+        ],
+    );
+    assert!(err.contains("not an Amazon Connect queue ARN"), "{err}");
+    let (_, err) = env.expect(1, &["add", "+14155550103", "--action", "shout"]);
+    assert!(err.contains("`shout` is not an action"), "{err}");
+}
+
+/// Kinds and actions survive export then import; kind errors are row errors.
+#[tokio::test(flavor = "multi_thread")]
+async fn import_and_export_carry_kind_and_action() {
+    let env = Env::init(Server::Dynalite);
+    let arn = "arn:aws:connect:us-east-1:123456789012:instance/i/queue/q";
+    let csv = env.file(
+        "kinds.csv",
+        &format!(
+            "phoneNumber,kind,reason,action,message,queueArn\n\
+             +14155550101,,plain block,,,\n\
+             +1900,prefix,premium,message,No premium calls.,\n\
+             +14155550102,allow,VIP,,,\n\
+             +4420,allowPrefix,office,,,\n\
+             +14155550103,block,fraud,queue,,{arn}\n\
+             +1900,nonsense,bad kind,,,\n\
+             +14155550104,allow,allow with action,queue,,{arn}\n\
+             12345,prefix,not a prefix,,,\n"
+        ),
+    );
+    let (out, err) = env.expect(1, &["import", &csv]);
+    assert!(
+        err.contains("kinds.csv:7: rejected `+1900`: kind: `nonsense` is not a kind"),
+        "{err}"
+    );
+    assert!(
+        err.contains("kinds.csv:8: rejected `+14155550104`: allow entries take no action"),
+        "{err}"
+    );
+    assert!(
+        err.contains("kinds.csv:9: rejected `12345`: `12345` is not a prefix"),
+        "{err}"
+    );
+    assert!(out.contains("valid 5, rejected 3"), "{out}");
+    assert_eq!(
+        env.json(&["check", "+19007771234"])["answer"]["blockMessage"],
+        "No premium calls."
+    );
+    assert_eq!(
+        env.json(&["check", "+14155550103"])["answer"]["blockQueueArn"],
+        arn
+    );
+
+    let exported = env.file("kinds-export.csv", "");
+    env.ok(&["export", &exported]);
+    let first = std::fs::read_to_string(&exported).unwrap();
+    assert!(
+        first.contains("+1900,prefix,premium,,,message,No premium calls.,"),
+        "{first}"
+    );
+    let other = Env::init(Server::Dynalite);
+    other.ok(&["import", &exported]);
+    assert_eq!(other.ok(&["export"]), first, "round trip");
+    let again = env.ok(&["import", &exported]);
+    assert!(again.contains("unchanged 5, written 0"), "{again}");
 }

@@ -1,5 +1,6 @@
 //! The flow validator, and every flow shipped in contact-flows/.
 
+use connect_blocklist::entry::{BlockAction, BlockEntry};
 use connect_blocklist::flow::{FlowProblem, validate};
 use serde_json::{Value, json};
 
@@ -203,71 +204,245 @@ fn every_shipped_flow_passes() {
     assert!(count >= 1, "contact-flows/ holds at least one flow");
 }
 
-#[test]
-fn blocking_flow_branches_as_documented() {
+/// What a call did in a flow, as far as the blocklist cares.
+#[derive(Debug, Default)]
+struct Run {
+    attributes: serde_json::Map<String, Value>,
+    said: Vec<String>,
+    queue: Option<String>,
+    transferred: bool,
+    visited: Vec<String>,
+}
+
+/// Walks a flow for one call: `lambda` is the function's answer (`None`: the
+/// invocation failed); `caller` is `$.CustomerEndpoint.Address`. Actions that
+/// would fail in Connect (empty message text, empty queue) take their error
+/// branch.
+fn simulate(flow: &Value, lambda: Option<&Value>, caller: &str) -> Run {
+    let actions = flow["Actions"].as_array().unwrap();
+    let by_id = |id: &str| {
+        actions
+            .iter()
+            .find(|a| a["Identifier"] == id)
+            .unwrap_or_else(|| panic!("no action {id}"))
+    };
+    let external = lambda.cloned().unwrap_or(Value::Null);
+    let resolve = |v: &Value| -> String {
+        let s = v.as_str().unwrap_or_default();
+        if let Some(key) = s.strip_prefix("$.External.") {
+            external[key].as_str().unwrap_or_default().to_owned()
+        } else if s == "$.CustomerEndpoint.Address" {
+            caller.to_owned()
+        } else {
+            s.to_owned()
+        }
+    };
+    let error_branch = |a: &Value, kind: &str| -> String {
+        let errors = a["Transitions"]["Errors"].as_array().unwrap();
+        let e = errors
+            .iter()
+            .find(|e| e["ErrorType"] == kind)
+            .or(errors.first())
+            .unwrap();
+        e["NextAction"].as_str().unwrap().to_owned()
+    };
+    let mut run = Run::default();
+    let mut id = flow["StartAction"].as_str().unwrap().to_owned();
+    for _ in 0..100 {
+        run.visited.push(id.clone());
+        let a = by_id(&id);
+        let next = || {
+            a["Transitions"]["NextAction"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        };
+        id = match a["Type"].as_str().unwrap() {
+            "InvokeLambdaFunction" if lambda.is_none() => error_branch(a, "NoMatchingError"),
+            "InvokeLambdaFunction" => next(),
+            "Compare" => {
+                let value = resolve(&a["Parameters"]["ComparisonValue"]);
+                let matched = a["Transitions"]["Conditions"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|c| {
+                        assert_eq!(
+                            c["Condition"]["Operator"], "Equals",
+                            "the simulator knows Equals"
+                        );
+                        c["Condition"]["Operands"][0].as_str() == Some(value.as_str())
+                    });
+                match matched {
+                    Some(c) => c["NextAction"].as_str().unwrap().to_owned(),
+                    None => error_branch(a, "NoMatchingCondition"),
+                }
+            }
+            "UpdateContactAttributes" => {
+                for (k, v) in a["Parameters"]["Attributes"].as_object().unwrap() {
+                    run.attributes.insert(k.clone(), Value::String(resolve(v)));
+                }
+                next()
+            }
+            "MessageParticipant" => {
+                let text = resolve(&a["Parameters"]["Text"]);
+                if text.is_empty() {
+                    error_branch(a, "NoMatchingError")
+                } else {
+                    run.said.push(text);
+                    next()
+                }
+            }
+            "UpdateContactTargetQueue" => {
+                let queue = resolve(&a["Parameters"]["QueueId"]);
+                if queue.is_empty() {
+                    error_branch(a, "NoMatchingError")
+                } else {
+                    run.queue = Some(queue);
+                    next()
+                }
+            }
+            "TransferContactToQueue" => {
+                run.transferred = true;
+                next()
+            }
+            "DisconnectParticipant" => return run,
+            other => panic!("the simulator does not know {other}"),
+        };
+    }
+    panic!("the flow did not end within 100 actions: {:?}", run.visited);
+}
+
+fn blocking_flow() -> Value {
     let content = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/contact-flows/block-unwanted-callers.json"
     ))
     .unwrap();
-    let flow: Value = serde_json::from_str(&content).unwrap();
-    let actions = flow["Actions"].as_array().unwrap();
-    let by_id = |id: &str| actions.iter().find(|a| a["Identifier"] == id).unwrap();
-    let start = by_id(flow["StartAction"].as_str().unwrap());
-    assert_eq!(start["Type"], "InvokeLambdaFunction");
+    serde_json::from_str(&content).unwrap()
+}
+
+/// The Lambda's real answer for an exact entry with this action.
+fn lambda_answer(action: Option<BlockAction>, message: Option<&str>, queue: Option<&str>) -> Value {
+    use connect_blocklist::decision::{Facts, Lookup, Policy, decide};
+    use connect_blocklist::phone::{CallerId, E164};
+    use connect_blocklist::rules::RuleSet;
+    let entry = BlockEntry {
+        phone_number: "+14155550123".into(),
+        reason: Some("fraud".into()),
+        action,
+        message: message.map(str::to_owned),
+        queue_arn: queue.map(str::to_owned),
+        ..BlockEntry::default()
+    };
+    let caller = CallerId::Valid(E164::from_canonical("+14155550123").unwrap());
+    let lookup = Lookup::Found(Some(Box::new(entry)));
+    let rules = RuleSet::default();
+    let facts = Facts {
+        caller: &caller,
+        rule_key: Some("+14155550123"),
+        rules: Some(&rules),
+        lookup: Some(&lookup),
+    };
+    serde_json::to_value(decide(&facts, &Policy::default(), 0)).unwrap()
+}
+
+const STANDARD: &str = "We are unable to process your call at this time.";
+const QUEUE: &str = "arn:aws:connect:us-east-1:123456789012:instance/i/queue/fraud";
+
+#[test]
+fn blocked_calls_take_their_entry_action() {
+    let flow = blocking_flow();
+    let run = simulate(
+        &flow,
+        Some(&lambda_answer(None, None, None)),
+        "+14155550123",
+    );
+    assert_eq!(run.said, [STANDARD]);
+    assert_eq!(run.attributes["CallBlockReport"], "BlockedCall");
+    for (key, want) in [
+        ("blockedReason", "fraud"),
+        ("matchType", "exact"),
+        ("lookupStatus", "ok"),
+        ("blockAction", "disconnect"),
+        ("matchedRule", "+14155550123"),
+    ] {
+        assert_eq!(run.attributes[key], want, "{key}");
+    }
+    assert!(!run.transferred);
+
+    let run = simulate(
+        &flow,
+        Some(&lambda_answer(
+            Some(BlockAction::Message),
+            Some("Please write to us."),
+            None,
+        )),
+        "+14155550123",
+    );
+    assert_eq!(run.said, ["Please write to us."]);
+    assert!(
+        run.visited
+            .last()
+            .is_some_and(|a| a == "disconnect-blocked-caller")
+    );
+
+    let run = simulate(
+        &flow,
+        Some(&lambda_answer(Some(BlockAction::Queue), None, Some(QUEUE))),
+        "+14155550123",
+    );
+    assert_eq!(run.queue.as_deref(), Some(QUEUE));
+    assert!(run.transferred);
+    assert!(run.said.is_empty(), "routed to the fraud team, no message");
+}
+
+/// An answer without the action keys (an older function) or with them empty
+/// still blocks with the standard message.
+#[test]
+fn blocked_calls_work_when_action_keys_are_empty() {
+    let flow = blocking_flow();
+    let older = json!({"isBlocked": "true", "blockedReason": "spam", "matchType": "exact", "lookupStatus": "ok"});
+    let run = simulate(&flow, Some(&older), "+14155550123");
+    assert_eq!(run.said, [STANDARD]);
+    assert_eq!(run.attributes["CallBlockReport"], "BlockedCall");
+    for broken in [
+        json!({"isBlocked": "true", "blockAction": "message", "blockMessage": ""}),
+        json!({"isBlocked": "true", "blockAction": "queue", "blockQueueArn": ""}),
+        json!({"isBlocked": "true", "blockAction": "something-new"}),
+    ] {
+        let run = simulate(&flow, Some(&broken), "+14155550123");
+        assert_eq!(run.said, [STANDARD], "{broken}");
+        assert!(!run.transferred);
+    }
+}
+
+#[test]
+fn allowed_calls_and_lookup_failures_take_the_normal_path() {
+    let flow = blocking_flow();
+    let allowed = json!({"isBlocked": "false", "matchType": "none", "lookupStatus": "ok"});
+    let run = simulate(&flow, Some(&allowed), "+14155550199");
+    assert!(run.visited.contains(&"normal-path-placeholder".to_owned()));
+    assert!(!run.attributes.contains_key("CallBlockReport"));
+    let run = simulate(&flow, None, "+14155550199");
+    assert_eq!(run.attributes["CallBlockReport"], "LookupFailed");
+    assert!(run.visited.contains(&"normal-path-placeholder".to_owned()));
     assert_eq!(
-        start["Parameters"]["ResponseValidation"]["ResponseType"],
+        flow["Actions"][0]["Parameters"]["ResponseValidation"]["ResponseType"],
         "STRING_MAP"
     );
-    assert_eq!(start["Parameters"]["InvocationTimeLimitSeconds"], "3");
-
-    // Lambda error: the call continues, with CallBlockReport=LookupFailed recorded.
-    let on_error = by_id(
-        start["Transitions"]["Errors"][0]["NextAction"]
-            .as_str()
-            .unwrap(),
-    );
     assert_eq!(
-        on_error["Parameters"]["Attributes"]["CallBlockReport"],
-        "LookupFailed"
-    );
-
-    let compare = by_id(start["Transitions"]["NextAction"].as_str().unwrap());
-    assert_eq!(compare["Type"], "Compare");
-    assert_eq!(
-        compare["Parameters"]["ComparisonValue"],
-        "$.External.isBlocked"
-    );
-    let cond = &compare["Transitions"]["Conditions"][0];
-    assert_eq!(cond["Condition"]["Operator"], "Equals");
-    assert_eq!(cond["Condition"]["Operands"][0], "true");
-
-    // Blocked: record why, tell the caller, disconnect.
-    let set = by_id(cond["NextAction"].as_str().unwrap());
-    let attrs = &set["Parameters"]["Attributes"];
-    assert_eq!(attrs["CallBlockReport"], "BlockedCall");
-    for key in ["blockedReason", "matchType", "lookupStatus"] {
-        assert_eq!(attrs[key], format!("$.External.{key}"));
-    }
-    let message = by_id(set["Transitions"]["NextAction"].as_str().unwrap());
-    assert_eq!(
-        message["Parameters"]["Text"],
-        "We are unable to process your call at this time."
-    );
-    let end = by_id(message["Transitions"]["NextAction"].as_str().unwrap());
-    assert_eq!(end["Type"], "DisconnectParticipant");
-
-    // Not blocked and lookup failure both reach the marked normal-path placeholder.
-    assert_eq!(
-        compare["Transitions"]["NextAction"],
-        "normal-path-placeholder"
-    );
-    assert_eq!(
-        on_error["Transitions"]["NextAction"],
-        "normal-path-placeholder"
+        flow["Actions"][0]["Parameters"]["InvocationTimeLimitSeconds"],
+        "3"
     );
     // Inbound flows end by disconnecting, never with EndFlowExecution.
-    assert!(actions.iter().all(|a| a["Type"] != "EndFlowExecution"));
+    assert!(
+        flow["Actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["Type"] != "EndFlowExecution")
+    );
 }
 
 mod embedded {
@@ -349,6 +524,23 @@ mod embedded {
             render(&list[..fit + 1]),
             Err(RenderError::TooLarge { .. })
         ));
+    }
+
+    /// The embedded flow blocks listed callers the same way, and lets others through.
+    #[test]
+    fn the_embedded_flow_runs_like_the_blocking_flow() {
+        let content = render(&numbers(150)).unwrap();
+        let flow: Value = serde_json::from_str(&content).unwrap();
+        let listed = super::simulate(&flow, None, "+14152000140");
+        assert_eq!(listed.said, [super::STANDARD]);
+        assert_eq!(listed.attributes["CallBlockReport"], "BlockedCall");
+        let other = super::simulate(&flow, None, "+14155550199");
+        assert!(
+            other
+                .visited
+                .contains(&"normal-path-placeholder".to_owned())
+        );
+        assert!(!other.attributes.contains_key("CallBlockReport"));
     }
 
     #[test]

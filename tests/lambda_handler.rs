@@ -38,7 +38,7 @@ async fn answer(
     let answer = c.handle(&event).await;
     let value = serde_json::to_value(&answer).unwrap();
     let map = value.as_object().unwrap().clone();
-    assert_eq!(map.len(), 7, "every key present: {map:?}");
+    assert_eq!(map.len(), 11, "every key present: {map:?}");
     assert!(
         map.values().all(Value::is_string),
         "all values strings: {map:?}"
@@ -91,8 +91,8 @@ async fn unlisted_number_is_allowed(server: Server) {
 
 async fn expired_entry_is_not_a_block(server: Server) {
     let (client, table) = new_table(server).await;
-    let past = (connect_blocklist::checker::now_epoch() - 60).to_string();
-    let future = (connect_blocklist::checker::now_epoch() + 3600).to_string();
+    let past = (connect_blocklist::when::now_epoch() - 60).to_string();
+    let future = (connect_blocklist::when::now_epoch() + 3600).to_string();
     put_raw(
         &client,
         &table,
@@ -352,6 +352,7 @@ async fn bootstrap_binary_answers_event_files() {
         .env("AWS_ACCESS_KEY_ID", "local")
         .env("AWS_SECRET_ACCESS_KEY", "local")
         .env("TABLE_NAME", &table)
+        .env("RULES_TABLE_NAME", common::rules_table_for(&table))
         .output()
         .unwrap();
     assert!(
@@ -408,6 +409,7 @@ async fn log_phone_numbers_full_unmasks() {
         .env("AWS_ACCESS_KEY_ID", "local")
         .env("AWS_SECRET_ACCESS_KEY", "local")
         .env("TABLE_NAME", &table)
+        .env("RULES_TABLE_NAME", common::rules_table_for(&table))
         .env("LOG_PHONE_NUMBERS", "full")
         .output()
         .unwrap();

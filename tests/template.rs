@@ -63,6 +63,7 @@ fn resource<'a>(t: &'a Value, id: &str, kind: &str) -> &'a Value {
 
 const TABLE: &str = "BlockedPhoneNumbersTable";
 const AUDIT_TABLE: &str = "BlocklistAuditTable";
+const RULES_TABLE: &str = "BlocklistRulesTable";
 
 fn as_list(v: &Value) -> Vec<Value> {
     match v {
@@ -124,8 +125,8 @@ fn table_is_protected() {
     let t = template();
     assert_eq!(
         resources_of_type(&t, "AWS::DynamoDB::Table").len(),
-        2,
-        "the blocklist and its audit trail"
+        3,
+        "the blocklist, its rules and its audit trail"
     );
     let table = resource(&t, TABLE, "AWS::DynamoDB::Table");
     assert_protected(table);
@@ -138,6 +139,23 @@ fn table_is_protected() {
     assert_eq!(
         p["AttributeDefinitions"],
         json!([{"AttributeName": "phoneNumber", "AttributeType": "S"}])
+    );
+    assert_eq!(
+        p["TimeToLiveSpecification"],
+        json!({"AttributeName": "expiresAt", "Enabled": true})
+    );
+}
+
+#[test]
+fn rules_table_has_the_same_protections() {
+    let t = template();
+    let rules = resource(&t, RULES_TABLE, "AWS::DynamoDB::Table");
+    assert_protected(rules);
+    let p = &rules["Properties"];
+    assert_eq!(p["TableName"], json!({"Ref": "RulesTableName"}));
+    assert_eq!(
+        p["KeySchema"],
+        json!([{"AttributeName": "ruleKey", "KeyType": "HASH"}])
     );
     assert_eq!(
         p["TimeToLiveSpecification"],
@@ -200,6 +218,17 @@ fn admin_policy_grants_exactly_what_the_cli_needs() {
         ],
     );
     expected.extend(on(AUDIT_TABLE, &["BatchWriteItem", "PutItem", "Query"]));
+    expected.extend(on(
+        RULES_TABLE,
+        &[
+            "BatchGetItem",
+            "BatchWriteItem",
+            "DeleteItem",
+            "GetItem",
+            "PutItem",
+            "Scan",
+        ],
+    ));
     assert_eq!(grants, expected);
     assert_eq!(
         t["Outputs"]["AdminPolicyArn"]["Value"],
@@ -237,6 +266,7 @@ fn function_is_the_arm64_rust_lambda() {
         ("INVALID_NUMBER_ACTION", "InvalidNumberAction"),
         ("LOOKUP_TIMEOUT_MS", "LookupTimeoutMs"),
         ("LOG_PHONE_NUMBERS", "LogPhoneNumbers"),
+        ("RULES_REFRESH_SECONDS", "RulesRefreshSeconds"),
     ] {
         assert_eq!(env[var], json!({"Ref": param}), "{var}");
     }
@@ -290,6 +320,10 @@ fn function_role_is_least_privilege() {
             (
                 "dynamodb:GetItem".to_owned(),
                 json!({"Fn::GetAtt": format!("{table_name}.Arn")})
+            ),
+            (
+                "dynamodb:Scan".to_owned(),
+                json!({"Fn::GetAtt": format!("{RULES_TABLE}.Arn")})
             ),
             (
                 "logs:CreateLogStream".to_owned(),
@@ -373,6 +407,7 @@ fn outputs_name_what_was_deployed() {
         "FunctionArn",
         "TableName",
         "TableArn",
+        "RulesTableName",
         "AuditTableName",
         "AdminPolicyArn",
         "ContactFlowArn",

@@ -76,8 +76,10 @@ pub struct AuditRecord {
 }
 
 impl AuditRecord {
-    /// A record of a change made now.
+    /// A record of a change made now to the entry whose audit key is
+    /// `phone_number` (see [`super::Target::audit_key`]).
     pub fn new(
+        phone_number: String,
         action: AuditAction,
         actor: &str,
         reason: Option<&str>,
@@ -86,11 +88,6 @@ impl AuditRecord {
         after: Option<BlockEntry>,
     ) -> AuditRecord {
         let at = now_rfc3339_millis();
-        let phone_number = after
-            .as_ref()
-            .or(before.as_ref())
-            .map(|e| e.phone_number.clone())
-            .unwrap_or_default();
         AuditRecord {
             audit_id: format!("{at}#{}", unique_suffix()),
             phone_number,
@@ -106,16 +103,15 @@ impl AuditRecord {
 
     /// The record saying that `self`'s change did not happen.
     pub fn aborted(&self, actor: &str, why: &str) -> AuditRecord {
-        let mut record = AuditRecord::new(
+        AuditRecord::new(
+            self.phone_number.clone(),
             AuditAction::Abort,
             actor,
             Some(&format!("{why} (aborts {})", self.audit_id)),
             self.source.clone(),
             self.before.clone(),
             self.before.clone(),
-        );
-        record.phone_number = self.phone_number.clone();
-        record
+        )
     }
 
     /// The record as a DynamoDB item.

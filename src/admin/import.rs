@@ -1,4 +1,6 @@
-//! Bulk import and export as CSV (`phoneNumber,reason,expiresAt,note`).
+//! Bulk import and export as CSV: `phoneNumber` (required), `kind`
+//! (`block`, `prefix`, `allow`, `allowPrefix`; absent means `block`),
+//! `reason`, `expiresAt`, `note`, `action`, `message`, `queueArn`.
 //!
 //! An import normalizes each row as the Lambda would, reports every rejected
 //! row with its line number, collapses duplicates (the later row wins),
@@ -13,14 +15,23 @@ use tokio::task::JoinSet;
 
 use super::audit::{AuditAction, AuditRecord};
 use super::batch::{GET_BATCH, WRITE_BATCH, get_batch, put_batch};
-use super::{Admin, AdminError, EntryFields};
-use crate::entry::BlockEntry;
-use crate::phone::{CallerId, E164, Normalizer};
-use crate::store::{attr, entry_from_item, item_from_entry};
+use super::{Admin, AdminError, EntryFields, Target, parse_target};
+use crate::entry::{BlockAction, BlockEntry, Kind};
+use crate::phone::Normalizer;
+use crate::store::{entry_from_item, item_from_entry};
 use crate::when::{now_epoch, parse_absolute, rfc3339};
 
 /// The columns of import and export files, in export order.
-pub const COLUMNS: &[&str] = &["phoneNumber", "reason", "expiresAt", "note"];
+pub const COLUMNS: &[&str] = &[
+    "phoneNumber",
+    "kind",
+    "reason",
+    "expiresAt",
+    "note",
+    "action",
+    "message",
+    "queueArn",
+];
 /// Batches written at once.
 const PARALLEL_BATCHES: usize = 8;
 
@@ -52,19 +63,19 @@ pub struct Rejected {
     pub why: String,
 }
 
-/// A row whose number an earlier row already had; the later row wins.
+/// A row whose entry an earlier row already had; the later row wins.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Duplicate {
     pub line: u64,
     pub earlier_line: u64,
-    pub number: String,
+    pub target: Target,
 }
 
 /// A valid row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Row {
     pub line: u64,
-    pub number: E164,
+    pub target: Target,
     pub fields: EntryFields,
 }
 
@@ -73,7 +84,7 @@ pub struct Row {
 pub struct ParsedCsv {
     /// Data rows read (the header excluded).
     pub read: usize,
-    /// Valid rows, one per number.
+    /// Valid rows, one per entry.
     pub rows: Vec<Row>,
     pub rejected: Vec<Rejected>,
     pub duplicates: Vec<Duplicate>,
@@ -118,7 +129,7 @@ pub fn parse_csv<R: Read>(
         .ok_or(CsvError::MissingPhoneNumberColumn)?;
 
     let mut parsed = ParsedCsv::default();
-    let mut seen: HashMap<E164, usize> = HashMap::new();
+    let mut seen: HashMap<Target, usize> = HashMap::new();
     for result in reader.records() {
         parsed.read += 1;
         let record = match result {
@@ -134,84 +145,94 @@ pub fn parse_csv<R: Read>(
             }
         };
         let line = record.position().map_or(0, |p| p.line());
-        let get = |column: &str| {
-            index
-                .get(column)
-                .and_then(|&i| record.get(i))
-                .filter(|v| !v.is_empty())
-        };
         let raw = record.get(phone_column).unwrap_or_default().to_owned();
-        let reject = |why: String| Rejected {
-            line,
-            value: raw.clone(),
-            why,
-        };
-        if record.len() != header.len() {
-            parsed.rejected.push(reject(format!(
+        let row = if record.len() != header.len() {
+            Err(format!(
                 "has {} fields, the header has {}",
                 record.len(),
                 header.len()
-            )));
-            continue;
-        }
-        let number = match normalizer.classify(Some(&raw)) {
-            CallerId::Valid(n) => n,
-            CallerId::Invalid(reason) => {
-                parsed
-                    .rejected
-                    .push(reject(format!("not a valid phone number: {reason}")));
-                continue;
-            }
-            CallerId::Anonymous | CallerId::Missing if raw.is_empty() => {
-                parsed.rejected.push(reject("phoneNumber is empty".into()));
-                continue;
-            }
-            CallerId::Anonymous | CallerId::Missing => {
-                parsed
-                    .rejected
-                    .push(reject("a withheld caller ID, not a number".into()));
-                continue;
-            }
+            ))
+        } else {
+            let get = |column: &str| {
+                index
+                    .get(column)
+                    .and_then(|&i| record.get(i))
+                    .filter(|v| !v.is_empty())
+            };
+            parse_row(line, &raw, get, normalizer, defaults)
         };
-        let expires_at = match get("expiresAt") {
-            None => defaults.expires_at,
-            Some(v) => match parse_absolute(v) {
-                Ok(t) => Some(t),
-                Err(e) => {
-                    parsed.rejected.push(reject(format!("expiresAt: {e}")));
-                    continue;
+        match row {
+            Err(why) => parsed.rejected.push(Rejected {
+                line,
+                value: raw,
+                why,
+            }),
+            Ok(row) => match seen.get(&row.target) {
+                Some(&i) => {
+                    let earlier = &mut parsed.rows[i];
+                    parsed.duplicates.push(Duplicate {
+                        line,
+                        earlier_line: earlier.line,
+                        target: row.target.clone(),
+                    });
+                    *earlier = row;
+                }
+                None => {
+                    seen.insert(row.target.clone(), parsed.rows.len());
+                    parsed.rows.push(row);
                 }
             },
-        };
-        let fields = EntryFields {
-            reason: get("reason")
-                .map(str::to_owned)
-                .or_else(|| defaults.reason.clone()),
-            expires_at,
-            note: get("note").map(str::to_owned),
-        };
-        match seen.get(&number) {
-            Some(&i) => {
-                let earlier = &mut parsed.rows[i];
-                parsed.duplicates.push(Duplicate {
-                    line,
-                    earlier_line: earlier.line,
-                    number: number.to_string(),
-                });
-                earlier.line = line;
-                earlier.fields = fields;
-            }
-            None => {
-                seen.insert(number.clone(), parsed.rows.len());
-                parsed.rows.push(Row {
-                    line,
-                    number,
-                    fields,
-                });
-            }
         }
     }
     Ok(parsed)
+}
+
+fn parse_row<'a>(
+    line: u64,
+    raw: &str,
+    get: impl Fn(&str) -> Option<&'a str>,
+    normalizer: &Normalizer,
+    defaults: &ImportDefaults,
+) -> Result<Row, String> {
+    let kind: Kind = match get("kind") {
+        None => Kind::Block,
+        Some(k) => k
+            .parse()
+            .map_err(|e: crate::entry::UnknownKind| format!("kind: {e}"))?,
+    };
+    if raw.is_empty() {
+        return Err("phoneNumber is empty".into());
+    }
+    let target = parse_target(normalizer, kind, raw).map_err(|e| match e {
+        AdminError::InvalidNumber { reason, .. } => format!("not a valid phone number: {reason}"),
+        AdminError::NotANumber { .. } => "a withheld caller ID, not a number".into(),
+        other => other.to_string(),
+    })?;
+    let expires_at = match get("expiresAt") {
+        None => defaults.expires_at,
+        Some(v) => Some(parse_absolute(v).map_err(|e| format!("expiresAt: {e}"))?),
+    };
+    let action = get("action")
+        .map(str::parse::<BlockAction>)
+        .transpose()
+        .map_err(|e| format!("action: {e}"))?;
+    let fields = EntryFields {
+        reason: get("reason")
+            .map(str::to_owned)
+            .or_else(|| defaults.reason.clone()),
+        expires_at,
+        note: get("note").map(str::to_owned),
+        action,
+        message: get("message").map(str::to_owned),
+        queue_arn: get("queueArn").map(str::to_owned),
+    }
+    .checked(kind)
+    .map_err(|e| e.to_string())?;
+    Ok(Row {
+        line,
+        target,
+        fields,
+    })
 }
 
 /// Writes entries as an import file; importing it back changes nothing.
@@ -221,19 +242,17 @@ pub fn write_csv<W: Write>(entries: &[BlockEntry], output: W) -> Result<(), csv:
     for e in entries {
         writer.write_record([
             e.phone_number.as_str(),
+            e.kind.as_str(),
             e.reason.as_deref().unwrap_or_default(),
             &e.expires_at.map(rfc3339).unwrap_or_default(),
             e.note.as_deref().unwrap_or_default(),
+            e.action.map(BlockAction::as_str).unwrap_or_default(),
+            e.message.as_deref().unwrap_or_default(),
+            e.queue_arn.as_deref().unwrap_or_default(),
         ])?;
     }
     writer.flush()?;
     Ok(())
-}
-
-fn same_fields(entry: &BlockEntry, fields: &EntryFields) -> bool {
-    entry.reason == fields.reason
-        && entry.expires_at == fields.expires_at
-        && entry.note == fields.note
 }
 
 impl Admin {
@@ -249,19 +268,20 @@ impl Admin {
     ) -> Result<ImportSummary, AdminError> {
         let existing = self.existing_entries(&parsed.rows).await?;
         let now = now_epoch();
-        let mut changes: Vec<(AuditRecord, BlockEntry)> = Vec::new();
+        let mut changes: Vec<(Kind, AuditRecord, BlockEntry)> = Vec::new();
         for row in &parsed.rows {
-            let before = existing.get(row.number.as_str());
-            if before.is_some_and(|b| same_fields(b, &row.fields)) {
+            let before = existing.get(&row.target);
+            if before.is_some_and(|b| row.fields.same_as(b)) {
                 continue;
             }
-            let entry = self.new_entry(&row.number, row.fields.clone(), now);
+            let entry = self.new_entry(&row.target, row.fields.clone(), now);
             let action = if before.is_some() {
                 AuditAction::Replace
             } else {
                 AuditAction::Add
             };
             let record = AuditRecord::new(
+                row.target.audit_key(),
                 action,
                 self.actor(),
                 entry.reason.as_deref(),
@@ -269,7 +289,7 @@ impl Admin {
                 before.cloned(),
                 Some(entry.clone()),
             );
-            changes.push((record, entry));
+            changes.push((row.target.kind, record, entry));
         }
         let mut summary = ImportSummary {
             read: parsed.read,
@@ -285,13 +305,19 @@ impl Admin {
             return Ok(summary);
         }
         for chunk in changes.chunks(WRITE_BATCH * PARALLEL_BATCHES) {
-            let audits = chunk.iter().map(|(record, _)| record.to_item()).collect();
-            self.put_parallel(self.audit_table(), audits).await?;
-            let entries = chunk
+            let audits = chunk
                 .iter()
-                .map(|(_, entry)| item_from_entry(entry))
+                .map(|(_, record, _)| record.to_item())
                 .collect();
-            self.put_parallel(self.table(), entries).await?;
+            self.put_parallel(&self.tables().audit, audits).await?;
+            for table in [&self.tables().blocklist, &self.tables().rules] {
+                let entries: Vec<_> = chunk
+                    .iter()
+                    .filter(|(kind, _, _)| self.table_for(*kind) == table.as_str())
+                    .map(|(_, _, entry)| item_from_entry(entry))
+                    .collect();
+                self.put_parallel(table, entries).await?;
+            }
             summary.written += chunk.len();
             progress(summary.written);
         }
@@ -301,23 +327,29 @@ impl Admin {
     async fn existing_entries(
         &self,
         rows: &[Row],
-    ) -> Result<HashMap<String, BlockEntry>, AdminError> {
+    ) -> Result<HashMap<Target, BlockEntry>, AdminError> {
         let mut existing = HashMap::new();
         let mut tasks = JoinSet::new();
-        for chunk in rows.chunks(GET_BATCH) {
-            let keys = chunk
+        for table in [&self.tables().blocklist, &self.tables().rules] {
+            let in_table: Vec<&Row> = rows
                 .iter()
-                .map(|r| {
-                    HashMap::from([(
-                        attr::PHONE_NUMBER.to_owned(),
-                        AttributeValue::S(r.number.to_string()),
-                    )])
-                })
+                .filter(|r| self.table_for(r.target.kind) == table.as_str())
                 .collect();
-            let (client, table) = (self.client().clone(), self.table().to_owned());
-            tasks.spawn(async move { get_batch(&client, &table, keys).await });
-            if tasks.len() >= PARALLEL_BATCHES {
-                collect_entries(&mut tasks, &mut existing, 1).await?;
+            for chunk in in_table.chunks(GET_BATCH) {
+                let keys = chunk
+                    .iter()
+                    .map(|r| {
+                        HashMap::from([{
+                            let (name, value) = self.key(&r.target);
+                            (name.to_owned(), value)
+                        }])
+                    })
+                    .collect();
+                let (client, table) = (self.client().clone(), table.clone());
+                tasks.spawn(async move { get_batch(&client, &table, keys).await });
+                if tasks.len() >= PARALLEL_BATCHES {
+                    collect_entries(&mut tasks, &mut existing, 1).await?;
+                }
             }
         }
         collect_entries(&mut tasks, &mut existing, usize::MAX).await?;
@@ -351,7 +383,7 @@ type GetTasks = JoinSet<Result<Vec<HashMap<String, AttributeValue>>, AdminError>
 
 async fn collect_entries(
     tasks: &mut GetTasks,
-    into: &mut HashMap<String, BlockEntry>,
+    into: &mut HashMap<Target, BlockEntry>,
     at_most: usize,
 ) -> Result<(), AdminError> {
     let mut collected = 0;
@@ -365,7 +397,11 @@ async fn collect_entries(
         })??;
         for item in &items {
             let entry = entry_from_item(item);
-            into.insert(entry.phone_number.clone(), entry);
+            let target = Target {
+                kind: entry.kind,
+                value: entry.phone_number.clone(),
+            };
+            into.insert(target, entry);
         }
         collected += 1;
     }

@@ -13,13 +13,16 @@ pub mod batch;
 pub mod import;
 pub mod tables;
 
+use std::collections::HashMap;
+
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use crate::entry::BlockEntry;
-use crate::phone::{CallerId, E164, InvalidReason, Normalizer};
-use crate::store::{attr, entry_from_item, item_from_entry};
+use crate::entry::{BlockAction, BlockEntry, Kind, Status};
+use crate::phone::{CallerId, InvalidReason, Normalizer};
+use crate::rules::is_prefix;
+use crate::store::{attr, entry_from_item, item_from_entry, rule_key};
 use crate::when::{TimeError, now_epoch, rfc3339};
 use audit::{AuditAction, AuditRecord};
 
@@ -33,22 +36,28 @@ pub enum AdminError {
     },
     #[error("`{input}` is a withheld or missing caller ID, not a number that can be listed")]
     NotANumber { input: String },
-    #[error("{} is already blocked (reason: {}, since {}{}); use --replace to overwrite it",
-        .entry.phone_number,
+    #[error(
+        "`{input}` is not a prefix: write `+` and the leading digits in international form, e.g. +1900 or +4470"
+    )]
+    InvalidPrefix { input: String },
+    #[error("{} {} already exists (reason: {}, since {}{}); use --replace to overwrite it",
+        .entry.kind, .entry.phone_number,
         .entry.reason.as_deref().unwrap_or("none"),
         .entry.created_at.as_deref().unwrap_or("unknown"),
         .entry.expires_at.map(|e| format!(", expires {}", rfc3339(e))).unwrap_or_default())]
-    AlreadyBlocked { entry: Box<BlockEntry> },
-    #[error("{number} is not in the blocklist")]
-    NotFound { number: String },
-    #[error("{number} was changed by someone else while this command ran; run it again")]
-    Conflict { number: String },
+    AlreadyExists { entry: Box<BlockEntry> },
+    #[error("there is no {kind} entry for {value}")]
+    NotFound { kind: Kind, value: String },
+    #[error("{value} was changed by someone else while this command ran; run it again")]
+    Conflict { value: String },
     #[error("the expiry {} is already in the past", rfc3339(*.0))]
     ExpiryInPast(i64),
+    #[error("{0}")]
+    InvalidAction(String),
     #[error(transparent)]
     Time(#[from] TimeError),
     #[error(
-        "table `{table}` does not exist: run `blocklist init` (local) or deploy template.yaml, or pass --table/--audit-table"
+        "table `{table}` does not exist: run `blocklist init` (local) or deploy template.yaml, or pass --table/--rules-table/--audit-table"
     )]
     TableNotFound { table: String },
     #[error("DynamoDB request on `{table}` failed: {message}")]
@@ -73,12 +82,103 @@ impl AdminError {
     }
 }
 
+/// What an entry is about: its kind and its number or prefix.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Target {
+    pub kind: Kind,
+    /// E.164 number, or prefix for prefix kinds.
+    pub value: String,
+}
+
+impl Target {
+    /// The audit table's partition key for this target: the number for
+    /// exact blocks (as before rules existed), `<kind>#<value>` otherwise.
+    pub fn audit_key(&self) -> String {
+        match self.kind {
+            Kind::Block => self.value.clone(),
+            kind => rule_key(kind, &self.value),
+        }
+    }
+}
+
 /// The user-supplied parts of an entry.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EntryFields {
     pub reason: Option<String>,
     pub expires_at: Option<i64>,
     pub note: Option<String>,
+    /// `None` means the default, disconnect.
+    pub action: Option<BlockAction>,
+    pub message: Option<String>,
+    pub queue_arn: Option<String>,
+}
+
+impl EntryFields {
+    /// Checks that the action has what it needs and applies to the kind;
+    /// `disconnect` is stored as no action.
+    pub fn checked(mut self, kind: Kind) -> Result<EntryFields, AdminError> {
+        let blank = |s: &Option<String>| s.as_deref().is_none_or(|v| v.trim().is_empty());
+        match self.action {
+            Some(_) if kind.is_allow() => {
+                return Err(AdminError::InvalidAction(
+                    "allow entries take no action: they never block".into(),
+                ));
+            }
+            Some(BlockAction::Message) if blank(&self.message) => {
+                return Err(AdminError::InvalidAction(
+                    "action `message` needs --message TEXT".into(),
+                ));
+            }
+            Some(BlockAction::Queue) if blank(&self.queue_arn) => {
+                return Err(AdminError::InvalidAction(
+                    "action `queue` needs --queue-arn ARN".into(),
+                ));
+            }
+            Some(BlockAction::Queue) => {
+                let arn = self.queue_arn.as_deref().unwrap_or_default();
+                if !(arn.starts_with("arn:aws")
+                    && arn.contains(":connect:")
+                    && arn.contains("/queue/"))
+                {
+                    return Err(AdminError::InvalidAction(format!(
+                        "`{arn}` is not an Amazon Connect queue ARN (arn:aws:connect:REGION:ACCOUNT:instance/ID/queue/ID)"
+                    )));
+                }
+            }
+            _ => {}
+        }
+        if self.action == Some(BlockAction::Disconnect) {
+            self.action = None;
+        }
+        if self.action != Some(BlockAction::Message) {
+            self.message = None;
+        }
+        if self.action != Some(BlockAction::Queue) {
+            self.queue_arn = None;
+        }
+        for field in [
+            &mut self.reason,
+            &mut self.note,
+            &mut self.message,
+            &mut self.queue_arn,
+        ] {
+            if blank(field) {
+                *field = None;
+            }
+        }
+        Ok(self)
+    }
+
+    /// Whether `entry` already has these fields (creation and hit counts aside).
+    pub fn same_as(&self, entry: &BlockEntry) -> bool {
+        entry.status == Status::Active
+            && entry.reason == self.reason
+            && entry.expires_at == self.expires_at
+            && entry.note == self.note
+            && entry.action.filter(|a| *a != BlockAction::Disconnect) == self.action
+            && entry.message == self.message
+            && entry.queue_arn == self.queue_arn
+    }
 }
 
 /// The result of `add`.
@@ -89,28 +189,70 @@ pub struct Added {
     pub replaced: Option<BlockEntry>,
 }
 
-/// Admin access to one blocklist table and its audit table.
+/// Reads `input` as a number (normalized exactly as the Lambda does) or,
+/// for prefix kinds, as a prefix (`+1 900` reads as `+1900`).
+pub fn parse_target(
+    normalizer: &Normalizer,
+    kind: Kind,
+    input: &str,
+) -> Result<Target, AdminError> {
+    if kind.is_prefix() {
+        let compact: String = input
+            .trim()
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '-' | '.'))
+            .collect();
+        return if is_prefix(&compact) {
+            Ok(Target {
+                kind,
+                value: compact,
+            })
+        } else {
+            Err(AdminError::InvalidPrefix {
+                input: input.to_owned(),
+            })
+        };
+    }
+    match normalizer.classify(Some(input)) {
+        CallerId::Valid(number) => Ok(Target {
+            kind,
+            value: number.to_string(),
+        }),
+        CallerId::Invalid(reason) => Err(AdminError::InvalidNumber {
+            input: input.to_owned(),
+            reason,
+        }),
+        CallerId::Anonymous | CallerId::Missing => Err(AdminError::NotANumber {
+            input: input.to_owned(),
+        }),
+    }
+}
+
+/// Table names the admin works on.
+#[derive(Debug, Clone)]
+pub struct Tables {
+    /// Exact blocks (and pending reports).
+    pub blocklist: String,
+    /// Prefix rules and allow entries.
+    pub rules: String,
+    /// The audit trail.
+    pub audit: String,
+}
+
+/// Admin access to the blocklist, rules and audit tables.
 #[derive(Debug, Clone)]
 pub struct Admin {
     client: Client,
-    table: String,
-    audit_table: String,
+    tables: Tables,
     actor: String,
     normalizer: Normalizer,
 }
 
 impl Admin {
-    pub fn new(
-        client: Client,
-        table: &str,
-        audit_table: &str,
-        actor: &str,
-        normalizer: Normalizer,
-    ) -> Self {
+    pub fn new(client: Client, tables: Tables, actor: &str, normalizer: Normalizer) -> Self {
         Admin {
             client,
-            table: table.to_owned(),
-            audit_table: audit_table.to_owned(),
+            tables,
             actor: actor.to_owned(),
             normalizer,
         }
@@ -120,12 +262,8 @@ impl Admin {
         &self.client
     }
 
-    pub fn table(&self) -> &str {
-        &self.table
-    }
-
-    pub fn audit_table(&self) -> &str {
-        &self.audit_table
+    pub fn tables(&self) -> &Tables {
+        &self.tables
     }
 
     pub fn actor(&self) -> &str {
@@ -136,215 +274,249 @@ impl Admin {
         &self.normalizer
     }
 
-    /// Normalizes a number exactly as the Lambda does, refusing anything
-    /// that is not a valid number.
-    pub fn normalize(&self, input: &str) -> Result<E164, AdminError> {
-        match self.normalizer.classify(Some(input)) {
-            CallerId::Valid(number) => Ok(number),
-            CallerId::Invalid(reason) => Err(AdminError::InvalidNumber {
-                input: input.to_owned(),
-                reason,
-            }),
-            CallerId::Anonymous | CallerId::Missing => Err(AdminError::NotANumber {
-                input: input.to_owned(),
-            }),
+    /// The table holding entries of `kind`.
+    pub fn table_for(&self, kind: Kind) -> &str {
+        match kind {
+            Kind::Block => &self.tables.blocklist,
+            _ => &self.tables.rules,
         }
     }
 
-    /// The stored entry for `number`, expired or not (a consistent read).
-    pub async fn get(&self, number: &E164) -> Result<Option<BlockEntry>, AdminError> {
+    /// Reads `input` as the value of a `kind` entry: see [`parse_target`].
+    pub fn target(&self, kind: Kind, input: &str) -> Result<Target, AdminError> {
+        parse_target(&self.normalizer, kind, input)
+    }
+
+    /// The key attribute and value of `target`'s item.
+    pub fn key(&self, target: &Target) -> (&'static str, AttributeValue) {
+        match target.kind {
+            Kind::Block => (attr::PHONE_NUMBER, AttributeValue::S(target.value.clone())),
+            kind => (
+                attr::RULE_KEY,
+                AttributeValue::S(rule_key(kind, &target.value)),
+            ),
+        }
+    }
+
+    /// The stored entry for `target`, expired or not (a consistent read).
+    pub async fn get(&self, target: &Target) -> Result<Option<BlockEntry>, AdminError> {
+        let table = self.table_for(target.kind);
+        let (key, value) = self.key(target);
         let out = self
             .client
             .get_item()
-            .table_name(&self.table)
-            .key(attr::PHONE_NUMBER, AttributeValue::S(number.to_string()))
+            .table_name(table)
+            .key(key, value)
             .consistent_read(true)
             .send()
             .await
-            .map_err(|e| AdminError::from_sdk(&self.table, e))?;
+            .map_err(|e| AdminError::from_sdk(table, e))?;
         Ok(out.item.as_ref().map(entry_from_item))
     }
 
-    /// Blocks `input`. An active entry is only overwritten with `replace`;
-    /// an expired one is replaced.
+    /// Adds an entry. An active one is only overwritten with `replace`; an
+    /// expired or pending one is replaced.
     pub async fn add(
         &self,
-        input: &str,
+        target: &Target,
         fields: EntryFields,
         replace: bool,
     ) -> Result<Added, AdminError> {
-        let number = self.normalize(input)?;
+        let fields = fields.checked(target.kind)?;
         let now = now_epoch();
         if let Some(expires) = fields.expires_at.filter(|e| *e <= now) {
             return Err(AdminError::ExpiryInPast(expires));
         }
-        let existing = self.get(&number).await?;
+        let existing = self.get(target).await?;
         if let Some(entry) = existing
             .as_ref()
             .filter(|e| e.is_active_at(now) && !replace)
         {
-            return Err(AdminError::AlreadyBlocked {
+            return Err(AdminError::AlreadyExists {
                 entry: Box::new(entry.clone()),
             });
         }
-        let entry = self.new_entry(&number, fields, now);
+        let entry = self.new_entry(target, fields, now);
         let action = if existing.is_some() {
             AuditAction::Replace
         } else {
             AuditAction::Add
         };
+        self.write(
+            target,
+            action,
+            entry.reason.clone().as_deref(),
+            existing,
+            Some(entry.clone()),
+        )
+        .await
+        .map(|replaced| Added { entry, replaced })
+    }
+
+    /// Removes the entry for `target`, returning it.
+    pub async fn remove(
+        &self,
+        target: &Target,
+        reason: Option<&str>,
+    ) -> Result<BlockEntry, AdminError> {
+        let existing = self
+            .get(target)
+            .await?
+            .ok_or_else(|| AdminError::NotFound {
+                kind: target.kind,
+                value: target.value.clone(),
+            })?;
+        self.write(target, AuditAction::Remove, reason, Some(existing), None)
+            .await?
+            .ok_or_else(|| AdminError::NotFound {
+                kind: target.kind,
+                value: target.value.clone(),
+            })
+    }
+
+    /// Writes one change: its audit record, then the entry, conditional on
+    /// the entry still being `before`. Returns `before`.
+    async fn write(
+        &self,
+        target: &Target,
+        action: AuditAction,
+        reason: Option<&str>,
+        before: Option<BlockEntry>,
+        after: Option<BlockEntry>,
+    ) -> Result<Option<BlockEntry>, AdminError> {
         let record = AuditRecord::new(
+            target.audit_key(),
             action,
             &self.actor,
-            entry.reason.as_deref(),
+            reason,
             "cli".to_owned(),
-            existing.clone(),
-            Some(entry.clone()),
+            before.clone(),
+            after.clone(),
         );
         self.put_audit(&record).await?;
-
-        let mut put = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item_from_entry(&entry)));
-        put = match existing.as_ref().and_then(|e| e.created_at.clone()) {
-            None if existing.is_none() => {
-                put.condition_expression("attribute_not_exists(phoneNumber)")
-            }
-            None => put.condition_expression(
-                "attribute_exists(phoneNumber) AND attribute_not_exists(createdAt)",
+        let table = self.table_for(target.kind);
+        let (key_name, key) = self.key(target);
+        // The entry must still be as read: identified by its creation time.
+        let (condition, values) = match before.as_ref().map(|b| b.created_at.clone()) {
+            None => (format!("attribute_not_exists({key_name})"), HashMap::new()),
+            Some(None) => (
+                format!("attribute_exists({key_name}) AND attribute_not_exists(createdAt)"),
+                HashMap::new(),
             ),
-            Some(created) => put
-                .condition_expression("createdAt = :created")
-                .expression_attribute_values(":created", AttributeValue::S(created)),
+            Some(Some(created)) => (
+                "createdAt = :created".to_owned(),
+                HashMap::from([(":created".to_owned(), AttributeValue::S(created))]),
+            ),
         };
-        match put.send().await {
-            Ok(_) => Ok(Added {
-                entry,
-                replaced: existing,
-            }),
-            Err(e) if is_conditional_failure(&e) => {
+        let values = (!values.is_empty()).then_some(values);
+        let result = match &after {
+            Some(entry) => self
+                .client
+                .put_item()
+                .table_name(table)
+                .set_item(Some(item_from_entry(entry)))
+                .condition_expression(condition)
+                .set_expression_attribute_values(values)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| (is_conditional_failure(&e), AdminError::from_sdk(table, e))),
+            None => self
+                .client
+                .delete_item()
+                .table_name(table)
+                .key(key_name, key)
+                .condition_expression(condition)
+                .set_expression_attribute_values(values)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| (is_conditional_failure(&e), AdminError::from_sdk(table, e))),
+        };
+        match result {
+            Ok(()) => Ok(before),
+            Err((true, _)) => {
                 self.put_audit(
                     &record.aborted(&self.actor, "the entry was changed by someone else"),
                 )
                 .await?;
                 Err(AdminError::Conflict {
-                    number: number.to_string(),
+                    value: target.value.clone(),
                 })
             }
-            Err(e) => Err(AdminError::from_sdk(&self.table, e)),
+            Err((false, e)) => Err(e),
         }
     }
 
-    /// Removes the entry for `input`, returning it.
-    pub async fn remove(
-        &self,
-        input: &str,
-        reason: Option<&str>,
-    ) -> Result<BlockEntry, AdminError> {
-        let number = self.normalize(input)?;
-        let existing = self
-            .get(&number)
-            .await?
-            .ok_or_else(|| AdminError::NotFound {
-                number: number.to_string(),
-            })?;
-        let record = AuditRecord::new(
-            AuditAction::Remove,
-            &self.actor,
-            reason,
-            "cli".to_owned(),
-            Some(existing.clone()),
-            None,
-        );
-        self.put_audit(&record).await?;
-        let result = self
-            .client
-            .delete_item()
-            .table_name(&self.table)
-            .key(attr::PHONE_NUMBER, AttributeValue::S(number.to_string()))
-            .condition_expression("attribute_exists(phoneNumber)")
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(existing),
-            Err(e) if is_conditional_failure(&e) => {
-                self.put_audit(
-                    &record.aborted(&self.actor, "the entry was removed by someone else"),
-                )
-                .await?;
-                Err(AdminError::NotFound {
-                    number: number.to_string(),
-                })
-            }
-            Err(e) => Err(AdminError::from_sdk(&self.table, e)),
-        }
-    }
-
-    /// Every entry (a paginated Scan), sorted by number; expired ones only
-    /// with `include_expired`.
+    /// Every entry of both tables (paginated Scans), sorted by kind then
+    /// value; expired ones only with `include_expired`.
     pub async fn list(&self, include_expired: bool) -> Result<Vec<BlockEntry>, AdminError> {
         let now = now_epoch();
         let mut entries = Vec::new();
-        let mut pages = self
-            .client
-            .scan()
-            .table_name(&self.table)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| AdminError::from_sdk(&self.table, e))?;
-            entries.extend(
-                page.items()
-                    .iter()
-                    .map(entry_from_item)
-                    .filter(|e| include_expired || e.is_active_at(now)),
-            );
+        for table in [&self.tables.blocklist, &self.tables.rules] {
+            let mut pages = self.client.scan().table_name(table).into_paginator().send();
+            while let Some(page) = pages.next().await {
+                let page = page.map_err(|e| AdminError::from_sdk(table, e))?;
+                entries.extend(
+                    page.items()
+                        .iter()
+                        .map(entry_from_item)
+                        .filter(|e| include_expired || !e.is_expired_at(now)),
+                );
+            }
         }
-        entries.sort_by(|a, b| a.phone_number.cmp(&b.phone_number));
+        entries.sort_by(|a, b| (a.kind, &a.phone_number).cmp(&(b.kind, &b.phone_number)));
         Ok(entries)
     }
 
-    /// The audit records for `input`, newest first.
-    pub async fn history(&self, input: &str) -> Result<Vec<AuditRecord>, AdminError> {
-        let number = self.normalize(input)?;
+    /// The audit records of `targets`, newest first.
+    pub async fn history(&self, targets: &[Target]) -> Result<Vec<AuditRecord>, AdminError> {
+        let table = &self.tables.audit;
         let mut records = Vec::new();
-        let mut pages = self
-            .client
-            .query()
-            .table_name(&self.audit_table)
-            .key_condition_expression("phoneNumber = :n")
-            .expression_attribute_values(":n", AttributeValue::S(number.to_string()))
-            .scan_index_forward(false)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| AdminError::from_sdk(&self.audit_table, e))?;
-            records.extend(page.items().iter().filter_map(AuditRecord::from_item));
+        for target in targets {
+            let mut pages = self
+                .client
+                .query()
+                .table_name(table)
+                .key_condition_expression("phoneNumber = :n")
+                .expression_attribute_values(":n", AttributeValue::S(target.audit_key()))
+                .scan_index_forward(false)
+                .into_paginator()
+                .send();
+            while let Some(page) = pages.next().await {
+                let page = page.map_err(|e| AdminError::from_sdk(table, e))?;
+                records.extend(page.items().iter().filter_map(AuditRecord::from_item));
+            }
         }
+        records.sort_by(|a, b| b.audit_id.cmp(&a.audit_id));
         Ok(records)
     }
 
-    fn new_entry(&self, number: &E164, fields: EntryFields, now: i64) -> BlockEntry {
+    /// A new entry for `target` made now by this admin.
+    pub fn new_entry(&self, target: &Target, fields: EntryFields, now: i64) -> BlockEntry {
         BlockEntry {
-            phone_number: number.to_string(),
-            reason: fields.reason.filter(|r| !r.is_empty()),
+            kind: target.kind,
+            phone_number: target.value.clone(),
+            reason: fields.reason,
             created_at: Some(rfc3339(now)),
             created_by: Some(self.actor.clone()),
             expires_at: fields.expires_at,
-            note: fields.note.filter(|n| !n.is_empty()),
+            note: fields.note,
+            action: fields.action,
+            message: fields.message,
+            queue_arn: fields.queue_arn,
+            ..BlockEntry::default()
         }
     }
 
     async fn put_audit(&self, record: &AuditRecord) -> Result<(), AdminError> {
         self.client
             .put_item()
-            .table_name(&self.audit_table)
+            .table_name(&self.tables.audit)
             .set_item(Some(record.to_item()))
             .send()
             .await
-            .map_err(|e| AdminError::from_sdk(&self.audit_table, e))?;
+            .map_err(|e| AdminError::from_sdk(&self.tables.audit, e))?;
         Ok(())
     }
 }

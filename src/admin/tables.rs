@@ -38,6 +38,16 @@ pub async fn init_blocklist_table(
     Ok((created, ttl))
 }
 
+/// Creates the rules table (key `ruleKey`) with TTL on `expiresAt`.
+pub async fn init_rules_table(
+    client: &Client,
+    table: &str,
+) -> Result<(TableInit, TtlInit), AdminError> {
+    let created = create_table(client, table, &[store::attr::RULE_KEY]).await?;
+    let ttl = enable_ttl(client, table).await;
+    Ok((created, ttl))
+}
+
 /// Creates the audit table (keys `phoneNumber`, `auditId`).
 pub async fn init_audit_table(client: &Client, table: &str) -> Result<TableInit, AdminError> {
     create_table(

@@ -1,7 +1,8 @@
 //! The Lambda that Amazon Connect's "Invoke AWS Lambda function" block calls.
 //!
-//! Config, phone metadata and the DynamoDB client are set up once at init and
-//! reused by every invocation. Run with `--event FILE...` it answers the given
+//! Config, phone metadata, the DynamoDB client and the rules are set up once
+//! at init and reused by every invocation (the rules are reloaded when older
+//! than RULES_REFRESH_SECONDS). Run with `--event FILE...` it answers the given
 //! event files locally through the same handler instead of polling the Lambda
 //! Runtime API (used by `scripts/demo.sh`).
 
@@ -32,8 +33,9 @@ async fn main() -> ExitCode {
         ..ClientOptions::default()
     })
     .await;
-    let checker = Checker::new(DynamoStore::new(client, config.table_name.clone()), &config);
-    checker.warm_up();
+    let store = DynamoStore::new(client, &config.table_name, &config.rules_table_name);
+    let checker = Checker::new(store, &config);
+    checker.warm_up().await;
 
     let event_files: Vec<String> = std::env::args().skip(1).collect();
     let result = match event_files.split_first() {

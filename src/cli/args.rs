@@ -35,6 +35,14 @@ pub struct GlobalArgs {
         default_value = "BlockedPhoneNumbers"
     )]
     pub table: String,
+    /// Rules table (prefix rules and allow entries)
+    #[arg(
+        long,
+        global = true,
+        env = "RULES_TABLE_NAME",
+        default_value = "BlocklistRules"
+    )]
+    pub rules_table: String,
     /// Audit table
     #[arg(
         long,
@@ -78,46 +86,85 @@ pub enum OutputFormat {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Create the blocklist and audit tables (TTL on expiresAt), for local use
+    /// Create the blocklist, rules and audit tables (TTL on expiresAt), for local use
     ///
     /// In AWS the tables come from template.yaml. Existing tables are left as they are.
     Init,
-    /// Block a number
+    /// Block a number, or with --prefix every number starting with a prefix
     ///
-    /// Refuses an invalid number, and an existing active entry unless --replace.
+    /// Refuses an invalid number or prefix, and an existing active entry unless --replace.
     Add {
-        /// Phone number, in any format libphonenumber reads (+1 415 555 0123, (415) 555-0123, ...)
+        /// Phone number, in any format libphonenumber reads (+1 415 555 0123, (415) 555-0123, ...),
+        /// or with --prefix an international prefix (+1900, +4470, +882)
         number: String,
+        /// NUMBER is a prefix: block every number that starts with it
+        #[arg(long)]
+        prefix: bool,
+        #[command(flatten)]
+        entry: EntryArgs,
+        #[command(flatten)]
+        action: ActionArgs,
+        /// Overwrite an existing entry
+        #[arg(long)]
+        replace: bool,
+    },
+    /// Unblock a number (or with --prefix, remove a prefix rule)
+    Remove {
+        number: String,
+        /// NUMBER is a prefix rule
+        #[arg(long)]
+        prefix: bool,
+        /// Why, for the audit trail
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Never block a number (or with --prefix, numbers starting with a prefix)
+    ///
+    /// Allow entries win over every block: test lines, VIPs, emergency services.
+    Allow {
+        number: String,
+        /// NUMBER is a prefix
+        #[arg(long)]
+        prefix: bool,
         #[command(flatten)]
         entry: EntryArgs,
         /// Overwrite an existing entry
         #[arg(long)]
         replace: bool,
     },
-    /// Unblock a number
-    Remove {
+    /// Remove an allow entry
+    Unallow {
         number: String,
+        /// NUMBER is an allow prefix
+        #[arg(long)]
+        prefix: bool,
         /// Why, for the audit trail
         #[arg(long)]
         reason: Option<String>,
     },
-    /// Show the exact answer the Lambda would give a call from NUMBER now
+    /// Show the exact answer the Lambda would give a call from NUMBER now, and which rule decided
     ///
     /// Uses the Lambda's own code path and its settings from the environment
     /// (BLOCK_ANONYMOUS, INVALID_NUMBER_ACTION, FAIL_MODE, LOOKUP_TIMEOUT_MS).
     Check { number: String },
-    /// List entries (a paginated scan of the whole table)
+    /// List entries of every kind (paginated scans of both tables)
     List {
         /// Include entries whose expiry has passed
         #[arg(long)]
         include_expired: bool,
+        /// Only entries that have not blocked a call for this long (90d, 12h...): candidates to prune
+        #[arg(long, value_name = "AGE")]
+        not_hit_since: Option<String>,
     },
-    /// Bulk-load a CSV file with columns phoneNumber,reason,expiresAt,note
+    /// Bulk-load a CSV file: phoneNumber,kind,reason,expiresAt,note,action,message,queueArn
     ///
-    /// phoneNumber is required; expiresAt is a date, a UTC datetime or epoch
-    /// seconds. Rejected rows are reported with their line numbers and not
-    /// written; the valid rows are. Rows that change nothing write nothing,
-    /// so re-running a file is safe. Exits 1 when any row was rejected.
+    /// phoneNumber is required (a number, or a prefix for the prefix kinds);
+    /// kind is block (the default), prefix, allow or allowPrefix; expiresAt is
+    /// a date, a UTC datetime or epoch seconds; action is disconnect (the
+    /// default), message (with message) or queue (with queueArn). Rejected
+    /// rows are reported with their line numbers and not written; the valid
+    /// rows are. Rows that change nothing write nothing, so re-running a file
+    /// is safe. Exits 1 when any row was rejected.
     Import {
         file: PathBuf,
         /// Check and report, write nothing
@@ -132,8 +179,13 @@ pub enum Command {
     },
     /// Write every entry as CSV (the import's columns) to FILE or stdout
     Export { file: Option<PathBuf> },
-    /// Show the audit records of a number, newest first
-    History { number: String },
+    /// Show the audit records of a number (its block and allow entries), newest first
+    History {
+        number: String,
+        /// NUMBER is a prefix (its prefix and allowPrefix rules)
+        #[arg(long)]
+        prefix: bool,
+    },
     /// Write an inbound flow that embeds the blocked numbers (no Lambda, no DynamoDB)
     ///
     /// The flow compares the caller's address with each number (Compare blocks
@@ -150,6 +202,21 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },
+}
+
+/// What the flow does with a call the entry blocks.
+#[derive(Debug, Args)]
+pub struct ActionArgs {
+    /// disconnect (standard message, then hang up), message (play --message, then hang up)
+    /// or queue (route to --queue-arn, e.g. a fraud team)
+    #[arg(long, value_name = "ACTION")]
+    pub action: Option<String>,
+    /// The message for --action message
+    #[arg(long, value_name = "TEXT")]
+    pub message: Option<String>,
+    /// The Amazon Connect queue ARN for --action queue
+    #[arg(long, value_name = "ARN")]
+    pub queue_arn: Option<String>,
 }
 
 /// Fields of a new entry.

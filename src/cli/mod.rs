@@ -12,16 +12,19 @@ use std::path::{Path, PathBuf};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::admin::import::{CsvError, ImportDefaults, ImportSummary, parse_csv, write_csv};
-use crate::admin::tables::{TableInit, TtlInit, init_audit_table, init_blocklist_table};
-use crate::admin::{Admin, AdminError, EntryFields};
+use crate::admin::tables::{
+    TableInit, TtlInit, init_audit_table, init_blocklist_table, init_rules_table,
+};
+use crate::admin::{Added, Admin, AdminError, EntryFields, Tables};
 use crate::aws::{ClientOptions, dynamodb_client};
 use crate::checker::Checker;
 use crate::config::{Config, ConfigError};
 use crate::embedded_flow::{MAX_CONDITIONS_PER_COMPARE, RenderError, render};
+use crate::entry::{BlockEntry, Kind};
 use crate::phone::{DefaultCountry, Normalizer, UnknownCountry};
 use crate::store::DynamoStore;
-use crate::when::{TimeError, now_epoch, parse_expiry};
-use args::{Command, OutputFormat};
+use crate::when::{TimeError, now_epoch, parse_absolute, parse_duration, parse_expiry};
+use args::{Command, EntryArgs, OutputFormat};
 
 /// A command failed; `main` prints it and exits 1.
 #[derive(Debug, thiserror::Error)]
@@ -39,8 +42,10 @@ pub enum CliError {
     Output(#[from] std::io::Error),
     #[error("--default-country: {0}")]
     Country(#[from] UnknownCountry),
-    #[error("--expires: {0}")]
-    Expires(#[from] TimeError),
+    #[error("{0}")]
+    Time(#[from] TimeError),
+    #[error("--action: {0}")]
+    Action(String),
     #[error(transparent)]
     Config(#[from] ConfigError),
     #[error(transparent)]
@@ -63,53 +68,99 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     })
     .await;
     let actor = global.actor.clone().unwrap_or_else(default_actor);
-    let admin = Admin::new(
-        client,
-        &global.table,
-        &global.audit_table,
-        &actor,
-        Normalizer::new(country),
-    );
+    let tables = Tables {
+        blocklist: global.table.clone(),
+        rules: global.rules_table.clone(),
+        audit: global.audit_table.clone(),
+    };
+    let admin = Admin::new(client, tables, &actor, Normalizer::new(country));
     let format = global.output;
     let mut out = std::io::stdout().lock();
     let now = now_epoch();
+    let kind =
+        |prefix: bool, block: Kind, prefix_kind: Kind| if prefix { prefix_kind } else { block };
 
     match cli.command {
         Command::Init => init(&admin, &mut out).await,
         Command::Add {
             number,
+            prefix,
+            entry,
+            action,
+            replace,
+        } => {
+            let target = admin.target(kind(prefix, Kind::Block, Kind::Prefix), &number)?;
+            let fields = EntryFields {
+                action: action
+                    .action
+                    .as_deref()
+                    .map(str::parse)
+                    .transpose()
+                    .map_err(CliError::Action)?,
+                message: action.message,
+                queue_arn: action.queue_arn,
+                ..entry_fields(entry, now)?
+            };
+            added(
+                &mut out,
+                format,
+                admin.add(&target, fields, replace).await?,
+                now,
+            )
+        }
+        Command::Allow {
+            number,
+            prefix,
             entry,
             replace,
         } => {
-            let fields = EntryFields {
-                reason: entry.reason,
-                expires_at: entry.expires.map(|e| parse_expiry(&e, now)).transpose()?,
-                note: entry.note,
-            };
-            let added = admin.add(&number, fields, replace).await?;
-            if let Some(old) = &added.replaced {
-                eprintln!(
-                    "replaced the earlier entry (reason: {})",
-                    old.reason.as_deref().unwrap_or("none")
-                );
-            }
-            output::entries(&mut out, format, &[added.entry], now)?;
-            Ok(())
+            let target = admin.target(kind(prefix, Kind::Allow, Kind::AllowPrefix), &number)?;
+            added(
+                &mut out,
+                format,
+                admin
+                    .add(&target, entry_fields(entry, now)?, replace)
+                    .await?,
+                now,
+            )
         }
-        Command::Remove { number, reason } => {
-            let removed = admin.remove(&number, reason.as_deref()).await?;
-            eprintln!("removed {}", removed.phone_number);
-            output::entries(&mut out, format, &[removed], now)?;
-            Ok(())
+        Command::Remove {
+            number,
+            prefix,
+            reason,
+        } => {
+            let target = admin.target(kind(prefix, Kind::Block, Kind::Prefix), &number)?;
+            removed(
+                &mut out,
+                format,
+                admin.remove(&target, reason.as_deref()).await?,
+                now,
+            )
+        }
+        Command::Unallow {
+            number,
+            prefix,
+            reason,
+        } => {
+            let target = admin.target(kind(prefix, Kind::Allow, Kind::AllowPrefix), &number)?;
+            removed(
+                &mut out,
+                format,
+                admin.remove(&target, reason.as_deref()).await?,
+                now,
+            )
         }
         Command::Check { number } => {
             let mut config = Config::from_env()?;
-            config.table_name = admin.table().to_owned();
+            config.table_name = admin.tables().blocklist.clone();
+            config.rules_table_name = admin.tables().rules.clone();
             config.default_country = country;
-            let checker = Checker::new(
-                DynamoStore::new(admin.client().clone(), admin.table()),
-                &config,
+            let store = DynamoStore::new(
+                admin.client().clone(),
+                &config.table_name,
+                &config.rules_table_name,
             );
+            let checker = Checker::new(store, &config);
             let checked = checker.check(Some(&number), now).await;
             output::check(
                 &mut out,
@@ -120,8 +171,16 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             )?;
             Ok(())
         }
-        Command::List { include_expired } => {
-            let entries = admin.list(include_expired).await?;
+        Command::List {
+            include_expired,
+            not_hit_since,
+        } => {
+            let mut entries = admin.list(include_expired).await?;
+            if let Some(age) = not_hit_since {
+                let cutoff = now - parse_duration(&age)?;
+                entries
+                    .retain(|e| !e.kind.is_allow() && last_activity(e).is_none_or(|t| t < cutoff));
+            }
             output::entries(&mut out, format, &entries, now)?;
             Ok(())
         }
@@ -155,8 +214,17 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             }
             Ok(())
         }
-        Command::History { number } => {
-            let records = admin.history(&number).await?;
+        Command::History { number, prefix } => {
+            let kinds = if prefix {
+                [Kind::Prefix, Kind::AllowPrefix]
+            } else {
+                [Kind::Block, Kind::Allow]
+            };
+            let targets = kinds
+                .iter()
+                .map(|k| admin.target(*k, &number))
+                .collect::<Result<Vec<_>, _>>()?;
+            let records = admin.history(&targets).await?;
             output::history(&mut out, format, &records)?;
             Ok(())
         }
@@ -165,6 +233,51 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             out: path,
         } => render_flow(&admin, from_csv.as_deref(), &path).await,
     }
+}
+
+fn entry_fields(args: EntryArgs, now: i64) -> Result<EntryFields, CliError> {
+    Ok(EntryFields {
+        reason: args.reason,
+        expires_at: args.expires.map(|e| parse_expiry(&e, now)).transpose()?,
+        note: args.note,
+        ..EntryFields::default()
+    })
+}
+
+fn added(
+    out: &mut dyn Write,
+    format: OutputFormat,
+    added: Added,
+    now: i64,
+) -> Result<(), CliError> {
+    if let Some(old) = &added.replaced {
+        eprintln!(
+            "replaced the earlier entry (reason: {})",
+            old.reason.as_deref().unwrap_or("none")
+        );
+    }
+    output::entries(out, format, &[added.entry], now)?;
+    Ok(())
+}
+
+fn removed(
+    out: &mut dyn Write,
+    format: OutputFormat,
+    entry: BlockEntry,
+    now: i64,
+) -> Result<(), CliError> {
+    eprintln!("removed {} {}", entry.kind, entry.phone_number);
+    output::entries(out, format, &[entry], now)?;
+    Ok(())
+}
+
+/// When an entry last blocked a call, or else when it was made (epoch seconds).
+fn last_activity(entry: &BlockEntry) -> Option<i64> {
+    entry
+        .last_blocked_at
+        .as_deref()
+        .or(entry.created_at.as_deref())
+        .and_then(|t| parse_absolute(t).ok())
 }
 
 async fn render_flow(admin: &Admin, from_csv: Option<&Path>, path: &Path) -> Result<(), CliError> {
@@ -199,8 +312,10 @@ async fn render_flow(admin: &Admin, from_csv: Option<&Path>, path: &Path) -> Res
             parsed
                 .rows
                 .into_iter()
-                .filter(|r| r.fields.expires_at.is_none_or(|e| e > now))
-                .map(|r| r.number.to_string())
+                .filter(|r| {
+                    r.target.kind == Kind::Block && r.fields.expires_at.is_none_or(|e| e > now)
+                })
+                .map(|r| r.target.value)
                 .collect()
         }
         None => admin
@@ -226,22 +341,34 @@ async fn render_flow(admin: &Admin, from_csv: Option<&Path>, path: &Path) -> Res
 }
 
 async fn init(admin: &Admin, out: &mut dyn Write) -> Result<(), CliError> {
-    let (table, ttl) = init_blocklist_table(admin.client(), admin.table()).await?;
-    let audit = init_audit_table(admin.client(), admin.audit_table()).await?;
+    let tables = admin.tables();
     let said = |t: &TableInit| match t {
         TableInit::Created => "created",
         TableInit::AlreadyExists => "already exists, left as it is",
     };
-    writeln!(out, "table {}: {}", admin.table(), said(&table))?;
-    match ttl {
-        TtlInit::Enabled => writeln!(out, "  TTL on expiresAt: enabled")?,
-        TtlInit::AlreadyEnabled => writeln!(out, "  TTL on expiresAt: already enabled")?,
-        TtlInit::Unsupported(why) => writeln!(
-            out,
-            "  TTL on expiresAt: not supported by this server ({why}); expired entries still stop blocking, they are just not deleted"
-        )?,
+    for (table, init) in [
+        (
+            &tables.blocklist,
+            init_blocklist_table(admin.client(), &tables.blocklist).await?,
+        ),
+        (
+            &tables.rules,
+            init_rules_table(admin.client(), &tables.rules).await?,
+        ),
+    ] {
+        let (created, ttl) = init;
+        writeln!(out, "table {table}: {}", said(&created))?;
+        match ttl {
+            TtlInit::Enabled => writeln!(out, "  TTL on expiresAt: enabled")?,
+            TtlInit::AlreadyEnabled => writeln!(out, "  TTL on expiresAt: already enabled")?,
+            TtlInit::Unsupported(why) => writeln!(
+                out,
+                "  TTL on expiresAt: not supported by this server ({why}); expired entries still stop blocking, they are just not deleted"
+            )?,
+        }
     }
-    writeln!(out, "table {}: {}", admin.audit_table(), said(&audit))?;
+    let audit = init_audit_table(admin.client(), &tables.audit).await?;
+    writeln!(out, "table {}: {}", tables.audit, said(&audit))?;
     Ok(())
 }
 
@@ -272,8 +399,8 @@ async fn import(
     }
     for d in &parsed.duplicates {
         eprintln!(
-            "{name}:{}: {} repeats line {}; the later row is used",
-            d.line, d.number, d.earlier_line
+            "{name}:{}: {} {} repeats line {}; the later row is used",
+            d.line, d.target.kind, d.target.value, d.earlier_line
         );
     }
     let bar = if std::io::stderr().is_terminal() && !dry_run {

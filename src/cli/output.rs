@@ -7,29 +7,46 @@ use serde_json::{Value, json};
 use super::args::OutputFormat;
 use crate::admin::audit::AuditRecord;
 use crate::answer::Answer;
-use crate::entry::BlockEntry;
+use crate::entry::{BlockEntry, Status};
 use crate::when::rfc3339;
 
 fn entry_json(e: &BlockEntry, now: i64) -> Value {
+    let status = if e.status == Status::Pending {
+        "pending"
+    } else if e.is_expired_at(now) {
+        "expired"
+    } else {
+        "active"
+    };
     json!({
+        "kind": e.kind.as_str(),
         "phoneNumber": e.phone_number,
         "reason": e.reason.as_deref().unwrap_or_default(),
         "createdAt": e.created_at.as_deref().unwrap_or_default(),
         "createdBy": e.created_by.as_deref().unwrap_or_default(),
         "expiresAt": e.expires_at.map(rfc3339).unwrap_or_default(),
         "note": e.note.as_deref().unwrap_or_default(),
-        "status": if e.is_active_at(now) { "active" } else { "expired" },
+        "action": if e.kind.is_allow() { "" } else { e.block_action().as_str() },
+        "message": e.message.as_deref().unwrap_or_default(),
+        "queueArn": e.queue_arn.as_deref().unwrap_or_default(),
+        "status": status,
+        "blockCount": e.block_count.unwrap_or(0),
+        "lastBlockedAt": e.last_blocked_at.as_deref().unwrap_or_default(),
     })
 }
 
 const ENTRY_COLUMNS: &[&str] = &[
+    "kind",
     "phoneNumber",
     "reason",
     "createdAt",
     "createdBy",
     "expiresAt",
-    "note",
+    "action",
     "status",
+    "blockCount",
+    "lastBlockedAt",
+    "note",
 ];
 
 /// Prints entries.
@@ -61,7 +78,10 @@ pub fn check(
                 serde_json::to_string_pretty(&doc).map_err(io::Error::other)?
             )
         }
-        OutputFormat::Csv => objects(out, format, &answer_keys(&answer_json), &[answer_json]),
+        OutputFormat::Csv => {
+            let keys = answer_keys(&answer_json);
+            objects(out, format, &keys, std::slice::from_ref(&answer_json))
+        }
         OutputFormat::Table => {
             writeln!(out, "Lambda answer for a call from this number now:")?;
             if let Value::Object(map) = &answer_json {
@@ -82,20 +102,10 @@ pub fn check(
     }
 }
 
-fn answer_keys(v: &Value) -> Vec<&'static str> {
-    const KEYS: &[&str] = &[
-        "isBlocked",
-        "phoneNumber",
-        "callerIdStatus",
-        "matchType",
-        "blockedReason",
-        "blockedDate",
-        "lookupStatus",
-    ];
-    KEYS.iter()
-        .copied()
-        .filter(|k| v.get(k).is_some())
-        .collect()
+fn answer_keys(v: &Value) -> Vec<&str> {
+    v.as_object()
+        .map(|m| m.keys().map(String::as_str).collect())
+        .unwrap_or_default()
 }
 
 /// One sentence on which rule decided.
@@ -107,7 +117,17 @@ pub fn explain(answer: &Answer) -> String {
         "Allowed"
     };
     let why = match (answer.match_type, answer.lookup_status) {
-        (MatchType::Exact, _) => "the number has an active entry".to_owned(),
+        (MatchType::Exact, _) => {
+            format!("the number has an active entry ({})", answer.matched_rule)
+        }
+        (MatchType::Prefix, _) => format!(
+            "the number starts with the prefix rule {} (the longest that matches)",
+            answer.matched_rule
+        ),
+        (MatchType::Allow, _) => format!(
+            "the allow entry {} covers the number; allow entries win over every block",
+            answer.matched_rule
+        ),
         (MatchType::Anonymous, _) => {
             "the caller ID is withheld or missing and BLOCK_ANONYMOUS=true".to_owned()
         }

@@ -75,24 +75,37 @@ pub fn unique_table_name(prefix: &str) -> String {
     )
 }
 
-/// Creates a blocklist table (partition key `phoneNumber`, String) on `server`.
+/// The rules table that goes with blocklist table `table` in these tests.
+pub fn rules_table_for(table: &str) -> String {
+    format!("{table}-rules")
+}
+
+/// Creates a blocklist table (partition key `phoneNumber`) and its rules
+/// table (partition key `ruleKey`, named by [`rules_table_for`]) on `server`.
 pub async fn new_table(server: Server) -> (Client, String) {
     let client = client_for(&server.endpoint()).await;
     let table = unique_table_name("blocked");
+    create_table(&client, &table, "phoneNumber").await;
+    create_table(&client, &rules_table_for(&table), "ruleKey").await;
+    (client, table)
+}
+
+/// Creates a table with one String partition key.
+pub async fn create_table(client: &Client, table: &str, key: &str) {
     client
         .create_table()
-        .table_name(&table)
+        .table_name(table)
         .billing_mode(BillingMode::PayPerRequest)
         .attribute_definitions(
             AttributeDefinition::builder()
-                .attribute_name("phoneNumber")
+                .attribute_name(key)
                 .attribute_type(ScalarAttributeType::S)
                 .build()
                 .unwrap(),
         )
         .key_schema(
             KeySchemaElement::builder()
-                .attribute_name("phoneNumber")
+                .attribute_name(key)
                 .key_type(KeyType::Hash)
                 .build()
                 .unwrap(),
@@ -100,8 +113,7 @@ pub async fn new_table(server: Server) -> (Client, String) {
         .send()
         .await
         .unwrap();
-    wait_active(&client, &table).await;
-    (client, table)
+    wait_active(client, table).await;
 }
 
 async fn wait_active(client: &Client, table: &str) {
@@ -121,6 +133,24 @@ async fn wait_active(client: &Client, table: &str) {
     panic!("table {table} did not become ACTIVE");
 }
 
+/// Puts a rule (`kind` prefix, allow or allowPrefix) into `table`'s rules table.
+pub async fn put_rule(
+    client: &Client,
+    table: &str,
+    kind: &str,
+    value: &str,
+    attrs: &[(&str, &str)],
+) {
+    let key = format!("{kind}#{value}");
+    let mut all = vec![
+        ("ruleKey", key.as_str()),
+        ("kind", kind),
+        ("phoneNumber", value),
+    ];
+    all.extend_from_slice(attrs);
+    put_raw(client, &rules_table_for(table), &all).await;
+}
+
 /// Puts a raw item of string attributes (and `expiresAt` as a number).
 pub async fn put_raw(client: &Client, table: &str, attrs: &[(&str, &str)]) {
     let mut req = client.put_item().table_name(table);
@@ -135,18 +165,22 @@ pub async fn put_raw(client: &Client, table: &str, attrs: &[(&str, &str)]) {
     req.send().await.unwrap();
 }
 
-/// A checker configured by `vars` (as the Lambda's environment) over `table`.
+/// A checker configured by `vars` (as the Lambda's environment) over `table`
+/// and its rules table.
 pub fn checker(client: Client, table: &str, vars: &[(&str, &str)]) -> Checker<DynamoStore> {
     let config = Config::from_lookup(|name| {
-        if name == "TABLE_NAME" {
-            return Some(table.to_owned());
+        if let Some((_, v)) = vars.iter().find(|(k, _)| *k == name) {
+            return Some((*v).to_owned());
         }
-        vars.iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| (*v).to_owned())
+        match name {
+            "TABLE_NAME" => Some(table.to_owned()),
+            "RULES_TABLE_NAME" => Some(rules_table_for(table)),
+            _ => None,
+        }
     })
     .unwrap();
-    Checker::new(DynamoStore::new(client, config.table_name.clone()), &config)
+    let store = DynamoStore::new(client, &config.table_name, &config.rules_table_name);
+    Checker::new(store, &config)
 }
 
 /// Generates one `#[tokio::test]` per server for each `async fn name(server: Server)`.

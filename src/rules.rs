@@ -1,0 +1,170 @@
+//! Prefix rules and allow entries, held in memory by the Lambda and matched
+//! without any read: exact allows and the longest matching prefix.
+
+use std::collections::HashMap;
+
+use crate::entry::{BlockEntry, Kind};
+
+/// Longest E.164 number: `+` and 15 digits.
+const MAX_E164_CHARS: usize = 16;
+
+/// A valid prefix: `+` then 1-15 digits, the first not 0 (`+1900`, `+882`).
+pub fn is_prefix(s: &str) -> bool {
+    s.strip_prefix('+').is_some_and(|digits| {
+        (1..=15).contains(&digits.len())
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && !digits.starts_with('0')
+    })
+}
+
+/// The rules table's entries, indexed for matching.
+#[derive(Debug, Clone, Default)]
+pub struct RuleSet {
+    allow: HashMap<String, BlockEntry>,
+    allow_prefixes: HashMap<String, BlockEntry>,
+    block_prefixes: HashMap<String, BlockEntry>,
+}
+
+impl RuleSet {
+    /// Indexes entries; `Block` entries (which live in the blocklist table)
+    /// are ignored.
+    pub fn new(entries: impl IntoIterator<Item = BlockEntry>) -> RuleSet {
+        let mut set = RuleSet::default();
+        for entry in entries {
+            let index = match entry.kind {
+                Kind::Block => continue,
+                Kind::Prefix => &mut set.block_prefixes,
+                Kind::Allow => &mut set.allow,
+                Kind::AllowPrefix => &mut set.allow_prefixes,
+            };
+            index.insert(entry.phone_number.clone(), entry);
+        }
+        set
+    }
+
+    /// How many rules of each kind: (prefix blocks, allows, allow prefixes).
+    pub fn counts(&self) -> (usize, usize, usize) {
+        (
+            self.block_prefixes.len(),
+            self.allow.len(),
+            self.allow_prefixes.len(),
+        )
+    }
+
+    /// The allow entry that covers `number` at `now`: an exact one, else the
+    /// longest allow prefix.
+    pub fn allow_for(&self, number: &str, now: i64) -> Option<&BlockEntry> {
+        self.allow
+            .get(number)
+            .filter(|e| e.is_active_at(now))
+            .or_else(|| longest_prefix(&self.allow_prefixes, number, now))
+    }
+
+    /// The longest active block prefix of `number` at `now`.
+    pub fn block_prefix_for(&self, number: &str, now: i64) -> Option<&BlockEntry> {
+        longest_prefix(&self.block_prefixes, number, now)
+    }
+}
+
+/// At most 15 hash lookups whatever the number of rules.
+fn longest_prefix<'a>(
+    index: &'a HashMap<String, BlockEntry>,
+    number: &str,
+    now: i64,
+) -> Option<&'a BlockEntry> {
+    if index.is_empty() || !number.is_ascii() || number.len() > MAX_E164_CHARS {
+        return None;
+    }
+    (2..=number.len())
+        .rev()
+        .filter_map(|len| index.get(&number[..len]))
+        .find(|e| e.is_active_at(now))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(kind: Kind, value: &str) -> BlockEntry {
+        BlockEntry {
+            kind,
+            phone_number: value.into(),
+            ..BlockEntry::default()
+        }
+    }
+
+    #[test]
+    fn longest_prefix_wins() {
+        let set = RuleSet::new([
+            rule(Kind::Prefix, "+1"),
+            rule(Kind::Prefix, "+1900"),
+            rule(Kind::Prefix, "+19005"),
+        ]);
+        assert_eq!(
+            set.block_prefix_for("+19005551234", 0)
+                .unwrap()
+                .phone_number,
+            "+19005"
+        );
+        assert_eq!(
+            set.block_prefix_for("+19001234567", 0)
+                .unwrap()
+                .phone_number,
+            "+1900"
+        );
+        assert_eq!(
+            set.block_prefix_for("+14155550123", 0)
+                .unwrap()
+                .phone_number,
+            "+1"
+        );
+        assert!(set.block_prefix_for("+442079460958", 0).is_none());
+    }
+
+    #[test]
+    fn expired_and_pending_rules_do_not_match() {
+        let mut expired = rule(Kind::Prefix, "+1900");
+        expired.expires_at = Some(10);
+        let mut pending = rule(Kind::Allow, "+19005550000");
+        pending.status = crate::entry::Status::Pending;
+        let set = RuleSet::new([expired, rule(Kind::Prefix, "+1"), pending]);
+        assert_eq!(
+            set.block_prefix_for("+19005550000", 5)
+                .unwrap()
+                .phone_number,
+            "+1900"
+        );
+        assert_eq!(
+            set.block_prefix_for("+19005550000", 10)
+                .unwrap()
+                .phone_number,
+            "+1",
+            "falls back to a shorter prefix"
+        );
+        assert!(set.allow_for("+19005550000", 0).is_none());
+    }
+
+    #[test]
+    fn exact_allow_before_allow_prefix() {
+        let set = RuleSet::new([
+            rule(Kind::AllowPrefix, "+4420"),
+            rule(Kind::Allow, "+442079460958"),
+        ]);
+        assert_eq!(set.allow_for("+442079460958", 0).unwrap().kind, Kind::Allow);
+        assert_eq!(
+            set.allow_for("+442079460000", 0).unwrap().kind,
+            Kind::AllowPrefix
+        );
+        assert!(set.allow_for("+441234567890", 0).is_none());
+    }
+
+    #[test]
+    fn prefixes_are_checked() {
+        for ok in ["+1", "+1900", "+882", "+441234"] {
+            assert!(is_prefix(ok), "{ok}");
+        }
+        for bad in ["1900", "+", "+0", "+19x", "+1234567890123456", " +1900"] {
+            assert!(!is_prefix(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,268 @@
+//! Prefix rules and allow entries through the real handler and SDK: the
+//! precedence end to end, the refresh bound, and failed rule loads.
+//! Needs only CreateTable/PutItem/GetItem/Scan/DeleteTable: both servers.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Server, checker, new_table, put_raw, put_rule, rules_table_for};
+use serde_json::{Value, json};
+
+fn call(address: &str) -> Value {
+    json!({"Name": "ContactFlowEvent", "Details": {"ContactData": {"Channel": "VOICE", "ContactId": "c1",
+        "CustomerEndpoint": {"Address": address, "Type": "TELEPHONE_NUMBER"}}, "Parameters": {}}})
+}
+
+async fn answer(
+    c: &connect_blocklist::checker::Checker<connect_blocklist::store::DynamoStore>,
+    address: &str,
+) -> Value {
+    let a = serde_json::to_value(c.handle(&call(address)).await).unwrap();
+    assert!(a.as_object().unwrap().values().all(Value::is_string), "{a}");
+    a
+}
+
+async fn prefix_rules_block_and_allow_entries_override(server: Server) {
+    let (client, table) = new_table(server).await;
+    put_rule(
+        &client,
+        &table,
+        "prefix",
+        "+1900",
+        &[("reason", "premium rate")],
+    )
+    .await;
+    put_rule(
+        &client,
+        &table,
+        "prefix",
+        "+190055",
+        &[
+            ("reason", "known scam range"),
+            ("action", "message"),
+            (
+                "message",
+                "This line does not accept calls from premium numbers.",
+            ),
+        ],
+    )
+    .await;
+    put_rule(
+        &client,
+        &table,
+        "allow",
+        "+19005550100",
+        &[("reason", "our own test line")],
+    )
+    .await;
+    put_rule(
+        &client,
+        &table,
+        "allowPrefix",
+        "+1415555",
+        &[("reason", "head office")],
+    )
+    .await;
+    put_raw(
+        &client,
+        &table,
+        &[("phoneNumber", "+14155550123"), ("reason", "exact block")],
+    )
+    .await;
+    put_raw(
+        &client,
+        &table,
+        &[
+            ("phoneNumber", "+19007771234"),
+            ("reason", "exact beats prefix"),
+        ],
+    )
+    .await;
+    let c = checker(client, &table, &[("BLOCK_ANONYMOUS", "true")]);
+
+    let a = answer(&c, "+19005512345").await;
+    assert_eq!(
+        (
+            a["isBlocked"].as_str(),
+            a["matchType"].as_str(),
+            a["matchedRule"].as_str()
+        ),
+        (Some("true"), Some("prefix"), Some("+190055"))
+    );
+    assert_eq!(a["blockedReason"], "known scam range");
+    assert_eq!(a["blockAction"], "message");
+    assert_eq!(
+        a["blockMessage"],
+        "This line does not accept calls from premium numbers."
+    );
+
+    let a = answer(&c, "+19007654321").await;
+    assert_eq!(
+        (
+            a["matchType"].as_str(),
+            a["matchedRule"].as_str(),
+            a["blockAction"].as_str()
+        ),
+        (Some("prefix"), Some("+1900"), Some("disconnect"))
+    );
+
+    let a = answer(&c, "+19007771234").await;
+    assert_eq!(
+        (a["matchType"].as_str(), a["blockedReason"].as_str()),
+        (Some("exact"), Some("exact beats prefix"))
+    );
+
+    let a = answer(&c, "+19005550100").await;
+    assert_eq!(
+        (
+            a["isBlocked"].as_str(),
+            a["matchType"].as_str(),
+            a["matchedRule"].as_str()
+        ),
+        (Some("false"), Some("allow"), Some("+19005550100"))
+    );
+    assert_eq!(
+        a["lookupStatus"], "skipped",
+        "an allow entry decides without a read"
+    );
+
+    // The allow prefix wins over the exact block on +14155550123.
+    let a = answer(&c, "+14155550123").await;
+    assert_eq!(
+        (
+            a["isBlocked"].as_str(),
+            a["matchType"].as_str(),
+            a["matchedRule"].as_str()
+        ),
+        (Some("false"), Some("allow"), Some("+1415555"))
+    );
+
+    let a = answer(&c, "+442079460958").await;
+    assert_eq!(
+        (
+            a["isBlocked"].as_str(),
+            a["matchType"].as_str(),
+            a["lookupStatus"].as_str()
+        ),
+        (Some("false"), Some("none"), Some("ok"))
+    );
+}
+
+async fn expired_rules_do_not_apply(server: Server) {
+    let (client, table) = new_table(server).await;
+    let past = (connect_blocklist::when::now_epoch() - 10).to_string();
+    put_rule(&client, &table, "prefix", "+1900", &[("expiresAt", &past)]).await;
+    put_rule(
+        &client,
+        &table,
+        "allow",
+        "+14155550123",
+        &[("expiresAt", &past)],
+    )
+    .await;
+    put_raw(
+        &client,
+        &table,
+        &[("phoneNumber", "+14155550123"), ("reason", "spam")],
+    )
+    .await;
+    let c = checker(client, &table, &[]);
+    assert_eq!(answer(&c, "+19007771234").await["isBlocked"], "false");
+    assert_eq!(answer(&c, "+14155550123").await["matchType"], "exact");
+}
+
+/// A rule added is honoured once the refresh interval has passed, not before.
+async fn a_new_rule_is_honoured_after_the_refresh_interval(server: Server) {
+    let (client, table) = new_table(server).await;
+    let c = checker(client.clone(), &table, &[("RULES_REFRESH_SECONDS", "2")]);
+    assert_eq!(
+        answer(&c, "+19007771234").await["isBlocked"],
+        "false",
+        "loads the (empty) rules"
+    );
+    put_rule(&client, &table, "prefix", "+1900", &[("reason", "premium")]).await;
+    assert_eq!(
+        answer(&c, "+19007771234").await["isBlocked"],
+        "false",
+        "not before the interval"
+    );
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert_eq!(
+        answer(&c, "+19007771234").await["isBlocked"],
+        "false",
+        "still within the interval"
+    );
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let a = answer(&c, "+19007771234").await;
+    assert_eq!(
+        (a["isBlocked"].as_str(), a["matchType"].as_str()),
+        (Some("true"), Some("prefix")),
+        "after the interval"
+    );
+}
+
+/// When a reload fails the last good rules are kept.
+async fn a_failed_reload_keeps_the_last_good_rules(server: Server) {
+    let (client, table) = new_table(server).await;
+    put_rule(&client, &table, "prefix", "+1900", &[("reason", "premium")]).await;
+    let c = checker(client.clone(), &table, &[("RULES_REFRESH_SECONDS", "1")]);
+    assert_eq!(answer(&c, "+19007771234").await["matchType"], "prefix");
+    client
+        .delete_table()
+        .table_name(rules_table_for(&table))
+        .send()
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let a = answer(&c, "+19007771234").await;
+    assert_eq!(
+        (a["isBlocked"].as_str(), a["matchType"].as_str()),
+        (Some("true"), Some("prefix")),
+        "the last good set still applies"
+    );
+    let a = answer(&c, "+14155550123").await;
+    assert_eq!(a["lookupStatus"], "ok", "the exact lookup itself worked");
+}
+
+/// With no rules ever loaded, FAIL_MODE decides (exact blocks still count).
+async fn no_rules_at_all_follow_fail_mode(server: Server) {
+    let (client, table) = new_table(server).await;
+    put_raw(
+        &client,
+        &table,
+        &[("phoneNumber", "+14155550123"), ("reason", "spam")],
+    )
+    .await;
+    client
+        .delete_table()
+        .table_name(rules_table_for(&table))
+        .send()
+        .await
+        .unwrap();
+    let open = checker(client.clone(), &table, &[]);
+    let a = answer(&open, "+14155550199").await;
+    assert_eq!(
+        (a["isBlocked"].as_str(), a["lookupStatus"].as_str()),
+        (Some("false"), Some("error"))
+    );
+    let closed = checker(client, &table, &[("FAIL_MODE", "closed")]);
+    let a = answer(&closed, "+14155550199").await;
+    assert_eq!(
+        (a["isBlocked"].as_str(), a["matchType"].as_str()),
+        (Some("true"), Some("failClosed"))
+    );
+    let a = answer(&closed, "+14155550123").await;
+    assert_eq!(
+        a["matchType"], "exact",
+        "a definite exact block is still a block"
+    );
+}
+
+on_both_servers!(
+    prefix_rules_block_and_allow_entries_override,
+    expired_rules_do_not_apply,
+    a_new_rule_is_honoured_after_the_refresh_interval,
+    a_failed_reload_keeps_the_last_good_rules,
+    no_rules_at_all_follow_fail_mode,
+);
