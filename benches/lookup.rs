@@ -2,16 +2,19 @@
 //!
 //! Run with `bench/lookup.sh` (starts dynalite), or with `DYNALITE_ENDPOINT`
 //! set: `cargo bench --bench lookup`. Prints p50/p90/p99 of a bare SDK
-//! GetItem and of the whole handler (event parsing, normalization, GetItem
-//! under the deadline, decision, answer serialization) for a blocked number.
+//! GetItem and of the whole handler (event parsing, normalization, rules
+//! match, GetItem under the deadline, decision, answer serialization) for a
+//! blocked number: first with no rules, then with `BENCH_PREFIX_RULES`
+//! (default 10,000) prefix rules and `BENCH_ALLOW_ENTRIES` (default 1,000)
+//! allow entries loaded.
 
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::Credentials;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
-    ScalarAttributeType,
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, PutRequest,
+    ScalarAttributeType, WriteRequest,
 };
 use connect_blocklist::aws::{ClientOptions, dynamodb_client};
 use connect_blocklist::checker::Checker;
@@ -73,27 +76,7 @@ async fn main() {
     })
     .await;
     let table = format!("bench-{}", std::process::id());
-    client
-        .create_table()
-        .table_name(&table)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("phoneNumber")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .expect("valid definition"),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("phoneNumber")
-                .key_type(KeyType::Hash)
-                .build()
-                .expect("valid key"),
-        )
-        .send()
-        .await
-        .expect("create table");
+    create(&client, &table, "phoneNumber").await;
     client
         .put_item()
         .table_name(&table)
@@ -107,10 +90,20 @@ async fn main() {
         .await
         .expect("seed");
 
-    let config =
-        Config::from_lookup(|name| (name == "TABLE_NAME").then(|| table.clone())).expect("config");
-    let store = DynamoStore::new(client.clone(), &table, &config.rules_table_name);
-    let checker = Checker::new(store, &config);
+    let rules_table = format!("{table}-rules");
+    create(&client, &rules_table, "ruleKey").await;
+    let config = Config::from_lookup(|name| match name {
+        "TABLE_NAME" => Some(table.clone()),
+        "RULES_TABLE_NAME" => Some(rules_table.clone()),
+        // Long enough that no reload happens while measuring.
+        "RULES_REFRESH_SECONDS" => Some("3600".into()),
+        _ => None,
+    })
+    .expect("config");
+    let checker = Checker::new(
+        DynamoStore::new(client.clone(), &table, &rules_table),
+        &config,
+    );
     let event = json!({
         "Name": "ContactFlowEvent",
         "Details": {"ContactData": {"Channel": "VOICE", "ContactId": "bench",
@@ -128,6 +121,7 @@ async fn main() {
             .expect("get");
     })
     .await;
+    checker.warm_up().await;
     let handler = time(|| async {
         let answer = checker.handle(&event).await;
         assert!(answer.is_blocked);
@@ -135,9 +129,120 @@ async fn main() {
     })
     .await;
     let bare_p50 = report("bare GetItem", bare);
-    let handler_p50 = report("handler (event -> answer)", handler);
+    let handler_p50 = report("handler, no rules", handler);
     println!(
         "handler overhead at p50: {:.3} ms",
         (handler_p50.as_secs_f64() - bare_p50.as_secs_f64()) * 1000.0
     );
+
+    // The same with many rules in memory: prefixes that do not match the
+    // caller (so the exact entry decides, and every prefix length is probed)
+    // and allow entries for other numbers.
+    let count = |var: &str, default: usize| {
+        std::env::var(var)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let (prefixes, allows) = (
+        count("BENCH_PREFIX_RULES", 10_000),
+        count("BENCH_ALLOW_ENTRIES", 1_000),
+    );
+    let mut items = Vec::new();
+    for i in 0..prefixes {
+        let value = format!("+44{:06}", 100_000 + i);
+        items.push(rule_item("prefix", &value));
+    }
+    for i in 0..allows {
+        let value = format!("+1212555{:04}", i);
+        items.push(rule_item("allow", &value));
+    }
+    for batch in items.chunks(25) {
+        let requests = batch
+            .iter()
+            .map(|item| {
+                WriteRequest::builder()
+                    .put_request(
+                        PutRequest::builder()
+                            .set_item(Some(item.clone()))
+                            .build()
+                            .expect("put"),
+                    )
+                    .build()
+            })
+            .collect();
+        let out = client
+            .batch_write_item()
+            .request_items(&rules_table, requests)
+            .send()
+            .await
+            .expect("batch");
+        assert!(
+            out.unprocessed_items.is_none_or(|u| u.is_empty()),
+            "local server left items unprocessed"
+        );
+    }
+    let loaded = Checker::new(
+        DynamoStore::new(client.clone(), &table, &rules_table),
+        &config,
+    );
+    let started = Instant::now();
+    loaded.warm_up().await;
+    println!(
+        "rules load at init: {prefixes} prefix rules + {allows} allow entries in {:.1} ms",
+        started.elapsed().as_secs_f64() * 1000.0
+    );
+    let with_rules = time(|| async {
+        let answer = loaded.handle(&event).await;
+        assert_eq!(
+            answer.match_type,
+            connect_blocklist::answer::MatchType::Exact
+        );
+        std::hint::black_box(serde_json::to_vec(&answer).expect("serialize"));
+    })
+    .await;
+    let rules_p50 = report(&format!("handler, {prefixes}+{allows} rules"), with_rules);
+    println!(
+        "cost of the rules at p50: {:.3} ms",
+        (rules_p50.as_secs_f64() - handler_p50.as_secs_f64()) * 1000.0
+    );
+}
+
+fn rule_item(kind: &str, value: &str) -> std::collections::HashMap<String, AttributeValue> {
+    std::collections::HashMap::from([
+        (
+            "ruleKey".to_owned(),
+            AttributeValue::S(format!("{kind}#{value}")),
+        ),
+        ("kind".to_owned(), AttributeValue::S(kind.to_owned())),
+        (
+            "phoneNumber".to_owned(),
+            AttributeValue::S(value.to_owned()),
+        ),
+        ("reason".to_owned(), AttributeValue::S("bench".to_owned())),
+    ])
+}
+
+async fn create(client: &Client, table: &str, key: &str) {
+    client
+        .create_table()
+        .table_name(table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name(key)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .expect("valid definition"),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name(key)
+                .key_type(KeyType::Hash)
+                .build()
+                .expect("valid key"),
+        )
+        .send()
+        .await
+        .expect("create table");
 }
