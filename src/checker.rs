@@ -10,15 +10,20 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::answer::Answer;
+use crate::answer::{Answer, MatchType};
 use crate::config::{Config, LogNumbers};
 use crate::decision::{Facts, Lookup, LookupFailure, Policy, decide};
-use crate::entry::BlockEntry;
+use crate::entry::{BlockEntry, Kind};
 use crate::event::CallToCheck;
+use crate::metrics::MetricsSink;
 use crate::phone::{CallerId, E164, Normalizer, digits_key, mask};
 use crate::rules::RuleSet;
 use crate::store::BlocklistStore;
-use crate::when::now_epoch;
+use crate::when::{now_epoch, rfc3339};
+
+/// How long an answer waits for its hit count to be written; past that the
+/// write goes on in the background and the answer goes out.
+const HIT_WAIT: Duration = Duration::from_millis(25);
 
 /// After a failed rules load, the next attempt waits at least this long
 /// (or the refresh interval, if shorter), so a failing table is not hit on
@@ -59,9 +64,11 @@ pub struct Checker<S> {
     rules: Mutex<RulesState>,
     /// A reload is under way (another call's); others use the cached rules.
     reloading: AtomicBool,
+    record_hits: bool,
+    metrics: Option<MetricsSink>,
 }
 
-impl<S: BlocklistStore> Checker<S> {
+impl<S: BlocklistStore + Clone + 'static> Checker<S> {
     /// A checker over `store` configured by `config`.
     pub fn new(store: S, config: &Config) -> Self {
         Checker {
@@ -73,7 +80,15 @@ impl<S: BlocklistStore> Checker<S> {
             log_numbers: config.log_numbers,
             rules: Mutex::new(RulesState::default()),
             reloading: AtomicBool::new(false),
+            record_hits: config.record_hits,
+            metrics: None,
         }
+    }
+
+    /// Also writes an EMF metrics line per call to `sink`.
+    pub fn with_metrics(mut self, sink: MetricsSink) -> Self {
+        self.metrics = Some(sink);
+        self
     }
 
     /// The store this checker reads.
@@ -93,6 +108,15 @@ impl<S: BlocklistStore> Checker<S> {
         let call = CallToCheck::from_event(event);
         let checked = self.check(call.raw_number.as_deref(), now_epoch()).await;
         self.log_decision(&call, &checked);
+        if let Some(metrics) = &self.metrics {
+            metrics.record(
+                &checked.answer,
+                checked.lookup_latency.as_secs_f64() * 1000.0,
+            );
+        }
+        if self.record_hits {
+            self.record_hit(&checked.answer).await;
+        }
         checked.answer
     }
 
@@ -148,6 +172,30 @@ impl<S: BlocklistStore> Checker<S> {
             caller,
             entry,
             lookup_latency,
+        }
+    }
+
+    /// Counts the call on the entry that blocked it. Waits at most
+    /// [`HIT_WAIT`]; a failed write is logged, never raised.
+    async fn record_hit(&self, answer: &Answer) {
+        let kind = match answer.match_type {
+            MatchType::Exact => Kind::Block,
+            MatchType::Prefix => Kind::Prefix,
+            _ => return,
+        };
+        let (store, value, at) = (
+            self.store.clone(),
+            answer.matched_rule.clone(),
+            rfc3339(now_epoch()),
+        );
+        let write = tokio::spawn(async move { store.record_hit(kind, &value, &at).await });
+        match tokio::time::timeout(HIT_WAIT, write).await {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(err))) => {
+                tracing::warn!(error = %err, "could not record the blocked call's hit count")
+            }
+            Ok(Err(err)) => tracing::warn!(error = %err, "hit count task failed"),
+            Err(_) => tracing::debug!("hit count still being written"),
         }
     }
 

@@ -12,6 +12,8 @@ pub const DEFAULT_TABLE_NAME: &str = "BlockedPhoneNumbers";
 pub const DEFAULT_RULES_TABLE_NAME: &str = "BlocklistRules";
 /// Default bound on how stale the in-memory rules may be.
 pub const DEFAULT_RULES_REFRESH_SECONDS: u64 = 60;
+/// Default CloudWatch namespace of the function's metrics.
+pub const DEFAULT_METRICS_NAMESPACE: &str = "ConnectBlocklist";
 /// Default bound on the whole lookup, SDK retries included.
 pub const DEFAULT_LOOKUP_TIMEOUT_MS: u64 = 1500;
 /// Connect waits at most 8 s for a Lambda; the lookup must end well before.
@@ -38,6 +40,10 @@ pub struct Config {
     pub policy: Policy,
     pub lookup_timeout: Duration,
     pub log_numbers: LogNumbers,
+    /// Count blocked calls on the entry that blocked them (`RECORD_HITS`).
+    pub record_hits: bool,
+    /// CloudWatch namespace of the EMF metrics (`METRICS_NAMESPACE`).
+    pub metrics_namespace: String,
 }
 
 /// A configuration variable has a value the function cannot use.
@@ -134,6 +140,20 @@ impl Config {
                 }
             },
         };
+        let record_hits = match var("RECORD_HITS") {
+            None => true,
+            Some(pair) => parse_bool(&pair.1).ok_or_else(|| invalid(pair, "`true` or `false`"))?,
+        };
+        let metrics_namespace = match var("METRICS_NAMESPACE") {
+            None => DEFAULT_METRICS_NAMESPACE.to_owned(),
+            Some((_, v)) if v.len() <= 255 && !v.starts_with(':') && v.is_ascii() => v,
+            Some(bad) => {
+                return Err(invalid(
+                    bad,
+                    "a CloudWatch namespace: up to 255 ASCII characters",
+                ));
+            }
+        };
         let log_numbers = match var("LOG_PHONE_NUMBERS") {
             None => LogNumbers::Masked,
             Some(pair) => match pair.1.to_ascii_lowercase().as_str() {
@@ -155,6 +175,8 @@ impl Config {
             },
             lookup_timeout,
             log_numbers,
+            record_hits,
+            metrics_namespace,
         })
     }
 }
@@ -199,6 +221,8 @@ mod tests {
         assert_eq!(c.policy.invalid_number_action, InvalidNumberAction::Allow);
         assert_eq!(c.lookup_timeout, Duration::from_millis(1500));
         assert_eq!(c.log_numbers, LogNumbers::Masked);
+        assert!(c.record_hits);
+        assert_eq!(c.metrics_namespace, "ConnectBlocklist");
     }
 
     #[test]
@@ -240,6 +264,7 @@ mod tests {
             ("LOG_PHONE_NUMBERS", "some"),
             ("RULES_TABLE_NAME", "a"),
             ("RULES_REFRESH_SECONDS", "0"),
+            ("RECORD_HITS", "maybe"),
         ] {
             let err = config(&[(var, value)]).unwrap_err();
             assert_eq!(err.variable, var);

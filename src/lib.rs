@@ -17,6 +17,7 @@ pub mod entry;
 pub mod event;
 pub mod flow;
 pub mod logging;
+pub mod metrics;
 pub mod phone;
 pub mod rules;
 pub mod store;

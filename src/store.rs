@@ -60,6 +60,16 @@ pub trait BlocklistStore: Send + Sync {
 
     /// Every prefix rule and allow entry (a paginated Scan of the rules table).
     fn load_rules(&self) -> impl Future<Output = Result<RuleSet, StoreError>> + Send;
+
+    /// Counts a blocked call on the entry that blocked it (`blockCount`
+    /// incremented atomically, `lastBlockedAt` set to `at`). Never creates
+    /// an entry.
+    fn record_hit(
+        &self,
+        kind: Kind,
+        value: &str,
+        at: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 /// The blocklist in DynamoDB: exact blocks keyed by `phoneNumber`, rules
@@ -125,6 +135,28 @@ impl BlocklistStore for DynamoStore {
             entries.extend(page.items().iter().map(entry_from_item));
         }
         Ok(RuleSet::new(entries))
+    }
+
+    async fn record_hit(&self, kind: Kind, value: &str, at: &str) -> Result<(), StoreError> {
+        let (table, key_name, key) = match kind {
+            Kind::Block => (&self.table, attr::PHONE_NUMBER, value.to_owned()),
+            kind => (&self.rules_table, attr::RULE_KEY, rule_key(kind, value)),
+        };
+        self.client
+            .update_item()
+            .table_name(table)
+            .key(key_name, AttributeValue::S(key))
+            .update_expression("ADD #count :one SET #last = :at")
+            .condition_expression("attribute_exists(#key)")
+            .expression_attribute_names("#count", attr::BLOCK_COUNT)
+            .expression_attribute_names("#last", attr::LAST_BLOCKED_AT)
+            .expression_attribute_names("#key", key_name)
+            .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
+            .expression_attribute_values(":at", AttributeValue::S(at.to_owned()))
+            .send()
+            .await
+            .map_err(|e| sdk_error(table, e))?;
+        Ok(())
     }
 }
 

@@ -908,3 +908,65 @@ async fn import_and_export_carry_kind_and_action() {
     let again = env.ok(&["import", &exported]);
     assert!(again.contains("unchanged 5, written 0"), "{again}");
 }
+
+/// Hit counts show in `list`, and `--not-hit-since` finds entries to prune.
+#[tokio::test(flavor = "multi_thread")]
+async fn list_shows_hits_and_finds_stale_entries() {
+    let env = Env::init(Server::Dynalite);
+    env.ok(&["add", "+14155550101", "--reason", "hit long ago"]);
+    env.ok(&["add", "+14155550102", "--reason", "hit today"]);
+    env.ok(&[
+        "add",
+        "+14155550103",
+        "--reason",
+        "never hit, made long ago",
+    ]);
+    env.ok(&["add", "+14155550104", "--reason", "never hit, new"]);
+    env.ok(&["allow", "+14155550105"]);
+    let client = client_for(&env.server.endpoint()).await;
+    let long_ago =
+        connect_blocklist::when::rfc3339(connect_blocklist::when::now_epoch() - 100 * 86_400);
+    let today = connect_blocklist::when::rfc3339(connect_blocklist::when::now_epoch());
+    for (number, attr, value) in [
+        ("+14155550101", "lastBlockedAt", long_ago.as_str()),
+        ("+14155550102", "lastBlockedAt", today.as_str()),
+        ("+14155550103", "createdAt", long_ago.as_str()),
+    ] {
+        client
+            .update_item()
+            .table_name(&env.table)
+            .key("phoneNumber", AttributeValue::S(number.into()))
+            .update_expression("SET #a = :v, blockCount = :n")
+            .expression_attribute_names("#a", attr)
+            .expression_attribute_values(":v", AttributeValue::S(value.into()))
+            .expression_attribute_values(
+                ":n",
+                AttributeValue::N(if attr == "createdAt" { "0" } else { "7" }.into()),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+    let all = env.json(&["list"]);
+    let hits: Vec<_> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["blockCount"].as_u64().unwrap())
+        .collect();
+    assert_eq!(hits, [7, 7, 0, 0, 0]);
+    let stale = env.json(&["list", "--not-hit-since", "90d"]);
+    let numbers: Vec<_> = stale
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["phoneNumber"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        numbers,
+        ["+14155550101", "+14155550103"],
+        "allow entries are never stale"
+    );
+    let (_, err) = env.expect(1, &["list", "--not-hit-since", "ninety days"]);
+    assert!(err.contains("is not a time"), "{err}");
+}

@@ -267,6 +267,8 @@ fn function_is_the_arm64_rust_lambda() {
         ("LOOKUP_TIMEOUT_MS", "LookupTimeoutMs"),
         ("LOG_PHONE_NUMBERS", "LogPhoneNumbers"),
         ("RULES_REFRESH_SECONDS", "RulesRefreshSeconds"),
+        ("RECORD_HITS", "RecordHits"),
+        ("METRICS_NAMESPACE", "MetricsNamespace"),
     ] {
         assert_eq!(env[var], json!({"Ref": param}), "{var}");
     }
@@ -313,7 +315,7 @@ fn function_role_is_least_privilege() {
             }
         }
     }
-    grants.sort_by(|a, b| a.0.cmp(&b.0));
+    grants.sort_by_key(|(a, r)| (a.clone(), r.to_string()));
     assert_eq!(
         grants,
         vec![
@@ -323,6 +325,14 @@ fn function_role_is_least_privilege() {
             ),
             (
                 "dynamodb:Scan".to_owned(),
+                json!({"Fn::GetAtt": format!("{RULES_TABLE}.Arn")})
+            ),
+            (
+                "dynamodb:UpdateItem".to_owned(),
+                json!({"Fn::GetAtt": format!("{table_name}.Arn")})
+            ),
+            (
+                "dynamodb:UpdateItem".to_owned(),
                 json!({"Fn::GetAtt": format!("{RULES_TABLE}.Arn")})
             ),
             (
@@ -446,4 +456,80 @@ fn deployed_flow_is_the_contact_flows_file() {
         "template.yaml's flow drifted from the file: run scripts/sync-template-flow.py"
     );
     assert!(content.contains("${BlocklistFunction.Arn}"));
+}
+
+/// The hit-count grant is limited to blockCount and lastBlockedAt (and the
+/// keys) by a `dynamodb:Attributes` condition, and returns nothing.
+#[test]
+fn hit_count_grant_is_limited_to_its_attributes() {
+    let t = template();
+    let role = resource(&t, "BlocklistFunctionRole", "AWS::IAM::Role");
+    let statements: Vec<&Value> = role["Properties"]["Policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["PolicyDocument"]["Statement"].as_array().unwrap())
+        .filter(|s| as_list(&s["Action"]).contains(&json!("dynamodb:UpdateItem")))
+        .collect();
+    assert_eq!(statements.len(), 1);
+    let condition = &statements[0]["Condition"];
+    let mut attributes: Vec<&str> = condition["ForAllValues:StringEquals"]["dynamodb:Attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    attributes.sort_unstable();
+    assert_eq!(
+        attributes,
+        ["blockCount", "lastBlockedAt", "phoneNumber", "ruleKey"]
+    );
+    assert_eq!(
+        condition["StringEqualsIfExists"]["dynamodb:ReturnValues"],
+        "NONE"
+    );
+    assert_eq!(
+        as_list(&statements[0]["Action"]).len(),
+        1,
+        "UpdateItem alone"
+    );
+}
+
+/// The dashboard and the error-rate alarm use the metrics the function writes.
+#[test]
+fn dashboard_and_error_rate_alarm_use_the_emitted_metrics() {
+    let t = template();
+    let (_, dashboard) = one(&t, "AWS::CloudWatch::Dashboard");
+    let body = dashboard["Properties"]["DashboardBody"]["Fn::Sub"][0]
+        .as_str()
+        .unwrap();
+    for name in connect_blocklist::metrics::METRIC_NAMES {
+        assert!(
+            body.contains(&format!("\"{name}\"")),
+            "dashboard shows {name}"
+        );
+    }
+    let substituted = body
+        .replace("${AWS::Region}", "us-east-1")
+        .replace("${Namespace}", "N")
+        .replace("${Fn}", "f");
+    let parsed: Value = serde_json::from_str(&substituted).expect("the dashboard body is JSON");
+    assert!(parsed["widgets"].as_array().unwrap().len() >= 4);
+
+    let alarm = resource(
+        &t,
+        "BlocklistLookupErrorRateAlarm",
+        "AWS::CloudWatch::Alarm",
+    );
+    let metrics = alarm["Properties"]["Metrics"].as_array().unwrap();
+    let names: Vec<&str> = metrics
+        .iter()
+        .filter_map(|m| m["MetricStat"]["Metric"]["MetricName"].as_str())
+        .collect();
+    assert_eq!(names, ["LookupErrors", "LookupTimeouts", "CallsChecked"]);
+    let expression = metrics
+        .iter()
+        .find_map(|m| m["Expression"].as_str())
+        .unwrap();
+    assert_eq!(expression, "100 * (errors + timeouts) / calls");
 }

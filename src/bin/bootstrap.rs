@@ -7,12 +7,15 @@
 //! Runtime API (used by `scripts/demo.sh`).
 
 use std::convert::Infallible;
+use std::io::Write;
 use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
 
 use connect_blocklist::aws::{ClientOptions, dynamodb_client};
 use connect_blocklist::checker::Checker;
 use connect_blocklist::config::Config;
 use connect_blocklist::logging;
+use connect_blocklist::metrics::MetricsSink;
 use connect_blocklist::store::DynamoStore;
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
@@ -44,6 +47,15 @@ async fn main() -> ExitCode {
         }
         Some(_) => Err("usage: bootstrap [--event FILE...]".to_owned()),
         None => {
+            // EMF metrics lines on stdout; CloudWatch Logs makes them metrics.
+            let service = std::env::var("AWS_LAMBDA_FUNCTION_NAME")
+                .unwrap_or_else(|_| "connect-blocklist".into());
+            let stdout: Arc<Mutex<dyn Write + Send>> = Arc::new(Mutex::new(std::io::stdout()));
+            let checker = checker.with_metrics(MetricsSink::new(
+                &config.metrics_namespace,
+                &service,
+                stdout,
+            ));
             let checker = &checker;
             lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
                 Ok::<_, Infallible>(checker.handle(&event.payload).await)

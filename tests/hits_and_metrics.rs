@@ -1,0 +1,329 @@
+//! Hit counts on blocked calls (atomic under concurrency, off with
+//! RECORD_HITS=false, never failing the answer) and the EMF metrics lines.
+//! Needs UpdateItem with ADD and conditions: both servers.
+
+mod common;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use common::{Server, checker, new_table, put_raw, put_rule, rules_table_for};
+use connect_blocklist::entry::Kind;
+use connect_blocklist::metrics::{METRIC_NAMES, MetricsSink};
+use connect_blocklist::phone::E164;
+use connect_blocklist::rules::RuleSet;
+use connect_blocklist::store::{BlocklistStore, DynamoStore, StoreError};
+use serde_json::{Value, json};
+
+fn call(address: &str) -> Value {
+    json!({"Details": {"ContactData": {"Channel": "VOICE", "ContactId": "c",
+        "CustomerEndpoint": {"Address": address, "Type": "TELEPHONE_NUMBER"}}}})
+}
+
+async fn count_of(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    key: (&str, &str),
+) -> (u64, Option<String>) {
+    let item = client
+        .get_item()
+        .table_name(table)
+        .key(key.0, AttributeValue::S(key.1.to_owned()))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    let count = match item.get("blockCount") {
+        Some(AttributeValue::N(n)) => n.parse().unwrap(),
+        _ => 0,
+    };
+    let last = match item.get("lastBlockedAt") {
+        Some(AttributeValue::S(s)) => Some(s.clone()),
+        _ => None,
+    };
+    (count, last)
+}
+
+/// Waits until the count stops rising (writes may finish after the answers).
+async fn settled_count(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    key: (&str, &str),
+    want: u64,
+) -> u64 {
+    let mut count = 0;
+    for _ in 0..100 {
+        count = count_of(client, table, key).await.0;
+        if count >= want {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            return count_of(client, table, key).await.0;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    count
+}
+
+async fn concurrent_blocked_calls_lose_no_increments(server: Server) {
+    let (client, table) = new_table(server).await;
+    put_raw(
+        &client,
+        &table,
+        &[("phoneNumber", "+14155550123"), ("reason", "spam")],
+    )
+    .await;
+    put_rule(&client, &table, "prefix", "+1900", &[("reason", "premium")]).await;
+    let c = Arc::new(checker(client.clone(), &table, &[]));
+    c.warm_up().await;
+    let mut calls = Vec::new();
+    for i in 0..40 {
+        let c = c.clone();
+        let address = if i % 4 == 0 {
+            "+19007771234"
+        } else {
+            "+14155550123"
+        };
+        calls.push(tokio::spawn(async move { c.handle(&call(address)).await }));
+    }
+    for call in calls {
+        assert!(call.await.unwrap().is_blocked);
+    }
+    assert_eq!(
+        settled_count(&client, &table, ("phoneNumber", "+14155550123"), 30).await,
+        30
+    );
+    let rules = rules_table_for(&table);
+    assert_eq!(
+        settled_count(&client, &rules, ("ruleKey", "prefix#+1900"), 10).await,
+        10
+    );
+    let (_, last) = count_of(&client, &table, ("phoneNumber", "+14155550123")).await;
+    assert!(
+        last.is_some_and(|t| t.starts_with("20")),
+        "lastBlockedAt is set"
+    );
+    // An allowed call counts nothing, and no entry is created for it.
+    c.handle(&call("+14155550199")).await;
+    let missing = client
+        .get_item()
+        .table_name(&table)
+        .key("phoneNumber", AttributeValue::S("+14155550199".into()))
+        .send()
+        .await
+        .unwrap();
+    assert!(missing.item.is_none());
+}
+
+async fn record_hits_false_counts_nothing(server: Server) {
+    let (client, table) = new_table(server).await;
+    put_raw(
+        &client,
+        &table,
+        &[("phoneNumber", "+14155550123"), ("reason", "spam")],
+    )
+    .await;
+    let c = checker(client.clone(), &table, &[("RECORD_HITS", "false")]);
+    for _ in 0..3 {
+        assert!(c.handle(&call("+14155550123")).await.is_blocked);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        count_of(&client, &table, ("phoneNumber", "+14155550123")).await,
+        (0, None)
+    );
+}
+
+on_both_servers!(
+    concurrent_blocked_calls_lose_no_increments,
+    record_hits_false_counts_nothing
+);
+
+/// The real store, except that every hit-count write fails.
+#[derive(Clone)]
+struct HitsFail(DynamoStore);
+
+impl BlocklistStore for HitsFail {
+    async fn get(
+        &self,
+        number: &E164,
+    ) -> Result<Option<connect_blocklist::entry::BlockEntry>, StoreError> {
+        self.0.get(number).await
+    }
+    async fn load_rules(&self) -> Result<RuleSet, StoreError> {
+        self.0.load_rules().await
+    }
+    async fn record_hit(&self, _: Kind, _: &str, _: &str) -> Result<(), StoreError> {
+        Err(StoreError::Request {
+            table: "test".into(),
+            message: "AccessDeniedException (simulated)".into(),
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_failed_hit_write_never_fails_the_answer() {
+    let (client, table) = new_table(Server::Dynalite).await;
+    put_raw(
+        &client,
+        &table,
+        &[("phoneNumber", "+14155550123"), ("reason", "spam")],
+    )
+    .await;
+    let config = connect_blocklist::config::Config::from_lookup(|name| match name {
+        "TABLE_NAME" => Some(table.clone()),
+        "RULES_TABLE_NAME" => Some(rules_table_for(&table)),
+        _ => None,
+    })
+    .unwrap();
+    let store = HitsFail(DynamoStore::new(
+        client,
+        &config.table_name,
+        &config.rules_table_name,
+    ));
+    let c = connect_blocklist::checker::Checker::new(store, &config);
+    let answer = c.handle(&call("+14155550123")).await;
+    assert!(answer.is_blocked);
+    assert_eq!(answer.blocked_reason, "spam");
+}
+
+/// A `Write` the test can read back.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Checks one line against the EMF specification: `_aws.Timestamp` in
+/// epoch milliseconds, `CloudWatchMetrics` directives whose dimensions and
+/// metrics name top-level members, metric values numbers, dimension values
+/// strings. Returns the parsed document.
+fn assert_emf(line: &str) -> Value {
+    let doc: Value =
+        serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+    let aws = &doc["_aws"];
+    let ts = aws["Timestamp"].as_i64().expect("Timestamp is an integer");
+    assert!(
+        ts > 1_600_000_000_000,
+        "Timestamp in epoch milliseconds: {ts}"
+    );
+    let directives = aws["CloudWatchMetrics"]
+        .as_array()
+        .expect("CloudWatchMetrics array");
+    assert!(!directives.is_empty());
+    for d in directives {
+        let namespace = d["Namespace"].as_str().expect("Namespace");
+        assert!(!namespace.is_empty() && namespace.len() <= 255);
+        for set in d["Dimensions"].as_array().expect("Dimensions") {
+            let set = set.as_array().expect("a dimension set is an array");
+            assert!(!set.is_empty() && set.len() <= 30);
+            for name in set {
+                let name = name.as_str().unwrap();
+                assert!(
+                    doc[name].is_string(),
+                    "dimension {name} is a top-level string"
+                );
+            }
+        }
+        let metrics = d["Metrics"].as_array().expect("Metrics");
+        assert!(metrics.len() <= 100);
+        for m in metrics {
+            let name = m["Name"].as_str().expect("metric Name");
+            assert!(doc[name].is_number(), "metric {name} is a top-level number");
+            let unit = m["Unit"].as_str().unwrap_or("None");
+            assert!(["Count", "Milliseconds", "None"].contains(&unit), "{unit}");
+        }
+    }
+    doc
+}
+
+#[tokio::test]
+async fn every_call_writes_one_emf_line() {
+    let (client, table) = new_table(Server::Dynalite).await;
+    put_raw(
+        &client,
+        &table,
+        &[("phoneNumber", "+14155550123"), ("reason", "spam")],
+    )
+    .await;
+    put_rule(&client, &table, "prefix", "+1900", &[]).await;
+    let captured = Captured::default();
+    let out: Arc<Mutex<dyn Write + Send>> = Arc::new(Mutex::new(captured.clone()));
+    let c = checker(client, &table, &[("BLOCK_ANONYMOUS", "true")]).with_metrics(MetricsSink::new(
+        "ConnectBlocklistTest",
+        "blocklist-fn",
+        out,
+    ));
+    for address in ["+14155550123", "+19007771234", "+14155550199", "anonymous"] {
+        c.handle(&call(address)).await;
+    }
+    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let docs: Vec<Value> = text.lines().map(assert_emf).collect();
+    assert_eq!(docs.len(), 4);
+    let seen: Vec<(String, i64)> = docs
+        .iter()
+        .map(|d| {
+            (
+                d["MatchType"].as_str().unwrap().to_owned(),
+                d["Blocked"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("exact".into(), 1),
+            ("prefix".into(), 1),
+            ("none".into(), 0),
+            ("anonymous".into(), 1)
+        ]
+    );
+    for d in &docs {
+        assert_eq!(d["CallsChecked"], 1);
+        assert_eq!(d["Service"], "blocklist-fn");
+        assert_eq!(
+            d["_aws"]["CloudWatchMetrics"][0]["Namespace"],
+            "ConnectBlocklistTest"
+        );
+        let names: Vec<_> = d["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["Name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, METRIC_NAMES);
+    }
+    assert!(docs[0]["LookupLatency"].as_f64().unwrap() > 0.0);
+    assert_eq!(
+        docs[3]["LookupLatency"], 0.0,
+        "nothing looked up for a withheld number"
+    );
+}
+
+#[tokio::test]
+async fn lookup_failures_are_counted() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let captured = Captured::default();
+    let out: Arc<Mutex<dyn Write + Send>> = Arc::new(Mutex::new(captured.clone()));
+    let client = common::client_for(&endpoint).await;
+    let c =
+        checker(client, "BlockedPhoneNumbers", &[]).with_metrics(MetricsSink::new("N", "s", out));
+    c.handle(&call("+14155550123")).await;
+    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let doc = assert_emf(text.lines().next().unwrap());
+    assert_eq!(
+        (doc["LookupErrors"].as_i64(), doc["LookupTimeouts"].as_i64()),
+        (Some(1), Some(0))
+    );
+}
