@@ -10,7 +10,7 @@ port=${DEMO_PORT:-18010}
 
 scripts/local-dynamodb.sh install dynalite
 echo "==> building bootstrap and blocklist"
-cargo build --locked --quiet --bin bootstrap --bin blocklist
+cargo build --locked --quiet --bin bootstrap --bin blocklist --bin report
 
 log=$(mktemp); lambda_log=$(mktemp)
 node tools/dynalite/node_modules/dynalite/cli.js --host 127.0.0.1 --port "$port" \
@@ -31,13 +31,23 @@ target/debug/blocklist list --include-expired
 
 echo
 echo "==> sample Connect events through the bootstrap handler (BLOCK_ANONYMOUS=false, FAIL_MODE=open)"
-target/debug/bootstrap --event events/*.json 2>"$lambda_log" | while IFS=$'\t' read -r file answer; do
+lookups=$(ls events/*.json | grep -v report-caller)
+# shellcheck disable=SC2086
+target/debug/bootstrap --event $lookups 2>"$lambda_log" | while IFS=$'\t' read -r file answer; do
   printf '%-34s %s\n' "$(basename "$file")" "$answer"
 done
 
 echo
 echo "==> the same anonymous call with BLOCK_ANONYMOUS=true"
 BLOCK_ANONYMOUS=true target/debug/bootstrap --event events/anonymous-call.json 2>>"$lambda_log" | cut -f2
+
+echo
+echo "==> an agent reports the caller of events/report-caller.json (the report function), then an admin approves"
+target/debug/report --event events/report-caller.json 2>>"$lambda_log" | cut -f2
+target/debug/blocklist pending
+target/debug/bootstrap --event events/report-caller.json 2>>"$lambda_log" | cut -f2
+target/debug/blocklist approve +14155550177 --reason "abusive caller, confirmed"
+target/debug/bootstrap --event events/report-caller.json 2>>"$lambda_log" | cut -f2
 
 echo
 echo "==> the Lambda's decision log line for the blocked call (numbers masked)"

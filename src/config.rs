@@ -8,6 +8,8 @@ use crate::phone::DefaultCountry;
 
 /// Default DynamoDB table holding blocked numbers.
 pub const DEFAULT_TABLE_NAME: &str = "BlockedPhoneNumbers";
+/// Default DynamoDB table holding the audit trail.
+pub const DEFAULT_AUDIT_TABLE_NAME: &str = "BlockedPhoneNumbersAudit";
 /// Default DynamoDB table holding prefix rules and allow entries.
 pub const DEFAULT_RULES_TABLE_NAME: &str = "BlocklistRules";
 /// Default bound on how stale the in-memory rules may be.
@@ -33,6 +35,10 @@ pub enum LogNumbers {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     pub table_name: String,
+    /// The audit table (the report function writes to it).
+    pub audit_table_name: String,
+    /// Agent reports block at once instead of waiting for an admin.
+    pub reports_block_immediately: bool,
     pub rules_table_name: String,
     /// Rules are reloaded when older than this.
     pub rules_refresh: Duration,
@@ -87,6 +93,11 @@ impl Config {
         };
         let table_name = table("TABLE_NAME", DEFAULT_TABLE_NAME)?;
         let rules_table_name = table("RULES_TABLE_NAME", DEFAULT_RULES_TABLE_NAME)?;
+        let audit_table_name = table("AUDIT_TABLE_NAME", DEFAULT_AUDIT_TABLE_NAME)?;
+        let reports_block_immediately = match var("REPORTS_BLOCK_IMMEDIATELY") {
+            None => false,
+            Some(pair) => parse_bool(&pair.1).ok_or_else(|| invalid(pair, "`true` or `false`"))?,
+        };
         let rules_refresh = match var("RULES_REFRESH_SECONDS") {
             None => Duration::from_secs(DEFAULT_RULES_REFRESH_SECONDS),
             Some(pair) => match pair.1.parse::<u64>() {
@@ -165,6 +176,8 @@ impl Config {
 
         Ok(Config {
             table_name,
+            audit_table_name,
+            reports_block_immediately,
             rules_table_name,
             rules_refresh,
             default_country,
@@ -265,6 +278,8 @@ mod tests {
             ("RULES_TABLE_NAME", "a"),
             ("RULES_REFRESH_SECONDS", "0"),
             ("RECORD_HITS", "maybe"),
+            ("REPORTS_BLOCK_IMMEDIATELY", "soon"),
+            ("AUDIT_TABLE_NAME", "x"),
         ] {
             let err = config(&[(var, value)]).unwrap_err();
             assert_eq!(err.variable, var);

@@ -130,6 +130,14 @@ impl CallToCheck {
     }
 }
 
+/// A non-blank string parameter the flow passed (`Details.Parameters.<name>`).
+pub fn parameter(event: &Value, name: &str) -> Option<String> {
+    event
+        .pointer("/Details/Parameters")?
+        .get(name)
+        .and_then(string_value)
+}
+
 /// A parameter counts when it is a non-blank string (or a number, which some
 /// test tools send); a blank value means the flow had nothing to pass.
 fn string_value(v: &Value) -> Option<String> {

@@ -19,6 +19,7 @@ pub mod flow;
 pub mod logging;
 pub mod metrics;
 pub mod phone;
+pub mod report;
 pub mod rules;
 pub mod store;
 pub mod when;

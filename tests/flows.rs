@@ -445,6 +445,42 @@ fn allowed_calls_and_lookup_failures_take_the_normal_path() {
     );
 }
 
+#[test]
+fn report_flow_tells_the_agent_what_happened() {
+    let content = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/contact-flows/report-caller.json"
+    ))
+    .unwrap();
+    let flow: Value = serde_json::from_str(&content).unwrap();
+    let invoke = &flow["Actions"][0];
+    assert_eq!(invoke["Type"], "InvokeLambdaFunction");
+    assert_eq!(
+        invoke["Parameters"]["LambdaInvocationAttributes"]["agent"],
+        "$.Agent.UserName"
+    );
+    let mut said = std::collections::BTreeSet::new();
+    for status in [
+        "pending",
+        "blocked",
+        "alreadyBlocked",
+        "alreadyPending",
+        "notANumber",
+        "error",
+    ] {
+        let run = simulate(
+            &flow,
+            Some(&json!({"reportStatus": status, "phoneNumber": "+14155550177"})),
+            "+14155550177",
+        );
+        assert_eq!(run.said.len(), 1, "{status}");
+        said.insert(run.said[0].clone());
+    }
+    assert_eq!(said.len(), 6, "a different message for each outcome");
+    let failed = simulate(&flow, None, "+14155550177");
+    assert!(failed.said[0].contains("could not be recorded"));
+}
+
 mod embedded {
     use connect_blocklist::embedded_flow::{MAX_CONDITIONS_PER_COMPARE, RenderError, render};
     use connect_blocklist::flow::validate;

@@ -6,6 +6,8 @@ use serde_yaml_ng::Value as Yaml;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const PLACEHOLDER_ARN: &str = "arn:aws:lambda:REGION:ACCOUNT_ID:function:connect-blocklist";
+const REPORT_PLACEHOLDER_ARN: &str =
+    "arn:aws:lambda:REGION:ACCOUNT_ID:function:connect-blocklist-report";
 
 /// template.yaml as JSON, with short-form intrinsics (`!Ref x`, `!GetAtt a.b`,
 /// `!Sub s`) turned into their long forms (`{"Ref": x}`, `{"Fn::GetAtt": "a.b"}`...).
@@ -239,7 +241,7 @@ fn admin_policy_grants_exactly_what_the_cli_needs() {
 #[test]
 fn function_is_the_arm64_rust_lambda() {
     let t = template();
-    let (_, f) = one(&t, "AWS::Serverless::Function");
+    let f = resource(&t, "BlocklistFunction", "AWS::Serverless::Function");
     assert_eq!(f["Metadata"]["BuildMethod"], "rust-cargolambda");
     assert_eq!(f["Metadata"]["BuildProperties"]["Binary"], "bootstrap");
     let p = &f["Properties"];
@@ -274,7 +276,8 @@ fn function_is_the_arm64_rust_lambda() {
     }
     // Its own log group, with retention from the parameter.
     let group_ref = &p["LoggingConfig"]["LogGroup"];
-    let (group_name, group) = one(&t, "AWS::Logs::LogGroup");
+    let group_name = "BlocklistLogGroup";
+    let group = resource(&t, group_name, "AWS::Logs::LogGroup");
     assert_eq!(
         group["Properties"]["RetentionInDays"],
         json!({"Ref": "LogRetentionDays"})
@@ -286,8 +289,8 @@ fn function_is_the_arm64_rust_lambda() {
 fn function_role_is_least_privilege() {
     let t = template();
     let table_name = TABLE;
-    let (log_group, _) = one(&t, "AWS::Logs::LogGroup");
-    let (_, f) = one(&t, "AWS::Serverless::Function");
+    let log_group = "BlocklistLogGroup";
+    let f = resource(&t, "BlocklistFunction", "AWS::Serverless::Function");
     let role_name = f["Properties"]["Role"]["Fn::GetAtt"]
         .as_str()
         .unwrap()
@@ -378,20 +381,66 @@ fn no_wildcards_anywhere() {
 }
 
 #[test]
-fn connect_permission_is_scoped_to_the_instance() {
+fn connect_permissions_are_scoped_to_the_instance() {
     let t = template();
-    let (_, perm) = one(&t, "AWS::Lambda::Permission");
-    let p = &perm["Properties"];
-    assert_eq!(p["Principal"], "connect.amazonaws.com");
-    assert_eq!(p["Action"], "lambda:InvokeFunction");
-    assert_eq!(p["SourceArn"], json!({"Ref": "ConnectInstanceArn"}));
-    assert_eq!(p["SourceAccount"], json!({"Ref": "AWS::AccountId"}));
+    let permissions = resources_of_type(&t, "AWS::Lambda::Permission");
+    assert_eq!(permissions.len(), 2, "the lookup and the report function");
+    let mut functions = Vec::new();
+    for (_, perm) in permissions {
+        let p = &perm["Properties"];
+        assert_eq!(p["Principal"], "connect.amazonaws.com");
+        assert_eq!(p["Action"], "lambda:InvokeFunction");
+        assert_eq!(p["SourceArn"], json!({"Ref": "ConnectInstanceArn"}));
+        assert_eq!(p["SourceAccount"], json!({"Ref": "AWS::AccountId"}));
+        functions.push(p["FunctionName"]["Fn::GetAtt"].as_str().unwrap().to_owned());
+    }
+    functions.sort();
+    assert_eq!(functions, ["BlocklistFunction.Arn", "ReportFunction.Arn"]);
+    for (_, assoc) in resources_of_type(&t, "AWS::Connect::IntegrationAssociation") {
+        assert_eq!(assoc["Properties"]["IntegrationType"], "LAMBDA_FUNCTION");
+        assert_eq!(
+            assoc["Properties"]["InstanceId"],
+            json!({"Ref": "ConnectInstanceArn"})
+        );
+    }
+}
 
-    let (_, assoc) = one(&t, "AWS::Connect::IntegrationAssociation");
-    assert_eq!(assoc["Properties"]["IntegrationType"], "LAMBDA_FUNCTION");
+/// The report function's role may read and write entries and append audit
+/// records: no delete, no scan, nothing else; the lookup role stays as it is.
+#[test]
+fn report_role_is_least_privilege() {
+    let t = template();
+    let f = resource(&t, "ReportFunction", "AWS::Serverless::Function");
+    assert_eq!(f["Metadata"]["BuildProperties"]["Binary"], "report");
+    assert_eq!(f["Properties"]["Architectures"], json!(["arm64"]));
     assert_eq!(
-        assoc["Properties"]["InstanceId"],
-        json!({"Ref": "ConnectInstanceArn"})
+        f["Properties"]["Role"],
+        json!({"Fn::GetAtt": "ReportFunctionRole.Arn"})
+    );
+    let role = resource(&t, "ReportFunctionRole", "AWS::IAM::Role");
+    assert!(role["Properties"].get("ManagedPolicyArns").is_none());
+    let mut grants: Vec<(String, Value)> = Vec::new();
+    for policy in role["Properties"]["Policies"].as_array().unwrap() {
+        for statement in policy["PolicyDocument"]["Statement"].as_array().unwrap() {
+            assert!(statement.get("Condition").is_none());
+            for action in as_list(&statement["Action"]) {
+                for r in as_list(&statement["Resource"]) {
+                    grants.push((action.as_str().unwrap().to_owned(), r));
+                }
+            }
+        }
+    }
+    grants.sort_by_key(|(a, r)| (a.clone(), r.to_string()));
+    let at = |id: &str| json!({"Fn::GetAtt": format!("{id}.Arn")});
+    assert_eq!(
+        grants,
+        vec![
+            ("dynamodb:GetItem".to_owned(), at(TABLE)),
+            ("dynamodb:PutItem".to_owned(), at(TABLE)),
+            ("dynamodb:PutItem".to_owned(), at(AUDIT_TABLE)),
+            ("logs:CreateLogStream".to_owned(), at("ReportLogGroup")),
+            ("logs:PutLogEvents".to_owned(), at("ReportLogGroup")),
+        ]
     );
 }
 
@@ -420,6 +469,9 @@ fn outputs_name_what_was_deployed() {
         "RulesTableName",
         "AuditTableName",
         "AdminPolicyArn",
+        "ReportFunctionArn",
+        "ReportCallerFlowArn",
+        "DashboardName",
         "ContactFlowArn",
     ] {
         assert!(outputs.contains_key(name), "output {name}");
@@ -427,35 +479,49 @@ fn outputs_name_what_was_deployed() {
     assert_eq!(outputs["ContactFlowArn"]["Condition"], "DeployFlow");
 }
 
-/// One source of truth: the flow the template deploys is the file's flow,
+/// One source of truth: each flow the template deploys is its file's flow,
 /// with only the placeholder Lambda ARN filled in.
 #[test]
-fn deployed_flow_is_the_contact_flows_file() {
+fn deployed_flows_are_the_contact_flows_files() {
     let t = template();
-    let (_, flow) = one(&t, "AWS::Connect::ContactFlow");
-    assert_eq!(flow["Condition"], "DeployFlow");
-    assert_eq!(flow["Properties"]["Type"], "CONTACT_FLOW");
-    let content = flow["Properties"]["Content"]["Fn::Sub"]
-        .as_str()
-        .expect("Content is !Sub of the flow");
-    assert_eq!(
-        content.matches("${").count(),
-        content.matches("${BlocklistFunction.Arn}").count(),
-        "the only substitution is the function ARN"
-    );
-    let deployed: Value =
-        serde_json::from_str(&content.replace("${BlocklistFunction.Arn}", PLACEHOLDER_ARN))
-            .unwrap();
-    let file: Value = serde_json::from_str(
-        &std::fs::read_to_string(format!("{ROOT}/contact-flows/block-unwanted-callers.json"))
-            .unwrap(),
-    )
-    .unwrap();
-    assert_eq!(
-        deployed, file,
-        "template.yaml's flow drifted from the file: run scripts/sync-template-flow.py"
-    );
-    assert!(content.contains("${BlocklistFunction.Arn}"));
+    for (id, file, kind, placeholder, arn) in [
+        (
+            "BlockUnwantedCallersFlow",
+            "block-unwanted-callers.json",
+            "CONTACT_FLOW",
+            PLACEHOLDER_ARN,
+            "${BlocklistFunction.Arn}",
+        ),
+        (
+            "ReportCallerFlow",
+            "report-caller.json",
+            "QUEUE_TRANSFER",
+            REPORT_PLACEHOLDER_ARN,
+            "${ReportFunction.Arn}",
+        ),
+    ] {
+        let flow = resource(&t, id, "AWS::Connect::ContactFlow");
+        assert_eq!(flow["Condition"], "DeployFlow");
+        assert_eq!(flow["Properties"]["Type"], kind);
+        let content = flow["Properties"]["Content"]["Fn::Sub"]
+            .as_str()
+            .expect("Content is !Sub of the flow");
+        assert_eq!(
+            content.matches("${").count(),
+            content.matches(arn).count(),
+            "the only substitution is the ARN"
+        );
+        assert!(content.contains(arn));
+        let deployed: Value = serde_json::from_str(&content.replace(arn, placeholder)).unwrap();
+        let file: Value = serde_json::from_str(
+            &std::fs::read_to_string(format!("{ROOT}/contact-flows/{file}")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            deployed, file,
+            "template.yaml's {id} drifted from {file}: run scripts/sync-template-flow.py"
+        );
+    }
 }
 
 /// The hit-count grant is limited to blockCount and lastBlockedAt (and the

@@ -34,26 +34,38 @@ pub enum AuditAction {
     /// the entry in between). The trail is append-only: records are never
     /// deleted, so this record says so instead.
     Abort,
+    /// An agent reported the caller (a pending entry, or an active one when
+    /// reports block at once).
+    Report,
+    /// An admin approved a pending report: it now blocks.
+    Approve,
+    /// An admin rejected a pending report: it is removed.
+    Reject,
 }
 
 impl AuditAction {
+    const NAMES: [(AuditAction, &'static str); 7] = [
+        (AuditAction::Add, "add"),
+        (AuditAction::Replace, "replace"),
+        (AuditAction::Remove, "remove"),
+        (AuditAction::Abort, "abort"),
+        (AuditAction::Report, "report"),
+        (AuditAction::Approve, "approve"),
+        (AuditAction::Reject, "reject"),
+    ];
+
     pub fn as_str(self) -> &'static str {
-        match self {
-            AuditAction::Add => "add",
-            AuditAction::Replace => "replace",
-            AuditAction::Remove => "remove",
-            AuditAction::Abort => "abort",
-        }
+        Self::NAMES
+            .iter()
+            .find(|(a, _)| *a == self)
+            .map_or("", |(_, name)| name)
     }
 
     fn parse(s: &str) -> Option<Self> {
-        match s {
-            "add" => Some(AuditAction::Add),
-            "replace" => Some(AuditAction::Replace),
-            "remove" => Some(AuditAction::Remove),
-            "abort" => Some(AuditAction::Abort),
-            _ => None,
-        }
+        Self::NAMES
+            .iter()
+            .find(|(_, name)| *name == s)
+            .map(|(a, _)| *a)
     }
 }
 

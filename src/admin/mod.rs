@@ -11,6 +11,7 @@
 pub mod audit;
 pub mod batch;
 pub mod import;
+pub mod reports;
 pub mod tables;
 
 use std::collections::HashMap;
@@ -48,6 +49,8 @@ pub enum AdminError {
     AlreadyExists { entry: Box<BlockEntry> },
     #[error("there is no {kind} entry for {value}")]
     NotFound { kind: Kind, value: String },
+    #[error("{value} has no pending report (see `blocklist pending`)")]
+    NotPending { value: String },
     #[error("{value} was changed by someone else while this command ran; run it again")]
     Conflict { value: String },
     #[error("the expiry {} is already in the past", rfc3339(*.0))]
@@ -342,10 +345,12 @@ impl Admin {
         } else {
             AuditAction::Add
         };
+        let reason = entry.reason.clone();
         self.write(
             target,
             action,
-            entry.reason.clone().as_deref(),
+            reason.as_deref(),
+            "cli",
             existing,
             Some(entry.clone()),
         )
@@ -366,21 +371,29 @@ impl Admin {
                 kind: target.kind,
                 value: target.value.clone(),
             })?;
-        self.write(target, AuditAction::Remove, reason, Some(existing), None)
-            .await?
-            .ok_or_else(|| AdminError::NotFound {
-                kind: target.kind,
-                value: target.value.clone(),
-            })
+        self.write(
+            target,
+            AuditAction::Remove,
+            reason,
+            "cli",
+            Some(existing),
+            None,
+        )
+        .await?
+        .ok_or_else(|| AdminError::NotFound {
+            kind: target.kind,
+            value: target.value.clone(),
+        })
     }
 
     /// Writes one change: its audit record, then the entry, conditional on
     /// the entry still being `before`. Returns `before`.
-    async fn write(
+    pub(crate) async fn write(
         &self,
         target: &Target,
         action: AuditAction,
         reason: Option<&str>,
+        source: &str,
         before: Option<BlockEntry>,
         after: Option<BlockEntry>,
     ) -> Result<Option<BlockEntry>, AdminError> {
@@ -389,7 +402,7 @@ impl Admin {
             action,
             &self.actor,
             reason,
-            "cli".to_owned(),
+            source.to_owned(),
             before.clone(),
             after.clone(),
         );

@@ -186,6 +186,22 @@ pub enum Command {
         #[arg(long)]
         prefix: bool,
     },
+    /// List callers reported by agents that wait for an admin (they do not block yet)
+    Pending,
+    /// Approve an agent's report: the number blocks from now on
+    Approve {
+        number: String,
+        /// Why (replaces the report's reason when given)
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Reject an agent's report: the pending entry is removed
+    Reject {
+        number: String,
+        /// Why, for the audit trail
+        #[arg(long)]
+        reason: Option<String>,
+    },
     /// Write an inbound flow that embeds the blocked numbers (no Lambda, no DynamoDB)
     ///
     /// The flow compares the caller's address with each number (Compare blocks

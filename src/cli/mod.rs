@@ -228,6 +228,26 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             output::history(&mut out, format, &records)?;
             Ok(())
         }
+        Command::Pending => {
+            output::entries(&mut out, format, &admin.pending().await?, now)?;
+            Ok(())
+        }
+        Command::Approve { number, reason } => {
+            let approved = admin
+                .approve(&admin.target(Kind::Block, &number)?, reason.as_deref())
+                .await?;
+            eprintln!("approved: {} now blocks", approved.phone_number);
+            output::entries(&mut out, format, &[approved], now)?;
+            Ok(())
+        }
+        Command::Reject { number, reason } => {
+            let rejected = admin
+                .reject(&admin.target(Kind::Block, &number)?, reason.as_deref())
+                .await?;
+            eprintln!("rejected the report of {}", rejected.phone_number);
+            output::entries(&mut out, format, &[rejected], now)?;
+            Ok(())
+        }
         Command::RenderFlow {
             from_csv,
             out: path,

@@ -1,0 +1,281 @@
+//! Agent reports end to end: the report function records a pending entry,
+//! which does not block until `blocklist approve`; `reject` removes it; the
+//! audit trail has each step. Needs GetItem/PutItem/Scan/Query: both servers
+//! (run on dynalite, the strict one).
+
+mod common;
+
+use std::process::Command;
+
+use common::{Server, checker, new_table, put_raw, unique_table_name};
+use connect_blocklist::config::Config;
+use connect_blocklist::report::Reporter;
+use serde_json::{Value, json};
+
+fn report_event(address: &str, agent: Option<&str>) -> Value {
+    let mut params = json!({});
+    if let Some(agent) = agent {
+        params["agent"] = json!(agent);
+    }
+    json!({"Name": "ContactFlowEvent", "Details": {"ContactData": {"Channel": "VOICE", "ContactId": "contact-42",
+        "CustomerEndpoint": {"Address": address, "Type": "TELEPHONE_NUMBER"}}, "Parameters": params}})
+}
+
+struct Setup {
+    client: aws_sdk_dynamodb::Client,
+    table: String,
+    audit: String,
+}
+
+async fn setup() -> Setup {
+    let (client, table) = new_table(Server::Dynalite).await;
+    let audit = unique_table_name("audit");
+    client
+        .create_table()
+        .table_name(&audit)
+        .billing_mode(aws_sdk_dynamodb::types::BillingMode::PayPerRequest)
+        .attribute_definitions(
+            aws_sdk_dynamodb::types::AttributeDefinition::builder()
+                .attribute_name("phoneNumber")
+                .attribute_type(aws_sdk_dynamodb::types::ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .attribute_definitions(
+            aws_sdk_dynamodb::types::AttributeDefinition::builder()
+                .attribute_name("auditId")
+                .attribute_type(aws_sdk_dynamodb::types::ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            aws_sdk_dynamodb::types::KeySchemaElement::builder()
+                .attribute_name("phoneNumber")
+                .key_type(aws_sdk_dynamodb::types::KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            aws_sdk_dynamodb::types::KeySchemaElement::builder()
+                .attribute_name("auditId")
+                .key_type(aws_sdk_dynamodb::types::KeyType::Range)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    Setup {
+        client,
+        table,
+        audit,
+    }
+}
+
+fn reporter(s: &Setup, block_now: bool) -> Reporter {
+    let config = Config::from_lookup(|name| match name {
+        "TABLE_NAME" => Some(s.table.clone()),
+        "AUDIT_TABLE_NAME" => Some(s.audit.clone()),
+        "REPORTS_BLOCK_IMMEDIATELY" => Some(block_now.to_string()),
+        _ => None,
+    })
+    .unwrap();
+    Reporter::new(s.client.clone(), &config)
+}
+
+/// Runs the `blocklist` CLI on these tables; returns (status, stdout, stderr).
+fn blocklist(s: &Setup, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_blocklist"))
+        .args([
+            "--endpoint-url",
+            &Server::Dynalite.endpoint(),
+            "--region",
+            "us-east-1",
+        ])
+        .args([
+            "--table",
+            &s.table,
+            "--audit-table",
+            &s.audit,
+            "--rules-table",
+            &common::rules_table_for(&s.table),
+        ])
+        .args(["--actor", "admin@ci", "--output", "json"])
+        .args(args)
+        .env("AWS_ACCESS_KEY_ID", "local")
+        .env("AWS_SECRET_ACCESS_KEY", "local")
+        .env_remove("AWS_ENDPOINT_URL_DYNAMODB")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+async fn is_blocked(s: &Setup, number: &str) -> bool {
+    let c = checker(s.client.clone(), &s.table, &[]);
+    c.handle(&json!({"phoneNumber": number})).await.is_blocked
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn report_then_approve_blocks() {
+    let s = setup().await;
+    let answer = reporter(&s, false)
+        .handle(&report_event("(415) 555-0177", Some("jdoe")))
+        .await;
+    assert_eq!(
+        (answer.report_status.as_str(), answer.phone_number.as_str()),
+        ("pending", "+14155550177")
+    );
+    assert!(
+        !is_blocked(&s, "+14155550177").await,
+        "a pending report does not block"
+    );
+
+    let (code, out, _) = blocklist(&s, &["pending"]);
+    assert_eq!(code, 0);
+    let pending: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(pending[0]["phoneNumber"], "+14155550177");
+    assert_eq!(pending[0]["status"], "pending");
+    assert_eq!(pending[0]["createdBy"], "agent:jdoe");
+
+    // A second report of the same caller changes nothing.
+    let again = reporter(&s, false)
+        .handle(&report_event("+14155550177", Some("asmith")))
+        .await;
+    assert_eq!(again.report_status, "alreadyPending");
+
+    let (code, _, err) = blocklist(&s, &["approve", "+14155550177"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(is_blocked(&s, "+14155550177").await, "approved: blocks");
+    let (code, _, err) = blocklist(&s, &["approve", "+14155550177"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("has no pending report"), "{err}");
+
+    let (_, out, _) = blocklist(&s, &["history", "+14155550177"]);
+    let history: Value = serde_json::from_str(&out).unwrap();
+    let steps: Vec<(&str, &str)> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["action"].as_str().unwrap(), r["actor"].as_str().unwrap()))
+        .collect();
+    assert_eq!(steps, [("approve", "admin@ci"), ("report", "agent:jdoe")]);
+    assert_eq!(history[1]["source"], "report contact contact-42");
+    assert_eq!(history[1]["after"]["reason"], "reported by an agent");
+
+    let blocked = reporter(&s, false)
+        .handle(&report_event("+14155550177", None))
+        .await;
+    assert_eq!(blocked.report_status, "alreadyBlocked");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn report_then_reject_removes() {
+    let s = setup().await;
+    assert_eq!(
+        reporter(&s, false)
+            .handle(&report_event("+14155550178", Some("jdoe")))
+            .await
+            .report_status,
+        "pending"
+    );
+    let (code, _, err) = blocklist(
+        &s,
+        &[
+            "reject",
+            "+14155550178",
+            "--reason",
+            "customer was upset, not abusive",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(!is_blocked(&s, "+14155550178").await);
+    let (_, out, _) = blocklist(&s, &["pending"]);
+    assert_eq!(serde_json::from_str::<Value>(&out).unwrap(), json!([]));
+    let (_, out, _) = blocklist(&s, &["history", "+14155550178"]);
+    let history: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(history[0]["action"], "reject");
+    assert_eq!(history[0]["reason"], "customer was upset, not abusive");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn reports_can_block_at_once() {
+    let s = setup().await;
+    let answer = reporter(&s, true)
+        .handle(&report_event("+14155550179", Some("jdoe")))
+        .await;
+    assert_eq!(answer.report_status, "blocked");
+    assert!(is_blocked(&s, "+14155550179").await);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn withheld_and_invalid_callers_cannot_be_reported() {
+    let s = setup().await;
+    for address in ["anonymous", "123"] {
+        let answer = reporter(&s, true)
+            .handle(&report_event(address, Some("jdoe")))
+            .await;
+        assert_eq!(
+            (answer.report_status.as_str(), answer.phone_number.as_str()),
+            ("notANumber", "")
+        );
+    }
+    let chat = json!({"Details": {"ContactData": {"Channel": "CHAT"}}});
+    assert_eq!(
+        reporter(&s, true).handle(&chat).await.report_status,
+        "notANumber"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unwritable_table_answers_error() {
+    let s = setup().await;
+    let missing = Setup {
+        client: s.client.clone(),
+        table: "no-such-table-xyz".into(),
+        audit: s.audit.clone(),
+    };
+    let answer = reporter(&missing, false)
+        .handle(&report_event("+14155550180", Some("jdoe")))
+        .await;
+    assert_eq!(answer.report_status, "error");
+}
+
+/// The `report` binary answers the sample event file with a flat string map.
+#[tokio::test(flavor = "multi_thread")]
+async fn report_binary_answers_event_files() {
+    let s = setup().await;
+    put_raw(
+        &s.client,
+        &s.table,
+        &[("phoneNumber", "+14155550123"), ("reason", "spam")],
+    )
+    .await;
+    let out = Command::new(env!("CARGO_BIN_EXE_report"))
+        .args([
+            "--event",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/events/report-caller.json"),
+        ])
+        .env("AWS_ENDPOINT_URL_DYNAMODB", Server::Dynalite.endpoint())
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "local")
+        .env("AWS_SECRET_ACCESS_KEY", "local")
+        .env("TABLE_NAME", &s.table)
+        .env("AUDIT_TABLE_NAME", &s.audit)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let answer: Value = serde_json::from_str(stdout.trim().split_once('\t').unwrap().1).unwrap();
+    assert_eq!(
+        answer,
+        json!({"reportStatus": "pending", "phoneNumber": "+14155550177"})
+    );
+}
