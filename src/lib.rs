@@ -14,6 +14,7 @@ pub mod config;
 pub mod decision;
 pub mod embedded_flow;
 pub mod entry;
+pub mod entrypoint;
 pub mod event;
 pub mod flow;
 pub mod logging;

@@ -164,7 +164,9 @@ fn get_error(table: &str, err: SdkError<GetItemError>) -> StoreError {
     sdk_error(table, err)
 }
 
-fn sdk_error<E, R>(table: &str, err: SdkError<E, R>) -> StoreError
+/// A DynamoDB error on `table` as a [`StoreError`], telling a missing table
+/// apart from other failures.
+pub fn sdk_error<E, R>(table: &str, err: SdkError<E, R>) -> StoreError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,

@@ -17,13 +17,13 @@ pub mod tables;
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::entry::{BlockAction, BlockEntry, Kind, Status};
 use crate::phone::{CallerId, InvalidReason, Normalizer};
 use crate::rules::is_prefix;
-use crate::store::{attr, entry_from_item, item_from_entry, rule_key};
+use crate::store::{StoreError, attr, entry_from_item, item_from_entry, rule_key, sdk_error};
 use crate::when::{TimeError, now_epoch, rfc3339};
 use audit::{AuditAction, AuditRecord};
 
@@ -73,14 +73,9 @@ impl AdminError {
         E: ProvideErrorMetadata + std::error::Error + 'static,
         R: std::fmt::Debug,
     {
-        if err.code() == Some("ResourceNotFoundException") {
-            return AdminError::TableNotFound {
-                table: table.to_owned(),
-            };
-        }
-        AdminError::Request {
-            table: table.to_owned(),
-            message: DisplayErrorContext(&err).to_string(),
+        match sdk_error(table, err) {
+            StoreError::TableNotFound { table } => AdminError::TableNotFound { table },
+            StoreError::Request { table, message } => AdminError::Request { table, message },
         }
     }
 }
