@@ -1,10 +1,13 @@
-//! The "without DynamoDB" approach: an inbound flow that embeds the blocked
-//! numbers as Compare conditions on the caller's address. Its blocked and
-//! normal paths are taken from contact-flows/block-unwanted-callers.json, so
-//! both flows set the same contact attributes and play the same message.
+//! The "without DynamoDB" approach: an inbound flow that embeds the list as
+//! Compare conditions on the caller's address: allow entries first (they go
+//! to the normal path), then blocked numbers (`Equals`) and prefixes
+//! (`TextStartsWith`). Its blocked and normal paths are taken from
+//! contact-flows/block-unwanted-callers.json, so both flows set the same
+//! contact attributes and play the same message.
 
 use serde_json::{Value, json};
 
+use crate::entry::Kind;
 use crate::flow::{self, FlowProblem};
 
 /// The shipped Lambda-based flow, whose shared actions this flow reuses.
@@ -30,7 +33,7 @@ pub enum RenderError {
     #[error("there are no numbers to embed")]
     Empty,
     #[error(
-        "{numbers} numbers do not fit in one flow ({limit}); at most {fit} fit. Use the DynamoDB lookup (contact-flows/block-unwanted-callers.json) for lists this long"
+        "{numbers} numbers do not fit in one flow ({limit}); at most {fit} fit (allow entries first, then blocks, in list order). Use the DynamoDB lookup (contact-flows/block-unwanted-callers.json) for lists this long"
     )]
     TooLarge {
         numbers: usize,
@@ -41,12 +44,20 @@ pub enum RenderError {
     MissingSharedAction(String),
 }
 
-/// Renders the flow for `numbers` (E.164, as Connect presents the caller's
-/// address). The result passes [`flow::validate`].
-pub fn render(numbers: &[String]) -> Result<String, RenderError> {
-    if numbers.is_empty() {
+/// Renders the flow for `list`: each entry's kind and its E.164 number or
+/// prefix (Connect presents the caller's address in E.164). Allow entries
+/// are checked first, whatever their place in `list`. The result passes
+/// [`flow::validate`].
+pub fn render(list: &[(Kind, String)]) -> Result<String, RenderError> {
+    if list.is_empty() {
         return Err(RenderError::Empty);
     }
+    let numbers: Vec<&(Kind, String)> = list
+        .iter()
+        .filter(|(k, _)| k.is_allow())
+        .chain(list.iter().filter(|(k, _)| !k.is_allow()))
+        .collect();
+    let numbers = numbers.as_slice();
     let shared = shared_actions()?;
     let content = build(numbers, &shared);
     let problems = flow::validate(&content);
@@ -109,8 +120,8 @@ fn shared_actions() -> Result<Vec<Value>, RenderError> {
         .collect()
 }
 
-fn build(numbers: &[String], shared: &[Value]) -> String {
-    let chunks: Vec<&[String]> = numbers.chunks(MAX_CONDITIONS_PER_COMPARE).collect();
+fn build(numbers: &[&(Kind, String)], shared: &[Value]) -> String {
+    let chunks: Vec<&[&(Kind, String)]> = numbers.chunks(MAX_CONDITIONS_PER_COMPARE).collect();
     let id = |i: usize| format!("check-caller-{}", i + 1);
     let mut actions: Vec<Value> = chunks
         .iter()
@@ -119,7 +130,11 @@ fn build(numbers: &[String], shared: &[Value]) -> String {
             let next = if i + 1 < chunks.len() { id(i + 1) } else { NORMAL_PATH.to_owned() };
             let conditions: Vec<Value> = chunk
                 .iter()
-                .map(|n| json!({"NextAction": BLOCKED, "Condition": {"Operator": "Equals", "Operands": [n]}}))
+                .map(|(kind, value)| {
+                    let operator = if kind.is_prefix() { "TextStartsWith" } else { "Equals" };
+                    let next = if kind.is_allow() { NORMAL_PATH } else { BLOCKED };
+                    json!({"NextAction": next, "Condition": {"Operator": operator, "Operands": [value]}})
+                })
                 .collect();
             json!({
                 "Identifier": id(i),

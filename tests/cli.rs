@@ -637,12 +637,29 @@ async fn render_flow_from_the_table_and_from_csv() {
     let env = Env::init(Server::Dynalite);
     env.ok(&["add", "+14155550101", "--reason", "spam"]);
     env.ok(&["add", "+442079460958", "--reason", "fraud"]);
+    env.ok(&["add", "+1900", "--prefix"]);
+    env.ok(&["allow", "+19007770100"]);
+    // A pending report is not a block yet: it stays out of the flow.
+    let client = client_for(&env.server.endpoint()).await;
+    client
+        .put_item()
+        .table_name(&env.table)
+        .item("phoneNumber", AttributeValue::S("+14155550177".into()))
+        .item("status", AttributeValue::S("pending".into()))
+        .send()
+        .await
+        .unwrap();
     let out = env.dir.join("from-table.json");
     let (_, err) = env.expect(0, &["render-flow", "--out", out.to_str().unwrap()]);
-    assert!(err.contains("2 numbers in 1 Compare blocks"), "{err}");
+    assert!(err.contains("4 numbers in 1 Compare blocks"), "{err}");
     let content = std::fs::read_to_string(&out).unwrap();
     assert_eq!(connect_blocklist::flow::validate(&content), vec![]);
     assert!(content.contains("\"+14155550101\"") && content.contains("\"+442079460958\""));
+    assert!(
+        content.contains("{\"Operands\":[\"+1900\"],\"Operator\":\"TextStartsWith\"}"),
+        "{content}"
+    );
+    assert!(content.contains("\"+19007770100\"") && !content.contains("+14155550177"));
 
     let csv = env.file(
         "flow.csv",

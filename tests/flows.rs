@@ -267,11 +267,12 @@ fn simulate(flow: &Value, lambda: Option<&Value>, caller: &str) -> Run {
                     .unwrap()
                     .iter()
                     .find(|c| {
-                        assert_eq!(
-                            c["Condition"]["Operator"], "Equals",
-                            "the simulator knows Equals"
-                        );
-                        c["Condition"]["Operands"][0].as_str() == Some(value.as_str())
+                        let operand = c["Condition"]["Operands"][0].as_str().unwrap_or_default();
+                        match c["Condition"]["Operator"].as_str() {
+                            Some("Equals") => value == operand,
+                            Some("TextStartsWith") => value.starts_with(operand),
+                            other => panic!("the simulator does not know {other:?}"),
+                        }
                     });
                 match matched {
                     Some(c) => c["NextAction"].as_str().unwrap().to_owned(),
@@ -311,6 +312,11 @@ fn simulate(flow: &Value, lambda: Option<&Value>, caller: &str) -> Run {
         };
     }
     panic!("the flow did not end within 100 actions: {:?}", run.visited);
+}
+
+/// The simulator on a flow without a Lambda (the embedded one).
+fn simulate_with_prefixes(flow: &Value, caller: &str) -> Run {
+    simulate(flow, None, caller)
 }
 
 fn blocking_flow() -> Value {
@@ -483,12 +489,13 @@ fn report_flow_tells_the_agent_what_happened() {
 
 mod embedded {
     use connect_blocklist::embedded_flow::{MAX_CONDITIONS_PER_COMPARE, RenderError, render};
+    use connect_blocklist::entry::Kind;
     use connect_blocklist::flow::validate;
     use serde_json::Value;
 
-    fn numbers(n: usize) -> Vec<String> {
+    fn numbers(n: usize) -> Vec<(Kind, String)> {
         (0..n)
-            .map(|i| format!("+1415{:07}", 2_000_000 + i))
+            .map(|i| (Kind::Block, format!("+1415{:07}", 2_000_000 + i)))
             .collect()
     }
 
@@ -511,7 +518,7 @@ mod embedded {
             .collect();
         assert_eq!(
             operands,
-            list.iter().map(String::as_str).collect::<Vec<_>>()
+            list.iter().map(|(_, n)| n.as_str()).collect::<Vec<_>>()
         );
         assert!(
             compares
@@ -577,6 +584,44 @@ mod embedded {
                 .contains(&"normal-path-placeholder".to_owned())
         );
         assert!(!other.attributes.contains_key("CallBlockReport"));
+    }
+
+    /// Prefixes block by TextStartsWith; allow entries win over both, as in the Lambda.
+    #[test]
+    fn prefixes_and_allow_entries_are_embedded_with_allow_first() {
+        let list = vec![
+            (Kind::Block, "+14155550123".to_owned()),
+            (Kind::Prefix, "+1900".to_owned()),
+            (Kind::Allow, "+19007770100".to_owned()),
+            (Kind::AllowPrefix, "+1415555".to_owned()),
+        ];
+        let content = render(&list).unwrap();
+        assert_eq!(validate(&content), vec![]);
+        let flow: Value = serde_json::from_str(&content).unwrap();
+        let run = |caller: &str| super::simulate_with_prefixes(&flow, caller);
+        assert_eq!(run("+19007771234").said, [super::STANDARD], "prefix blocks");
+        assert!(
+            run("+19007770100")
+                .visited
+                .contains(&"normal-path-placeholder".to_owned()),
+            "allow beats the prefix"
+        );
+        assert!(
+            run("+14155550123")
+                .visited
+                .contains(&"normal-path-placeholder".to_owned()),
+            "allow prefix beats the exact block"
+        );
+        assert_eq!(run("+14155550124").attributes.get("CallBlockReport"), None);
+        let first_conditions = &flow["Actions"][0]["Transitions"]["Conditions"];
+        assert_eq!(
+            first_conditions[0]["Condition"]["Operands"][0], "+19007770100",
+            "allow entries come first"
+        );
+        assert_eq!(
+            first_conditions[1]["Condition"]["Operator"],
+            "TextStartsWith"
+        );
     }
 
     #[test]

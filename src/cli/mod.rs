@@ -301,7 +301,7 @@ fn last_activity(entry: &BlockEntry) -> Option<i64> {
 }
 
 async fn render_flow(admin: &Admin, from_csv: Option<&Path>, path: &Path) -> Result<(), CliError> {
-    let numbers: Vec<String> = match from_csv {
+    let numbers: Vec<(Kind, String)> = match from_csv {
         Some(file) => {
             let reader = std::fs::File::open(file).map_err(|source| CliError::Io {
                 path: file.to_owned(),
@@ -332,17 +332,17 @@ async fn render_flow(admin: &Admin, from_csv: Option<&Path>, path: &Path) -> Res
             parsed
                 .rows
                 .into_iter()
-                .filter(|r| {
-                    r.target.kind == Kind::Block && r.fields.expires_at.is_none_or(|e| e > now)
-                })
-                .map(|r| r.target.value)
+                .filter(|r| r.fields.expires_at.is_none_or(|e| e > now))
+                .map(|r| (r.target.kind, r.target.value))
                 .collect()
         }
+        // Active entries only: not expired, not pending reports.
         None => admin
             .list(false)
             .await?
             .into_iter()
-            .map(|e| e.phone_number)
+            .filter(|e| e.is_active_at(now_epoch()))
+            .map(|e| (e.kind, e.phone_number))
             .collect(),
     };
     let content = render(&numbers)?;
