@@ -97,6 +97,9 @@ async fn main() {
         "RULES_TABLE_NAME" => Some(rules_table.clone()),
         // Long enough that no reload happens while measuring.
         "RULES_REFRESH_SECONDS" => Some("3600".into()),
+        // The decision path only: a blocked call's hit-count write (one
+        // UpdateItem, waited on for at most 25 ms) is not part of it.
+        "RECORD_HITS" => Some("false".into()),
         _ => None,
     })
     .expect("config");
