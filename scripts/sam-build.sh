@@ -6,8 +6,10 @@ cd "$(dirname "$0")/.."
 python3 -m pip install --quiet --disable-pip-version-check -r tools/requirements-sam.txt
 rustup target add aarch64-unknown-linux-gnu >/dev/null
 sam build --beta-features
-artifact=.aws-sam/build/BlocklistFunction/bootstrap
-kind=$(file "$artifact")
-echo "$kind"
-grep -q 'ARM aarch64' <<<"$kind" || { echo "sam build: $artifact is not an arm64 binary" >&2; exit 1; }
-ls -l "$artifact"
+for function in BlocklistFunction ReportFunction; do
+  artifact=.aws-sam/build/$function/bootstrap
+  kind=$(file "$artifact")
+  echo "$kind"
+  grep -q 'ARM aarch64' <<<"$kind" || { echo "sam build: $artifact is not an arm64 binary" >&2; exit 1; }
+  ls -l "$artifact"
+done
