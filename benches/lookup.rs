@@ -45,23 +45,6 @@ fn report(name: &str, mut samples: Vec<Duration>) -> Duration {
     p50
 }
 
-async fn time<F, Fut>(mut f: F) -> Vec<Duration>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = ()>,
-{
-    for _ in 0..WARMUP {
-        f().await;
-    }
-    let mut samples = Vec::with_capacity(SAMPLES);
-    for _ in 0..SAMPLES {
-        let start = Instant::now();
-        f().await;
-        samples.push(start.elapsed());
-    }
-    samples
-}
-
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let Ok(endpoint) = std::env::var("DYNALITE_ENDPOINT") else {
@@ -113,34 +96,13 @@ async fn main() {
             "CustomerEndpoint": {"Address": "+14155550123", "Type": "TELEPHONE_NUMBER"}}, "Parameters": {}}
     });
     // Decision log lines would dominate the measurement: no subscriber is installed.
-    println!("endpoint {endpoint}, {SAMPLES} samples after {WARMUP} warm-up calls each");
-    let bare = time(|| async {
-        client
-            .get_item()
-            .table_name(&table)
-            .key("phoneNumber", AttributeValue::S("+14155550123".into()))
-            .send()
-            .await
-            .expect("get");
-    })
-    .await;
+    // This checker loads the (still empty) rules now and keeps them: the
+    // refresh interval is an hour.
     checker.warm_up().await;
-    let handler = time(|| async {
-        let answer = checker.handle(&event).await;
-        assert!(answer.is_blocked);
-        std::hint::black_box(serde_json::to_vec(&answer).expect("serialize"));
-    })
-    .await;
-    let bare_p50 = report("bare GetItem", bare);
-    let handler_p50 = report("handler, no rules", handler);
-    println!(
-        "handler overhead at p50: {:.3} ms",
-        (handler_p50.as_secs_f64() - bare_p50.as_secs_f64()) * 1000.0
-    );
 
-    // The same with many rules in memory: prefixes that do not match the
-    // caller (so the exact entry decides, and every prefix length is probed)
-    // and allow entries for other numbers.
+    // Many rules for a second checker: prefixes that do not match the caller
+    // (so the exact entry decides, and every prefix length is probed) and
+    // allow entries for other numbers.
     let count = |var: &str, default: usize| {
         std::env::var(var)
             .ok()
@@ -153,12 +115,10 @@ async fn main() {
     );
     let mut items = Vec::new();
     for i in 0..prefixes {
-        let value = format!("+44{:06}", 100_000 + i);
-        items.push(rule_item("prefix", &value));
+        items.push(rule_item("prefix", &format!("+44{:06}", 100_000 + i)));
     }
     for i in 0..allows {
-        let value = format!("+1212555{:04}", i);
-        items.push(rule_item("allow", &value));
+        items.push(rule_item("allow", &format!("+1212555{:04}", i)));
     }
     for batch in items.chunks(25) {
         let requests = batch
@@ -195,19 +155,56 @@ async fn main() {
         "rules load at init: {prefixes} prefix rules + {allows} allow entries in {:.1} ms",
         started.elapsed().as_secs_f64() * 1000.0
     );
-    let with_rules = time(|| async {
+
+    // The three paths interleaved, call by call, so that drift in the server
+    // or the machine weighs on all three alike.
+    println!(
+        "endpoint {endpoint}, {SAMPLES} samples of each, interleaved, after {WARMUP} warm-up rounds"
+    );
+    let (mut bare, mut handler, mut with_rules) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 0..WARMUP + SAMPLES {
+        let t = Instant::now();
+        client
+            .get_item()
+            .table_name(&table)
+            .key("phoneNumber", AttributeValue::S("+14155550123".into()))
+            .send()
+            .await
+            .expect("get");
+        let bare_time = t.elapsed();
+
+        let t = Instant::now();
+        let answer = checker.handle(&event).await;
+        std::hint::black_box(serde_json::to_vec(&answer).expect("serialize"));
+        let handler_time = t.elapsed();
+        assert!(answer.is_blocked);
+
+        let t = Instant::now();
         let answer = loaded.handle(&event).await;
+        std::hint::black_box(serde_json::to_vec(&answer).expect("serialize"));
+        let rules_time = t.elapsed();
         assert_eq!(
             answer.match_type,
             connect_blocklist::answer::MatchType::Exact
         );
-        std::hint::black_box(serde_json::to_vec(&answer).expect("serialize"));
-    })
-    .await;
+
+        if round >= WARMUP {
+            bare.push(bare_time);
+            handler.push(handler_time);
+            with_rules.push(rules_time);
+        }
+    }
+    let bare_p50 = report("bare GetItem", bare);
+    let handler_p50 = report("handler, no rules", handler);
     let rules_p50 = report(&format!("handler, {prefixes}+{allows} rules"), with_rules);
+    let ms = |a: Duration, b: Duration| (a.as_secs_f64() - b.as_secs_f64()) * 1000.0;
+    println!(
+        "handler overhead over the bare GetItem at p50: {:.3} ms",
+        ms(handler_p50, bare_p50)
+    );
     println!(
         "cost of the rules at p50: {:.3} ms",
-        (rules_p50.as_secs_f64() - handler_p50.as_secs_f64()) * 1000.0
+        ms(rules_p50, handler_p50)
     );
 }
 
