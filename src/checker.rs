@@ -91,11 +91,6 @@ impl<S: BlocklistStore + Clone + 'static> Checker<S> {
         self
     }
 
-    /// The store this checker reads.
-    pub fn store(&self) -> &S {
-        &self.store
-    }
-
     /// Loads phone metadata and the rules now rather than on the first call.
     pub async fn warm_up(&self) {
         self.normalizer.warm_up();

@@ -89,21 +89,6 @@ impl DynamoStore {
             rules_table: rules_table.into(),
         }
     }
-
-    /// The table of exact blocks.
-    pub fn table(&self) -> &str {
-        &self.table
-    }
-
-    /// The table of prefix rules and allow entries.
-    pub fn rules_table(&self) -> &str {
-        &self.rules_table
-    }
-
-    /// The SDK client, for callers that need more than the trait.
-    pub fn client(&self) -> &Client {
-        &self.client
-    }
 }
 
 impl BlocklistStore for DynamoStore {
