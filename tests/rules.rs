@@ -266,3 +266,103 @@ on_both_servers!(
     a_failed_reload_keeps_the_last_good_rules,
     no_rules_at_all_follow_fail_mode,
 );
+
+/// Counts the DynamoDB operations a client sends, by forwarding its traffic
+/// to the real server and reading each request's `X-Amz-Target` header.
+struct CountingProxy {
+    endpoint: String,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+}
+
+impl CountingProxy {
+    async fn start(upstream: String) -> CountingProxy {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let upstream = upstream.trim_start_matches("http://").to_owned();
+        let record = seen.clone();
+        tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                let upstream = upstream.clone();
+                let record = record.clone();
+                tokio::spawn(async move {
+                    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                    let mut server = tokio::net::TcpStream::connect(&upstream).await.unwrap();
+                    let (mut client_read, mut client_write) = client.split();
+                    let (mut server_read, mut server_write) = server.split();
+                    let requests = async {
+                        let mut buf = [0u8; 16 * 1024];
+                        loop {
+                            let n = client_read.read(&mut buf).await.unwrap_or(0);
+                            if n == 0 {
+                                break;
+                            }
+                            record.lock().unwrap().extend_from_slice(&buf[..n]);
+                            if server_write.write_all(&buf[..n]).await.is_err() {
+                                break;
+                            }
+                        }
+                        let _ = server_write.shutdown().await;
+                    };
+                    let responses = tokio::io::copy(&mut server_read, &mut client_write);
+                    let _ = tokio::join!(requests, responses);
+                });
+            }
+        });
+        CountingProxy { endpoint, seen }
+    }
+
+    /// Operations seen since the last call, e.g. `["GetItem"]`.
+    fn take(&self) -> Vec<String> {
+        let bytes = std::mem::take(&mut *self.seen.lock().unwrap());
+        let text = String::from_utf8_lossy(&bytes).to_ascii_lowercase();
+        text.match_indices("x-amz-target: dynamodb_20120810.")
+            .map(|(i, m)| {
+                let rest = &text[i + m.len()..];
+                rest[..rest.find('\r').unwrap_or(rest.len())].to_owned()
+            })
+            .collect()
+    }
+}
+
+/// A call costs at most one read: the exact GetItem (none when an allow
+/// entry decides), with the rules in memory; the rules Scan happens at
+/// init and once per refresh interval, not per call.
+#[tokio::test]
+async fn a_call_costs_at_most_one_read() {
+    let (client, table) = new_table(Server::Dynalite).await;
+    for i in 0..50 {
+        put_rule(
+            &client,
+            &table,
+            "prefix",
+            &format!("+44{:04}", 1000 + i),
+            &[],
+        )
+        .await;
+    }
+    put_rule(&client, &table, "allow", "+14155550100", &[]).await;
+    put_raw(
+        &client,
+        &table,
+        &[("phoneNumber", "+14155550123"), ("reason", "spam")],
+    )
+    .await;
+    let proxy = CountingProxy::start(Server::Dynalite.endpoint()).await;
+    let counted = common::client_for(&proxy.endpoint).await;
+    let c = checker(counted, &table, &[("RECORD_HITS", "false")]);
+    c.warm_up().await;
+    assert_eq!(proxy.take(), ["scan"], "the rules load at init");
+    for address in ["+14155550123", "+442079460958", "+19007771234"] {
+        answer(&c, address).await;
+        assert_eq!(proxy.take(), ["getitem"], "{address}");
+    }
+    answer(&c, "+14155550100").await;
+    assert_eq!(
+        proxy.take(),
+        Vec::<String>::new(),
+        "an allow entry decides without a read"
+    );
+    answer(&c, "anonymous").await;
+    assert_eq!(proxy.take(), Vec::<String>::new(), "nothing to look up");
+}
