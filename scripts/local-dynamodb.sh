@@ -6,13 +6,15 @@
 #   scripts/local-dynamodb.sh stop               stop what `start` started
 #   scripts/local-dynamodb.sh env                print the endpoints as shell exports
 #
-# Ports: DYNALITE_PORT (default 18000), MOTO_PORT (default 18001).
+# Ports: DYNALITE_PORT (default 18000), MOTO_PORT (default 18001); a default
+# port that is taken is replaced by a free one, and `env` prints the ports used.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 state="$root/target/local-dynamodb"
 dynalite_port=${DYNALITE_PORT:-18000}
 moto_port=${MOTO_PORT:-18001}
+[ -n "${DYNALITE_PORT:-}${MOTO_PORT:-}" ] && explicit_ports=1
 mkdir -p "$state"
 
 log() { echo "local-dynamodb: $*" >&2; }
@@ -43,12 +45,25 @@ wait_for_port() { # name port pid
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+any_free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
 start_one() { # name port command...
   local name=$1 port=$2; shift 2
   if [ -f "$state/$name.pid" ] && kill -0 "$(cat "$state/$name.pid")" 2>/dev/null; then
     log "$name already running (pid $(cat "$state/$name.pid"))"; return 0
   fi
-  port_free "$port" || { log "port $port is taken; set ${name^^}_PORT to another"; exit 1; }
+  if ! port_free "$port"; then
+    if [ -n "${explicit_ports:-}" ]; then log "port $port is taken; set ${name^^}_PORT to another"; exit 1; fi
+    port=$(any_free_port)
+    log "default port taken; $name uses $port"
+  fi
+  # The command line names the port as {PORT}.
+  local args=()
+  for a in "$@"; do args+=("${a//\{PORT\}/$port}"); done
+  set -- "${args[@]}"
+  echo "$port" >"$state/$name.port"
   setsid "$@" >"$state/$name.log" 2>&1 < /dev/null &
   echo $! >"$state/$name.pid"
   wait_for_port "$name" "$port" "$!"
@@ -61,8 +76,8 @@ start() {
   for s in "${servers[@]}"; do
     case $s in
       dynalite) start_one dynalite "$dynalite_port" node "$root/tools/dynalite/node_modules/dynalite/cli.js" \
-                  --host 127.0.0.1 --port "$dynalite_port" --createTableMs 0 --deleteTableMs 0 --updateTableMs 0 ;;
-      moto) start_one moto "$moto_port" moto_server -H 127.0.0.1 -p "$moto_port" ;;
+                  --host 127.0.0.1 --port '{PORT}' --createTableMs 0 --deleteTableMs 0 --updateTableMs 0 ;;
+      moto) start_one moto "$moto_port" moto_server -H 127.0.0.1 -p '{PORT}' ;;
       *) log "unknown server $s (dynalite or moto)"; exit 2 ;;
     esac
   done
@@ -73,13 +88,16 @@ stop() {
     [ -f "$pidfile" ] || continue
     pid=$(cat "$pidfile")
     kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true
-    rm -f "$pidfile"
+    rm -f "$pidfile" "${pidfile%.pid}.port"
   done
 }
 
 env_exports() {
-  echo "export DYNALITE_ENDPOINT=http://127.0.0.1:$dynalite_port"
-  echo "export MOTO_ENDPOINT=http://127.0.0.1:$moto_port"
+  local d m
+  d=$(cat "$state/dynalite.port" 2>/dev/null || echo "$dynalite_port")
+  m=$(cat "$state/moto.port" 2>/dev/null || echo "$moto_port")
+  echo "export DYNALITE_ENDPOINT=http://127.0.0.1:$d"
+  echo "export MOTO_ENDPOINT=http://127.0.0.1:$m"
 }
 
 cmd=${1:-}; shift || true

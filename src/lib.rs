@@ -22,5 +22,6 @@ pub mod metrics;
 pub mod phone;
 pub mod report;
 pub mod rules;
+pub mod snapshot;
 pub mod store;
 pub mod when;

@@ -11,6 +11,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use crate::entry::{BlockAction, BlockEntry, Kind, Status};
 use crate::phone::E164;
 use crate::rules::RuleSet;
+use crate::snapshot::{self, MANIFEST_KEY, chunk_key};
 
 /// Attribute names of the table.
 pub mod attr {
@@ -58,7 +59,8 @@ pub trait BlocklistStore: Send + Sync {
         number: &E164,
     ) -> impl Future<Output = Result<Option<BlockEntry>, StoreError>> + Send;
 
-    /// Every prefix rule and allow entry (a paginated Scan of the rules table).
+    /// Every prefix rule and allow entry, as last published (GetItem only:
+    /// the manifest, then its chunks).
     fn load_rules(&self) -> impl Future<Output = Result<RuleSet, StoreError>> + Send;
 
     /// Counts a blocked call on the entry that blocked it (`blockCount`
@@ -108,16 +110,32 @@ impl BlocklistStore for DynamoStore {
     }
 
     async fn load_rules(&self) -> Result<RuleSet, StoreError> {
+        let Some(manifest) = self.get_rules_item(MANIFEST_KEY).await? else {
+            // Nothing published yet: no rules.
+            return Ok(RuleSet::default());
+        };
+        let text = |item: &HashMap<String, AttributeValue>, name: &str| match item.get(name) {
+            Some(AttributeValue::S(v) | AttributeValue::N(v)) => Some(v.clone()),
+            _ => None,
+        };
+        let bad = |why: &str| StoreError::Request {
+            table: self.rules_table.clone(),
+            message: format!(
+                "the published rules are unreadable ({why}); run `blocklist publish-rules`"
+            ),
+        };
+        let version = text(&manifest, "version").ok_or_else(|| bad("manifest without version"))?;
+        let chunks: usize = text(&manifest, "chunks")
+            .and_then(|n| n.parse().ok())
+            .ok_or_else(|| bad("manifest without chunks"))?;
         let mut entries = Vec::new();
-        let mut pages = self
-            .client
-            .scan()
-            .table_name(&self.rules_table)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| sdk_error(&self.rules_table, e))?;
-            entries.extend(page.items().iter().map(entry_from_item));
+        for index in 0..chunks {
+            let chunk = self
+                .get_rules_item(&chunk_key(&version, index))
+                .await?
+                .ok_or_else(|| bad("a chunk is missing: it was replaced while being read"))?;
+            let data = text(&chunk, "data").ok_or_else(|| bad("chunk without data"))?;
+            entries.extend(snapshot::decode(&data).map_err(|e| bad(&e.to_string()))?);
         }
         Ok(RuleSet::new(entries))
     }
@@ -142,6 +160,24 @@ impl BlocklistStore for DynamoStore {
             .await
             .map_err(|e| sdk_error(table, e))?;
         Ok(())
+    }
+}
+
+impl DynamoStore {
+    /// One item of the rules table by key (an eventually consistent GetItem).
+    async fn get_rules_item(
+        &self,
+        key: &str,
+    ) -> Result<Option<HashMap<String, AttributeValue>>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.rules_table)
+            .key(attr::RULE_KEY, AttributeValue::S(key.to_owned()))
+            .send()
+            .await
+            .map_err(|e| get_error(&self.rules_table, e))?;
+        Ok(output.item)
     }
 }
 

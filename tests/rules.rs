@@ -326,8 +326,8 @@ impl CountingProxy {
 }
 
 /// A call costs at most one read: the exact GetItem (none when an allow
-/// entry decides), with the rules in memory; the rules Scan happens at
-/// init and once per refresh interval, not per call.
+/// entry decides), with the rules in memory; the published rules are read
+/// (GetItem only, no Scan) at init and once per refresh interval.
 #[tokio::test]
 async fn a_call_costs_at_most_one_read() {
     let (client, table) = new_table(Server::Dynalite).await;
@@ -352,7 +352,11 @@ async fn a_call_costs_at_most_one_read() {
     let counted = common::client_for(&proxy.endpoint).await;
     let c = checker(counted, &table, &[("RECORD_HITS", "false")]);
     c.warm_up().await;
-    assert_eq!(proxy.take(), ["scan"], "the rules load at init");
+    assert_eq!(
+        proxy.take(),
+        ["getitem", "getitem"],
+        "the published rules at init: manifest, one chunk"
+    );
     for address in ["+14155550123", "+442079460958", "+19007771234"] {
         answer(&c, address).await;
         assert_eq!(proxy.take(), ["getitem"], "{address}");

@@ -327,7 +327,7 @@ fn function_role_is_least_privilege() {
                 json!({"Fn::GetAtt": format!("{table_name}.Arn")})
             ),
             (
-                "dynamodb:Scan".to_owned(),
+                "dynamodb:GetItem".to_owned(),
                 json!({"Fn::GetAtt": format!("{RULES_TABLE}.Arn")})
             ),
             (

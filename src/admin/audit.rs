@@ -181,7 +181,7 @@ impl AuditRecord {
 
 /// 16 hex digits, unique within the process and unlikely to collide across
 /// processes: process id, a counter and the clock's nanoseconds, mixed.
-fn unique_suffix() -> String {
+pub(crate) fn unique_suffix() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

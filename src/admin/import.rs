@@ -321,6 +321,9 @@ impl Admin {
             summary.written += chunk.len();
             progress(summary.written);
         }
+        if changes.iter().any(|(kind, _, _)| *kind != Kind::Block) {
+            self.publish_if_rule(Kind::Prefix).await?;
+        }
         Ok(summary)
     }
 

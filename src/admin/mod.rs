@@ -11,6 +11,7 @@
 pub mod audit;
 pub mod batch;
 pub mod import;
+pub mod publish;
 pub mod reports;
 pub mod tables;
 
@@ -49,6 +50,10 @@ pub enum AdminError {
     AlreadyExists { entry: Box<BlockEntry> },
     #[error("there is no {kind} entry for {value}")]
     NotFound { kind: Kind, value: String },
+    #[error(
+        "the change was saved, but publishing the rules for the Lambda failed: {0}; run `blocklist publish-rules`"
+    )]
+    Unpublished(Box<AdminError>),
     #[error("{value} has no pending report (see `blocklist pending`)")]
     NotPending { value: String },
     #[error("{value} was changed by someone else while this command ran; run it again")]
@@ -341,16 +346,18 @@ impl Admin {
             AuditAction::Add
         };
         let reason = entry.reason.clone();
-        self.write(
-            target,
-            action,
-            reason.as_deref(),
-            "cli",
-            existing,
-            Some(entry.clone()),
-        )
-        .await
-        .map(|replaced| Added { entry, replaced })
+        let replaced = self
+            .write(
+                target,
+                action,
+                reason.as_deref(),
+                "cli",
+                existing,
+                Some(entry.clone()),
+            )
+            .await?;
+        self.publish_if_rule(target.kind).await?;
+        Ok(Added { entry, replaced })
     }
 
     /// Removes the entry for `target`, returning it.
@@ -366,19 +373,33 @@ impl Admin {
                 kind: target.kind,
                 value: target.value.clone(),
             })?;
-        self.write(
-            target,
-            AuditAction::Remove,
-            reason,
-            "cli",
-            Some(existing),
-            None,
-        )
-        .await?
-        .ok_or_else(|| AdminError::NotFound {
-            kind: target.kind,
-            value: target.value.clone(),
-        })
+        let removed = self
+            .write(
+                target,
+                AuditAction::Remove,
+                reason,
+                "cli",
+                Some(existing),
+                None,
+            )
+            .await?
+            .ok_or_else(|| AdminError::NotFound {
+                kind: target.kind,
+                value: target.value.clone(),
+            })?;
+        self.publish_if_rule(target.kind).await?;
+        Ok(removed)
+    }
+
+    /// Republishes the rules after a change to one (exact blocks need not).
+    pub(crate) async fn publish_if_rule(&self, kind: Kind) -> Result<(), AdminError> {
+        if kind == Kind::Block {
+            return Ok(());
+        }
+        self.publish_rules()
+            .await
+            .map(|_| ())
+            .map_err(|e| AdminError::Unpublished(Box::new(e)))
     }
 
     /// Writes one change: its audit record, then the entry, conditional on
@@ -468,6 +489,7 @@ impl Admin {
                 entries.extend(
                     page.items()
                         .iter()
+                        .filter(|item| !publish::is_snapshot_item(item))
                         .map(entry_from_item)
                         .filter(|e| include_expired || !e.is_expired_at(now)),
                 );

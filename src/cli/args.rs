@@ -186,6 +186,11 @@ pub enum Command {
         #[arg(long)]
         prefix: bool,
     },
+    /// Publish the rules table's prefix rules and allow entries for the Lambda
+    ///
+    /// Every rule change publishes them already; run this after editing the
+    /// rules table by other means, or when a publish failed.
+    PublishRules,
     /// List callers reported by agents that wait for an admin (they do not block yet)
     Pending,
     /// Approve an agent's report: the number blocks from now on

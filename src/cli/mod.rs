@@ -228,6 +228,11 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             output::history(&mut out, format, &records)?;
             Ok(())
         }
+        Command::PublishRules => {
+            let count = admin.publish_rules().await?;
+            writeln!(out, "published {count} rules from {}", admin.tables().rules)?;
+            Ok(())
+        }
         Command::Pending => {
             output::entries(&mut out, format, &admin.pending().await?, now)?;
             Ok(())

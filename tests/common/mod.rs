@@ -133,7 +133,8 @@ async fn wait_active(client: &Client, table: &str) {
     panic!("table {table} did not become ACTIVE");
 }
 
-/// Puts a rule (`kind` prefix, allow or allowPrefix) into `table`'s rules table.
+/// Puts a rule (`kind` prefix, allow or allowPrefix) into `table`'s rules
+/// table and publishes the rules, as the CLI does.
 pub async fn put_rule(
     client: &Client,
     table: &str,
@@ -149,6 +150,24 @@ pub async fn put_rule(
     ];
     all.extend_from_slice(attrs);
     put_raw(client, &rules_table_for(table), &all).await;
+    publish_rules(client, table).await;
+}
+
+/// Publishes `table`'s rules table for the Lambda, as the CLI does after
+/// every rule change (see `connect_blocklist::snapshot`).
+pub async fn publish_rules(client: &Client, table: &str) {
+    let tables = connect_blocklist::admin::Tables {
+        blocklist: table.to_owned(),
+        rules: rules_table_for(table),
+        audit: format!("{table}-audit-unused"),
+    };
+    let admin = connect_blocklist::admin::Admin::new(
+        client.clone(),
+        tables,
+        "tests",
+        connect_blocklist::phone::Normalizer::default(),
+    );
+    admin.publish_rules().await.unwrap();
 }
 
 /// Puts a raw item of string attributes (and `expiresAt` as a number).
