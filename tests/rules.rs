@@ -370,3 +370,46 @@ async fn a_call_costs_at_most_one_read() {
     answer(&c, "anonymous").await;
     assert_eq!(proxy.take(), Vec::<String>::new(), "nothing to look up");
 }
+
+/// Rules added at the same moment by several admins all reach the published
+/// snapshot: a publish that raced another starts over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_rule_changes_are_all_published() {
+    use connect_blocklist::admin::{Admin, EntryFields, Tables};
+    use connect_blocklist::entry::Kind;
+    use connect_blocklist::store::BlocklistStore;
+    let (client, table) = new_table(Server::Dynalite).await;
+    let audit = common::unique_table_name("audit");
+    common::create_audit_table(&client, &audit).await;
+    let tables = Tables {
+        blocklist: table.clone(),
+        rules: rules_table_for(&table),
+        audit,
+    };
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let admin = Admin::new(
+            client.clone(),
+            tables.clone(),
+            &format!("admin{i}"),
+            Default::default(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let target = admin.target(Kind::Prefix, &format!("+4470{i}")).unwrap();
+            admin
+                .add(&target, EntryFields::default(), false)
+                .await
+                .unwrap();
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let store = connect_blocklist::store::DynamoStore::new(client, &table, rules_table_for(&table));
+    let rules = store.load_rules().await.unwrap();
+    assert_eq!(
+        rules.counts(),
+        (8, 0, 0),
+        "every concurrent change is in the published rules"
+    );
+}

@@ -90,6 +90,24 @@ pub async fn new_table(server: Server) -> (Client, String) {
     (client, table)
 }
 
+/// Creates an audit table (keys `phoneNumber`, `auditId`), as `blocklist init` does.
+pub async fn create_audit_table(client: &Client, name: &str) {
+    let tables = connect_blocklist::admin::Tables {
+        blocklist: String::new(),
+        rules: String::new(),
+        audit: name.to_owned(),
+    };
+    let admin = connect_blocklist::admin::Admin::new(
+        client.clone(),
+        tables,
+        "tests",
+        connect_blocklist::phone::Normalizer::default(),
+    );
+    connect_blocklist::admin::tables::init_audit_table(admin.client(), name)
+        .await
+        .unwrap();
+}
+
 /// Creates a table with one String partition key.
 pub async fn create_table(client: &Client, table: &str, key: &str) {
     client
