@@ -52,6 +52,15 @@ struct RulesState {
     failed_at: Option<Instant>,
 }
 
+/// How long [`Checker::warm_up`] spent on each part.
+#[derive(Debug, Clone, Copy)]
+pub struct WarmUp {
+    /// Loading libphonenumber's metadata (the first parse).
+    pub phone_metadata: Duration,
+    /// Loading the published rules, failed or not.
+    pub rules: Duration,
+}
+
 /// Checks callers against a store with a fixed policy and deadline.
 #[derive(Debug)]
 pub struct Checker<S> {
@@ -91,11 +100,18 @@ impl<S: BlocklistStore + Clone + 'static> Checker<S> {
         self
     }
 
-    /// Loads phone metadata and the rules now rather than on the first call.
-    pub async fn warm_up(&self) {
+    /// Loads phone metadata and the rules now rather than on the first call,
+    /// and says how long each took.
+    pub async fn warm_up(&self) -> WarmUp {
+        let started = Instant::now();
         self.normalizer.warm_up();
-        let deadline = Instant::now() + self.lookup_timeout;
+        let metadata_done = Instant::now();
+        let deadline = metadata_done + self.lookup_timeout;
         self.reload_rules(deadline).await;
+        WarmUp {
+            phone_metadata: metadata_done - started,
+            rules: metadata_done.elapsed(),
+        }
     }
 
     /// Handles one Lambda invocation: any JSON in, the answer map out.

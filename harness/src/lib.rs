@@ -1,7 +1,11 @@
 //! What the tests and benchmarks put around the real `bootstrap` binary:
 //! a local Lambda Runtime API that hands it events and collects its answers
 //! ([`runtime_api`]), and a loopback proxy in front of the local DynamoDB
-//! server that injects faults ([`fault_proxy`]).
+//! server that injects faults ([`fault_proxy`]); and for the benchmark
+//! programs in `src/bin`, Connect events ([`connect_event`]) and
+//! percentiles ([`stats`]).
 
+pub mod connect_event;
 pub mod fault_proxy;
 pub mod runtime_api;
+pub mod stats;

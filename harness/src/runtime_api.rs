@@ -180,7 +180,10 @@ impl RuntimeApi {
             ("AWS_LAMBDA_FUNCTION_NAME", "connect-blocklist-local".into()),
             ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".into()),
             ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128".into()),
-            ("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/connect-blocklist-local".into()),
+            (
+                "AWS_LAMBDA_LOG_GROUP_NAME",
+                "/aws/lambda/connect-blocklist-local".into(),
+            ),
             ("AWS_LAMBDA_LOG_STREAM_NAME", "local".into()),
         ]
         .into_iter()
@@ -231,7 +234,9 @@ impl Drop for RuntimeApi {
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 async fn accept(listener: TcpListener, state: Arc<State>) {
@@ -289,10 +294,7 @@ async fn next(state: &State) -> Response<Full<Bytes>> {
     let Some(queued) = state.events.lock().await.recv().await else {
         return reply(StatusCode::GONE, "the runtime API is shutting down");
     };
-    let id = format!(
-        "local-{:08}",
-        state.next_id.fetch_add(1, Ordering::Relaxed)
-    );
+    let id = format!("local-{:08}", state.next_id.fetch_add(1, Ordering::Relaxed));
     let deadline = SystemTime::now() + state.timeout;
     let deadline_ms = deadline
         .duration_since(UNIX_EPOCH)
@@ -476,7 +478,10 @@ mod tests {
         assert!(invocation.answered >= invocation.handed_out);
         assert!(api.first_poll().is_some());
         let counts = api.counts();
-        assert_eq!((counts.queued, counts.handed_out, counts.answered), (1, 1, 1));
+        assert_eq!(
+            (counts.queued, counts.handed_out, counts.answered),
+            (1, 1, 1)
+        );
         assert_eq!(counts.errored, 0);
     }
 
@@ -485,7 +490,13 @@ mod tests {
         let api = RuntimeApi::start().await.unwrap();
         let address = api.address();
         let runtime = tokio::spawn(async move {
-            request(&address, "POST", "/2018-06-01/runtime/init/error", "{\"e\":1}").await;
+            request(
+                &address,
+                "POST",
+                "/2018-06-01/runtime/init/error",
+                "{\"e\":1}",
+            )
+            .await;
             let next = request(&address, "GET", "/2018-06-01/runtime/invocation/next", "").await;
             let id = next
                 .lines()

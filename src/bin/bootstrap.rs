@@ -17,7 +17,7 @@ use connect_blocklist::store::DynamoStore;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let (config, client) = match init("bootstrap").await {
+    let (config, client, mut timings) = match init("bootstrap").await {
         Ok(init) => init,
         Err(err) => {
             eprintln!("{err}");
@@ -26,7 +26,10 @@ async fn main() -> ExitCode {
     };
     let store = DynamoStore::new(client, &config.table_name, &config.rules_table_name);
     let mut checker = Checker::new(store, &config);
-    checker.warm_up().await;
+    let warm = checker.warm_up().await;
+    timings.phone_metadata = warm.phone_metadata;
+    timings.rules = warm.rules;
+    timings.log();
 
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.is_empty() {

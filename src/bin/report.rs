@@ -9,7 +9,7 @@ use connect_blocklist::report::Reporter;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let (config, client) = match init("report").await {
+    let (config, client, timings) = match init("report").await {
         Ok(init) => init,
         Err(err) => {
             eprintln!("{err}");
@@ -17,6 +17,7 @@ async fn main() -> ExitCode {
         }
     };
     let reporter = Reporter::new(client, &config);
+    timings.log();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let reporter = &reporter;
     match serve("report", &args, |event| async move {

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Cold start: the release `bootstrap` started RUNS times (default 20) as a
+# fresh process against a local Lambda Runtime API (harness/src/runtime_api.rs)
+# with one blocked-call event queued; dynalite serves the rules and the lookup.
+# Prints exec → first answer, exec → ready, and the init parts the function
+# logs (config, SDK client, phone metadata, rules), and the binary size.
+# Usage: bench/coldstart.sh [RUNS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source bench/lib.sh
+runs=${1:-20}
+cargo build --locked --release --quiet --bin bootstrap --bin blocklist
+cargo build --locked --release --quiet -p blocklist-harness --bin coldstart
+ls -l target/release/bootstrap | awk '{printf "release bootstrap (%s): %d bytes (%.1f MiB)\n", "'"$(uname -m)"'", $5, $5/1048576}'
+start_dynalite "${BENCH_PORT:-18021}"
+seed_blocklist
+RUST_LOG=info target/release/coldstart target/release/bootstrap "$runs"
