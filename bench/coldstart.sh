@@ -9,9 +9,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
 runs=${1:-20}
-cargo build --locked --release --quiet --bin bootstrap --bin blocklist
-cargo build --locked --release --quiet -p blocklist-harness --bin coldstart
-ls -l target/release/bootstrap | awk '{printf "release bootstrap (%s): %d bytes (%.1f MiB)\n", "'"$(uname -m)"'", $5, $5/1048576}'
+build --bin bootstrap --bin blocklist
+build -p blocklist-harness --bin coldstart
+ls -l "$bin"/bootstrap | awk '{printf "%s bootstrap (%s): %d bytes (%.1f MiB)\n", "'"$bench_profile"'", "'"$(uname -m)"'", $5, $5/1048576}'
 start_dynalite "${BENCH_PORT:-18021}"
 seed_blocklist
-RUST_LOG=info target/release/coldstart target/release/bootstrap "$runs"
+RUST_LOG=info "$bin"/coldstart "$bin"/bootstrap "$runs"

@@ -5,24 +5,21 @@
 # Usage: bench/import-rate.sh [ROWS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 rows=${1:-100000}
-port=${BENCH_PORT:-18022}
-cargo build --locked --release --quiet --bin blocklist
-scripts/local-dynamodb.sh install dynalite
-node tools/dynalite/node_modules/dynalite/cli.js --host 127.0.0.1 --port "$port" \
-  --createTableMs 0 --deleteTableMs 0 --updateTableMs 0 >/dev/null 2>&1 &
-server=$!
+build --bin blocklist
+start_dynalite "${BENCH_PORT:-18022}"
 csv=$(mktemp --suffix=.csv)
-trap 'kill $server 2>/dev/null || true; rm -f "$csv"' EXIT
-for _ in $(seq 1 50); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.2; done
+trap 'kill $bench_server 2>/dev/null || true; rm -f "$csv"' EXIT
 awk -v n="$rows" 'BEGIN { print "phoneNumber,reason,expiresAt,note"; for (i = 0; i < n; i++) printf "+1415%07d,bulk load %d,,\n", 2000000 + i, i }' >"$csv"
-export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1
-export AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:$port
-target/release/blocklist init >/dev/null
+"$bin"/blocklist init >/dev/null
 for run in first re-run; do
   start=$(date +%s%N)
-  summary=$(target/release/blocklist import "$csv")
+  summary=$("$bin"/blocklist import "$csv")
   ms=$(( ($(date +%s%N) - start) / 1000000 ))
   echo "$run: $summary"
   awk -v r="$rows" -v ms="$ms" -v run="$run" 'BEGIN { printf "%s: %d rows in %.1f s = %.0f rows/s\n", run, r, ms/1000, r/(ms/1000) }'
+  if [ "$run" = first ]; then
+    awk -v r="$rows" -v ms="$ms" 'BEGIN { printf "result import_rows_per_s=%.0f\n", r/(ms/1000) }'
+  fi
 done

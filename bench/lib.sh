@@ -1,6 +1,20 @@
-# Sourced by the bench scripts (not run on its own): a fresh dynalite on
-# 127.0.0.1 for one benchmark, stopped when the script exits, and the
-# environment that points the SDK (and so the binaries) at it.
+# Sourced by the bench scripts (not run on its own): the build profile, a
+# fresh dynalite on 127.0.0.1 for one benchmark, stopped when the script
+# exits, and the environment that points the SDK (and so the binaries) at it.
+
+# BENCH_PROFILE=debug runs the scripts on debug builds: CI's smoke run checks
+# that they work without paying for an LTO build. Numbers come from release.
+bench_profile=${BENCH_PROFILE:-release}
+bin=target/$bench_profile
+
+# build ARGS...: cargo build in the bench profile.
+build() {
+  if [ "$bench_profile" = release ]; then
+    cargo build --locked --release --quiet "$@"
+  else
+    cargo build --locked --quiet "$@"
+  fi
+}
 
 # start_dynalite PORT: starts dynalite on PORT, or on a free port if PORT is
 # taken, and exports AWS_ENDPOINT_URL_DYNAMODB and dummy credentials.
@@ -22,6 +36,6 @@ start_dynalite() {
 # seed_blocklist: creates the tables with the release `blocklist` and blocks
 # +14155550123 (the number the benchmark events call from).
 seed_blocklist() {
-  target/release/blocklist init >/dev/null
-  target/release/blocklist add +14155550123 --reason bench >/dev/null
+  "$bin/blocklist" init >/dev/null
+  "$bin/blocklist" add +14155550123 --reason bench >/dev/null
 }

@@ -2,7 +2,7 @@
 # Load and memory: INVOCATIONS events (default 10,000) through a local Lambda
 # Runtime API to the release `bootstrap`, with the fault proxy (passing
 # everything) between it and dynalite: once with 1 process (its RSS sampled
-# every 1,000 invocations: peak and growth), then with 2 and 4 processes
+# ten times over the run: peak and growth), then with 2 and 4 processes
 # sharing the work, for the highest rate this machine gives. Every answer is
 # checked; any failure or lost invocation fails the script.
 # Usage: bench/load.sh [INVOCATIONS] [PROCESS-COUNTS...]
@@ -12,11 +12,11 @@ source bench/lib.sh
 invocations=${1:-10000}
 shift || true
 counts=("${@:-1 2 4}")
-cargo build --locked --release --quiet --bin bootstrap --bin blocklist
-cargo build --locked --release --quiet -p blocklist-harness --bin load
+build --bin bootstrap --bin blocklist
+build -p blocklist-harness --bin load
 start_dynalite "${BENCH_PORT:-18023}"
 seed_blocklist
 export RUST_LOG=warn
 for processes in ${counts[*]}; do
-  target/release/load target/release/bootstrap "$invocations" "$processes" --proxy
+  "$bin"/load "$bin"/bootstrap "$invocations" "$processes" --proxy
 done

@@ -216,6 +216,22 @@ async fn main() {
         "cost of the rules at p50: {:.3} ms",
         ms(rules_p50, handler_p50)
     );
+    println!(
+        "result warm_bare_getitem_p50_ms={:.3}",
+        bare_p50.as_secs_f64() * 1000.0
+    );
+    println!(
+        "result warm_handler_p50_ms={:.3}",
+        handler_p50.as_secs_f64() * 1000.0
+    );
+    println!(
+        "result warm_handler_overhead_p50_ms={:.3}",
+        ms(handler_p50, bare_p50)
+    );
+    println!(
+        "result warm_rules_cost_p50_ms={:.3}",
+        ms(rules_p50, handler_p50)
+    );
 }
 
 fn rule_item(kind: &str, value: &str) -> std::collections::HashMap<String, AttributeValue> {

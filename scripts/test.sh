@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: installs and starts both local DynamoDB-compatible
-# servers (dynalite and moto), runs `cargo test`, and stops the servers.
+# servers (dynalite and moto), runs `cargo test` over the workspace (the
+# crate and harness/), and stops the servers.
 # Extra arguments go to `cargo test` (e.g. `scripts/test.sh phone`).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,7 +17,7 @@ export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1
 log=$(mktemp)
 trap 'scripts/local-dynamodb.sh stop; rm -f "$log"' EXIT
 status=0
-cargo test --locked "$@" 2>&1 | tee "$log" || status=$?
+cargo test --locked --workspace "$@" 2>&1 | tee "$log" || status=$?
 # One closing line for the whole run, summed over cargo's per-binary results.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
      END { printf "tests: %d passed, %d failed\n", p, f }' "$log"

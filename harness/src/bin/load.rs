@@ -4,7 +4,7 @@
 //! in front of the local DynamoDB server. Each process is kept busy with
 //! two events queued for it. Prints throughput, latency percentiles, every
 //! answer that was not the expected one, and each process's resident memory
-//! sampled every 1,000 invocations (to show it stays flat).
+//! sampled ten times over the run (to show it stays flat).
 //!
 //! Usage: load BOOTSTRAP [INVOCATIONS] [PROCESSES] [--proxy] [--only=I]
 //! (`--only` sends just caller I of the rotation); the function's
@@ -35,7 +35,6 @@ const CALLERS: [(Option<&str>, &str, &str); 8] = [
     (Some("+61291234567"), "false", "ok"),
 ];
 
-const SAMPLE_EVERY: usize = 1_000;
 const WARM_UP_PER_PROCESS: usize = 50;
 
 struct Options {
@@ -122,10 +121,12 @@ async fn run(options: &Options) -> Result<bool, String> {
         return Err(format!("warm-up failed: {failure}"));
     }
 
+    // Memory is sampled ten times over the run (every 1,000 of 10,000).
+    let sample_every = (options.invocations / 10).max(1);
     let mut samples: Vec<Vec<u64>> = vec![Vec::new(); functions.len()];
     let started = Instant::now();
     let results = drive(&api, options.invocations, options, |done| {
-        if done % SAMPLE_EVERY == 0 {
+        if done % sample_every == 0 {
             for (function, rss) in functions.iter().zip(samples.iter_mut()) {
                 rss.push(function.rss_kib().unwrap_or(0));
             }
@@ -147,6 +148,8 @@ async fn run(options: &Options) -> Result<bool, String> {
         }
     }
     let counts = api.counts();
+    // Result keys say how many processes shared the load: `load2_rate_per_s`.
+    let key = format!("load{}", options.processes);
     println!(
         "load: {} invocations, {} process(es), {}dynalite",
         options.invocations,
@@ -171,8 +174,8 @@ async fn run(options: &Options) -> Result<bool, String> {
     }
     if let Some(s) = Summary::of(&latency) {
         println!("  function latency (hand-out → answer): {s}");
-        println!("result load_latency_p50_ms={:.3}", s.p50);
-        println!("result load_latency_p99_ms={:.3}", s.p99);
+        println!("result {key}_latency_p50_ms={:.3}", s.p50);
+        println!("result {key}_latency_p99_ms={:.3}", s.p99);
     }
     if let Some(s) = Summary::of(&turnaround) {
         println!("  queued → answer:                       {s}");
@@ -183,7 +186,7 @@ async fn run(options: &Options) -> Result<bool, String> {
         let peak = function.peak_rss_kib().unwrap_or(0);
         let mib = |kib: u64| kib as f64 / 1024.0;
         println!(
-            "  process {i}: RSS every {SAMPLE_EVERY}: {:?} KiB; first {:.1} MiB, last {:.1} MiB, growth {:+} KiB, peak (VmHWM) {:.1} MiB",
+            "  process {i}: RSS every {sample_every}: {:?} KiB; first {:.1} MiB, last {:.1} MiB, growth {:+} KiB, peak (VmHWM) {:.1} MiB",
             rss,
             mib(first),
             mib(last),
@@ -191,20 +194,20 @@ async fn run(options: &Options) -> Result<bool, String> {
             mib(peak)
         );
         if i == 0 {
-            println!("result load_peak_rss_mib={:.1}", mib(peak));
-            println!("result load_rss_growth_kib={}", last as i64 - first as i64);
+            println!("result {key}_peak_rss_kib={peak}");
+            println!("result {key}_rss_growth_kib={}", last as i64 - first as i64);
         }
     }
     println!(
-        "result load_rate_per_s={:.0}",
+        "result {key}_rate_per_s={:.0}",
         options.invocations as f64 / elapsed.as_secs_f64()
     );
     println!(
-        "result load_failures={}",
+        "result {key}_failures={}",
         failures.len() as u64 + counts.errored
     );
     let lost = counts.queued - counts.answered - counts.errored;
-    println!("result load_lost={lost}");
+    println!("result {key}_lost={lost}");
     Ok(failures.is_empty() && counts.errored == 0 && lost == 0)
 }
 
