@@ -215,6 +215,19 @@ impl<S: BlocklistStore + Clone + 'static> Checker<S> {
         let number = number?;
         let lookup = match tokio::time::timeout_at(deadline.into(), self.store.get(number)).await {
             Ok(Ok(entry)) => Lookup::Found(entry.map(Box::new)),
+            // The SDK's attempt timeout is LOOKUP_TIMEOUT_MS too (see
+            // `entrypoint::init`) and can fire in the same timer tick as the
+            // deadline; once its retry quota is spent (a sustained hang) it
+            // then returns its timeout error before this deadline is polled.
+            // An error that comes at or after the deadline is a timeout.
+            Ok(Err(err)) if Instant::now() >= deadline => {
+                tracing::warn!(
+                    error = %err,
+                    timeout_ms = self.lookup_timeout.as_millis() as u64,
+                    "blocklist lookup timed out"
+                );
+                Lookup::Failed(LookupFailure::Timeout)
+            }
             Ok(Err(err)) => {
                 tracing::warn!(error = %err, "blocklist lookup failed");
                 Lookup::Failed(LookupFailure::Error)
