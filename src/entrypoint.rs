@@ -1,15 +1,29 @@
 //! What the Lambda binaries share: init from the environment, then answer
 //! events from the Lambda Runtime API, or (`--event FILE...`) from files,
 //! through the same handler, printing `FILE<TAB>answer` per file.
+//!
+//! The Runtime API loop is our own ([`run_runtime_api`]) rather than
+//! `lambda_runtime::run`: lambda_runtime (1.5.0, the newest release when
+//! this was written) copies each invocation's trace header into the process
+//! environment with `std::env::set_var("_X_AMZN_TRACE_ID", ..)`, and glibc's
+//! `setenv` never frees a value it has stored (a `getenv` pointer may still
+//! refer to it): the "name=value" string and its search-tree node stay
+//! allocated. Every invocation brings a new trace ID, so each one leaked
+//! ~90 bytes (~160 with a real Lambda trace header) and resident memory grew
+//! without bound in a warm execution environment.
 
-use std::convert::Infallible;
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::Client;
-use lambda_runtime::{LambdaEvent, service_fn};
+use futures_util::FutureExt;
+use http::{HeaderValue, Method, Request, Uri};
+use http_body_util::BodyExt;
+use lambda_runtime_api_client::body::Body;
+use lambda_runtime_api_client::{PooledClient, build_request};
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::aws::{ClientOptions, dynamodb_client};
 use crate::config::Config;
@@ -89,14 +103,131 @@ where
             Ok(())
         }
         Some(_) => Err(format!("usage: {program} [--event FILE...]")),
-        None => {
-            let handler = &handler;
-            lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
-                let answer = handler(event.payload);
-                async move { Ok::<_, Infallible>(answer.await) }
-            }))
+        None => run_runtime_api(&handler).await,
+    }
+}
+
+const NEXT: &str = "/2018-06-01/runtime/invocation/next";
+const REQUEST_ID: &str = "lambda-runtime-aws-request-id";
+/// Sent by newer Runtime APIs and echoed back with the answer, so a late
+/// answer to a timed-out invocation cannot be taken for the current one's.
+const INVOCATION_ID: &str = "lambda-runtime-invocation-id";
+
+/// The Lambda custom-runtime loop over the Runtime API at
+/// `AWS_LAMBDA_RUNTIME_API`: take the next event (`GET .../invocation/next`),
+/// answer it (`POST .../{id}/response`, or `.../{id}/error` for an event that
+/// is not JSON, an answer that cannot be serialized, or a panic in a build
+/// that unwinds; the release profile aborts instead), repeat.
+/// Ends with an error only when the Runtime API itself fails, as
+/// `lambda_runtime::run` did; Lambda then restarts the environment.
+///
+/// Unlike lambda_runtime it does not set `_X_AMZN_TRACE_ID` (see the module
+/// doc: that leaks on every invocation). Nothing here needs it: X-Ray is not
+/// active for the function, and the SDK's recursion-detection header it would
+/// feed only matters for calls that can invoke this function again.
+async fn run_runtime_api<H, Fut, R>(handler: &H) -> Result<(), String>
+where
+    H: Fn(Value) -> Fut,
+    Fut: Future<Output = R>,
+    R: Serialize,
+{
+    let api = std::env::var("AWS_LAMBDA_RUNTIME_API")
+        .map_err(|_| "AWS_LAMBDA_RUNTIME_API is not set (outside Lambda, use --event FILE...)")?;
+    let base: Uri = format!("http://{api}")
+        .parse()
+        .map_err(|e| format!("AWS_LAMBDA_RUNTIME_API={api:?} is not host:port: {e}"))?;
+    // Keep-alive: the polls and answers reuse the same connection(s).
+    let client = PooledClient::builder().with_endpoint(base).build();
+    loop {
+        let next = build_request()
+            .method(Method::GET)
+            .uri(NEXT)
+            .body(Body::empty())
+            .map_err(|e| e.to_string())?;
+        let (parts, body) = client
+            .call(next)
             .await
-            .map_err(|e| e.to_string())
+            .map_err(|e| format!("Runtime API {NEXT} failed: {e}"))?
+            .into_parts();
+        let body = body
+            .collect()
+            .await
+            .map_err(|e| format!("Runtime API {NEXT}: reading the event failed: {e}"))?
+            .to_bytes();
+        if !parts.status.is_success() {
+            return Err(format!("Runtime API {NEXT} answered {}", parts.status));
         }
+        let request_id = parts
+            .headers
+            .get(REQUEST_ID)
+            .and_then(|v| v.to_str().ok())
+            .filter(|id| !id.is_empty() && !id.contains(['/', '?', '#']))
+            .ok_or_else(|| format!("Runtime API {NEXT}: no usable {REQUEST_ID} header"))?
+            .to_owned();
+        let outcome = match serde_json::from_slice::<Value>(&body) {
+            Err(err) => Err((
+                "Runtime.UnmarshalError",
+                format!("the event is not JSON: {err}"),
+            )),
+            Ok(event) => match AssertUnwindSafe(handler(event)).catch_unwind().await {
+                Ok(answer) => serde_json::to_vec(&answer)
+                    .map_err(|err| ("Runtime.MarshalError", format!("the answer: {err}"))),
+                Err(panic) => Err(("Runtime.Panic", panic_message(panic.as_ref()))),
+            },
+        };
+        let answer = answer_request(&request_id, parts.headers.get(INVOCATION_ID), outcome)?;
+        let path = answer.uri().path().to_owned();
+        let response = client
+            .call(answer)
+            .await
+            .map_err(|e| format!("Runtime API {path} failed: {e}"))?;
+        let status = response.status();
+        // Read the (small) reply to the end so the connection can be reused.
+        let _ = response.into_body().collect().await;
+        if !status.is_success() {
+            // E.g. 410 Gone for an invocation that already timed out; the
+            // next event is still ours to take.
+            tracing::error!(%status, path, "the Runtime API refused the answer");
+        }
+    }
+}
+
+/// `POST .../{id}/response` with the answer's JSON, or `.../{id}/error` with
+/// an error document (`errorType`, `errorMessage`).
+fn answer_request(
+    request_id: &str,
+    invocation_id: Option<&HeaderValue>,
+    outcome: Result<Vec<u8>, (&str, String)>,
+) -> Result<Request<Body>, String> {
+    let mut builder = build_request().method(Method::POST);
+    if let Some(id) = invocation_id {
+        builder = builder.header(INVOCATION_ID, id);
+    }
+    let request = match outcome {
+        Ok(json) => builder
+            .uri(format!(
+                "/2018-06-01/runtime/invocation/{request_id}/response"
+            ))
+            .body(Body::from(json)),
+        Err((error_type, message)) => {
+            tracing::error!(error_type, error = %message, request_id, "invocation failed");
+            let document = json!({"errorType": error_type, "errorMessage": message});
+            builder
+                .uri(format!("/2018-06-01/runtime/invocation/{request_id}/error"))
+                .header("lambda-runtime-function-error-type", "unhandled")
+                .body(Body::from(document.to_string()))
+        }
+    };
+    request.map_err(|e| format!("cannot build the answer to {request_id}: {e}"))
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    let detail = panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str));
+    match detail {
+        Some(detail) => format!("the handler panicked: {detail}"),
+        None => "the handler panicked".to_owned(),
     }
 }
