@@ -23,6 +23,8 @@ if [ "${1:-}" = --smoke ]; then
   run import bench/import-rate.sh 2000
   exit 0
 fi
+dirty=$(git status --porcelain --untracked-files=no | grep -q . && echo " (with uncommitted changes)" || true)
+printf 'commit=%s%s\nstarted=%s\n' "$(git rev-parse --short HEAD)" "$dirty" "$(date -u '+%Y-%m-%d %H:%M')" >"$out/meta"
 run size bench/size.sh
 run coldstart bench/coldstart.sh 20
 run lookup bench/lookup.sh
