@@ -46,6 +46,21 @@ pub enum LookupStatus {
     Timeout,
 }
 
+/// Every key of the serialized [`Answer`], sorted: what a flow may read.
+pub const ANSWER_KEYS: [&str; 11] = [
+    "blockAction",
+    "blockMessage",
+    "blockQueueArn",
+    "blockedDate",
+    "blockedReason",
+    "callerIdStatus",
+    "isBlocked",
+    "lookupStatus",
+    "matchType",
+    "matchedRule",
+    "phoneNumber",
+];
+
 /// The Lambda's answer. Serializes to a flat JSON object whose values are all
 /// strings, with every key always present, as Connect's STRING_MAP needs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -111,22 +126,7 @@ mod tests {
         let value = serde_json::to_value(&answer).unwrap();
         let map = value.as_object().unwrap();
         let keys: Vec<_> = map.keys().map(String::as_str).collect();
-        assert_eq!(
-            keys,
-            [
-                "blockAction",
-                "blockMessage",
-                "blockQueueArn",
-                "blockedDate",
-                "blockedReason",
-                "callerIdStatus",
-                "isBlocked",
-                "lookupStatus",
-                "matchType",
-                "matchedRule",
-                "phoneNumber"
-            ]
-        );
+        assert_eq!(keys, ANSWER_KEYS);
         assert!(map.values().all(Value::is_string));
         assert_eq!(map["isBlocked"], "true");
         assert_eq!(map["matchType"], "failClosed");

@@ -18,7 +18,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use connect_blocklist::answer::{Answer, LookupStatus};
+use connect_blocklist::answer::{ANSWER_KEYS, Answer, LookupStatus};
 use connect_blocklist::checker::Checker;
 use connect_blocklist::config::Config;
 use connect_blocklist::entry::{BlockAction, BlockEntry, Kind, Status};
@@ -31,21 +31,6 @@ use serde_json::Value;
 
 /// Amazon Connect refuses Lambda responses larger than this.
 const MAX_ANSWER_BYTES: usize = 32 * 1024;
-
-/// Every key of the answer, sorted.
-const KEYS: [&str; 11] = [
-    "blockAction",
-    "blockMessage",
-    "blockQueueArn",
-    "blockedDate",
-    "blockedReason",
-    "callerIdStatus",
-    "isBlocked",
-    "lookupStatus",
-    "matchType",
-    "matchedRule",
-    "phoneNumber",
-];
 
 /// The values a contact flow compares against (Check contact attributes).
 const BRANCH_KEYS: [&str; 5] = [
@@ -322,14 +307,14 @@ fn check_answer(answer: &Answer) {
     let value: Value = serde_json::from_str(&text).expect("the answer is JSON");
     let map = value.as_object().expect("the answer is a JSON object");
     let keys: BTreeSet<&str> = map.keys().map(String::as_str).collect();
-    assert_eq!(map.len(), KEYS.len(), "keys: {keys:?}");
-    assert_eq!(keys, BTreeSet::from(KEYS), "keys");
+    assert_eq!(map.len(), ANSWER_KEYS.len(), "keys: {keys:?}");
+    assert_eq!(keys, BTreeSet::from(ANSWER_KEYS), "keys");
     let get = |key: &str| {
         map[key]
             .as_str()
             .unwrap_or_else(|| panic!("{key} is not a string: {}", map[key]))
     };
-    for key in KEYS {
+    for key in ANSWER_KEYS {
         assert!(is_token(key), "key {key:?}");
         get(key);
     }
