@@ -84,20 +84,21 @@ pub struct Answer {
     pub block_queue_arn: String,
 }
 
-macro_rules! wire_names {
-    ($ty:ty { $($variant:ident => $name:literal),* $(,)? }) => {
-        impl $ty {
-            /// The value as it appears in the answer map.
-            pub fn as_str(self) -> &'static str {
-                match self { $(Self::$variant => $name),* }
-            }
-        }
-    };
+/// Longest reason, date or message copied into the answer; keeps the answer
+/// far below Connect's 32 KB limit whatever was stored.
+pub const MAX_ANSWER_TEXT_CHARS: usize = 256;
+
+/// Truncates stored text for the answer map at a character boundary.
+pub fn answer_text(s: Option<&str>) -> String {
+    s.unwrap_or_default()
+        .chars()
+        .take(MAX_ANSWER_TEXT_CHARS)
+        .collect()
 }
 
-wire_names!(CallerIdStatus { Valid => "valid", Invalid => "invalid", Anonymous => "anonymous", Missing => "missing" });
-wire_names!(MatchType { Exact => "exact", Prefix => "prefix", Allow => "allow", Anonymous => "anonymous", Invalid => "invalid", FailClosed => "failClosed", None => "none" });
-wire_names!(LookupStatus { Ok => "ok", Skipped => "skipped", Error => "error", Timeout => "timeout" });
+crate::wire_names!(CallerIdStatus, "a caller ID status" { Valid => "valid", Invalid => "invalid", Anonymous => "anonymous", Missing => "missing" });
+crate::wire_names!(MatchType, "a match type" { Exact => "exact", Prefix => "prefix", Allow => "allow", Anonymous => "anonymous", Invalid => "invalid", FailClosed => "failClosed", None => "none" });
+crate::wire_names!(LookupStatus, "a lookup status" { Ok => "ok", Skipped => "skipped", Error => "error", Timeout => "timeout" });
 
 fn bool_string<S: Serializer>(value: &bool, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.serialize_str(if *value { "true" } else { "false" })

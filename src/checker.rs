@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::answer::{Answer, MatchType};
 use crate::config::{Config, LogNumbers};
 use crate::decision::{Facts, Lookup, LookupFailure, Policy, decide};
-use crate::entry::{BlockEntry, Kind};
+use crate::entry::{Entry, Kind};
 use crate::event::CallToCheck;
 use crate::metrics::MetricsSink;
 use crate::phone::{CallerId, E164, Normalizer, digits_key, mask};
@@ -37,7 +37,7 @@ pub struct Checked {
     /// What the caller ID was read as.
     pub caller: CallerId,
     /// The stored exact entry, active or not, when the lookup found one.
-    pub entry: Option<BlockEntry>,
+    pub entry: Option<Entry>,
     /// How long the exact lookup took; zero when skipped.
     pub lookup_latency: Duration,
 }

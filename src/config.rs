@@ -31,6 +31,8 @@ pub enum LogNumbers {
     Full,
 }
 
+crate::wire_names!(LogNumbers, "a log setting" { Masked => "masked", Full => "full" });
+
 /// Everything the Lambda reads from its environment.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {

@@ -1,8 +1,10 @@
 //! The block decision: a pure function of the caller ID, the rules in
 //! memory, the exact-entry lookup, the policy and the time.
 
-use crate::answer::{Answer, CallerIdStatus, LookupStatus, MatchType};
-use crate::entry::{BlockAction, BlockEntry, MAX_ANSWER_TEXT_CHARS, answer_text};
+use crate::answer::{
+    Answer, CallerIdStatus, LookupStatus, MAX_ANSWER_TEXT_CHARS, MatchType, answer_text,
+};
+use crate::entry::{BlockAction, Entry};
 use crate::phone::CallerId;
 use crate::rules::RuleSet;
 
@@ -16,6 +18,8 @@ pub enum FailMode {
     Closed,
 }
 
+crate::wire_names!(FailMode, "a fail mode" { Open => "open", Closed => "closed" });
+
 /// What to do with a caller ID that is not a valid number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum InvalidNumberAction {
@@ -23,6 +27,8 @@ pub enum InvalidNumberAction {
     Allow,
     Block,
 }
+
+crate::wire_names!(InvalidNumberAction, "an invalid-number action" { Allow => "allow", Block => "block" });
 
 /// The team's blocking policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -44,7 +50,7 @@ pub enum LookupFailure {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Lookup {
     /// The table answered: the entry, if there is one.
-    Found(Option<Box<BlockEntry>>),
+    Found(Option<Box<Entry>>),
     /// The table did not answer.
     Failed(LookupFailure),
 }
@@ -101,7 +107,7 @@ pub fn decide(facts: &Facts<'_>, policy: &Policy, now: i64) -> Answer {
 
     if let Some(allow) = key.and_then(|k| rules?.allow_for(k, now)) {
         answer.match_type = MatchType::Allow;
-        answer.matched_rule = allow.phone_number.clone();
+        answer.matched_rule = allow.value.clone();
         return answer;
     }
     if let Some(Lookup::Found(Some(entry))) = facts.lookup
@@ -135,10 +141,10 @@ pub fn decide(facts: &Facts<'_>, policy: &Policy, now: i64) -> Answer {
 }
 
 /// Blocked by a stored entry: its reason, date and action.
-fn block_by(answer: &mut Answer, match_type: MatchType, entry: &BlockEntry) {
+fn block_by(answer: &mut Answer, match_type: MatchType, entry: &Entry) {
     answer.is_blocked = true;
     answer.match_type = match_type;
-    answer.matched_rule = entry.phone_number.clone();
+    answer.matched_rule = entry.value.clone();
     answer.blocked_reason = answer_text(entry.reason.as_deref());
     answer.blocked_date = answer_text(entry.created_at.as_deref());
     let message = entry.message.as_deref().filter(|m| !m.trim().is_empty());
@@ -178,14 +184,14 @@ mod tests {
         CallerId::Valid(E164::from_canonical(NUMBER).unwrap())
     }
 
-    fn entry(kind: Kind, value: &str, expires_at: Option<i64>) -> BlockEntry {
-        BlockEntry {
+    fn entry(kind: Kind, value: &str, expires_at: Option<i64>) -> Entry {
+        Entry {
             kind,
-            phone_number: value.into(),
+            value: value.into(),
             reason: Some(format!("{kind} {value}")),
             created_at: Some("2026-01-02T03:04:05Z".into()),
             expires_at,
-            ..BlockEntry::default()
+            ..Entry::default()
         }
     }
 
@@ -196,7 +202,7 @@ mod tests {
         }
     }
 
-    fn decide_valid(found: Option<BlockEntry>, rules: &RuleSet, policy: &Policy) -> Answer {
+    fn decide_valid(found: Option<Entry>, rules: &RuleSet, policy: &Policy) -> Answer {
         let caller = number();
         let lookup = Lookup::Found(found.map(Box::new));
         decide(
@@ -459,8 +465,8 @@ mod tests {
             name: &'static str,
             caller: CallerId,
             key: &'static str,
-            rules: Vec<BlockEntry>,
-            exact: Option<BlockEntry>,
+            rules: Vec<Entry>,
+            exact: Option<Entry>,
             want: (bool, MatchType, &'static str),
         }
         let cases = vec![

@@ -1,13 +1,6 @@
 //! Blocklist entries as stored: exact blocks in the blocklist table, prefix
 //! rules and allow entries in the rules table.
 
-use std::fmt;
-use std::str::FromStr;
-
-/// Longest reason, date or message copied into the answer; keeps the answer
-/// far below Connect's 32 KB limit whatever was stored.
-pub const MAX_ANSWER_TEXT_CHARS: usize = 256;
-
 /// What an entry does, and to what it applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum Kind {
@@ -22,50 +15,28 @@ pub enum Kind {
     AllowPrefix,
 }
 
+crate::wire_names!(Kind, "a kind" {
+    Block => "block",
+    Prefix => "prefix",
+    Allow => "allow",
+    AllowPrefix => "allowPrefix",
+});
+
 impl Kind {
-    /// All kinds, in the order `list` shows them.
-    pub const ALL: [Kind; 4] = [Kind::Block, Kind::Prefix, Kind::Allow, Kind::AllowPrefix];
-
-    /// The name in CSV files, `list` and the rules table.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Block => "block",
-            Kind::Prefix => "prefix",
-            Kind::Allow => "allow",
-            Kind::AllowPrefix => "allowPrefix",
-        }
-    }
-
     /// Whether the entry's value is a prefix rather than a whole number.
     pub fn is_prefix(self) -> bool {
-        matches!(self, Kind::Prefix | Kind::AllowPrefix)
+        match self {
+            Kind::Prefix | Kind::AllowPrefix => true,
+            Kind::Block | Kind::Allow => false,
+        }
     }
 
     /// Whether the entry allows rather than blocks.
     pub fn is_allow(self) -> bool {
-        matches!(self, Kind::Allow | Kind::AllowPrefix)
-    }
-}
-
-impl fmt::Display for Kind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// The text is not an entry kind.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}` is not a kind: use block, prefix, allow or allowPrefix")]
-pub struct UnknownKind(pub String);
-
-impl FromStr for Kind {
-    type Err = UnknownKind;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Kind::ALL
-            .into_iter()
-            .find(|k| k.as_str().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| UnknownKind(s.to_owned()))
+        match self {
+            Kind::Allow | Kind::AllowPrefix => true,
+            Kind::Block | Kind::Prefix => false,
+        }
     }
 }
 
@@ -81,31 +52,11 @@ pub enum BlockAction {
     Queue,
 }
 
-impl BlockAction {
-    /// The value of `blockAction` in the answer.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BlockAction::Disconnect => "disconnect",
-            BlockAction::Message => "message",
-            BlockAction::Queue => "queue",
-        }
-    }
-}
-
-impl FromStr for BlockAction {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "disconnect" => Ok(BlockAction::Disconnect),
-            "message" => Ok(BlockAction::Message),
-            "queue" => Ok(BlockAction::Queue),
-            _ => Err(format!(
-                "`{s}` is not an action: use disconnect, message or queue"
-            )),
-        }
-    }
-}
+crate::wire_names!(BlockAction, "an action" {
+    Disconnect => "disconnect",
+    Message => "message",
+    Queue => "queue",
+});
 
 /// Whether an entry is in force.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -116,13 +67,16 @@ pub enum Status {
     Pending,
 }
 
-/// One entry of the blocklist or rules table.
+crate::wire_names!(Status, "a status" { Active => "active", Pending => "pending" });
+
+/// One entry of the blocklist or rules table: an exact block, a prefix
+/// rule, an allow entry or an allow prefix (see [`Kind`]).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct BlockEntry {
+pub struct Entry {
     /// What the entry does.
     pub kind: Kind,
     /// The E.164 number, or the prefix (`+1900`) for prefix kinds.
-    pub phone_number: String,
+    pub value: String,
     /// Why (`reason`, or the older `blockedReason`).
     pub reason: Option<String>,
     /// When it was made, ISO 8601 (`createdAt`, or the older `blockedDate`).
@@ -149,7 +103,7 @@ pub struct BlockEntry {
     pub last_blocked_at: Option<String>,
 }
 
-impl BlockEntry {
+impl Entry {
     /// Whether the entry is in force at `now` (epoch seconds): not pending,
     /// and not past its `expiresAt` (even before TTL deletes it).
     pub fn is_active_at(&self, now: i64) -> bool {
@@ -165,12 +119,4 @@ impl BlockEntry {
     pub fn block_action(&self) -> BlockAction {
         self.action.unwrap_or_default()
     }
-}
-
-/// Truncates text for the answer map at a character boundary.
-pub fn answer_text(s: Option<&str>) -> String {
-    s.unwrap_or_default()
-        .chars()
-        .take(MAX_ANSWER_TEXT_CHARS)
-        .collect()
 }

@@ -25,3 +25,4 @@ pub mod rules;
 pub mod snapshot;
 pub mod store;
 pub mod when;
+pub mod wire;

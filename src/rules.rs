@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use crate::entry::{BlockEntry, Kind};
+use crate::entry::{Entry, Kind};
 
 /// Longest E.164 number: `+` and 15 digits.
 const MAX_E164_CHARS: usize = 16;
@@ -20,15 +20,15 @@ pub fn is_prefix(s: &str) -> bool {
 /// The rules table's entries, indexed for matching.
 #[derive(Debug, Clone, Default)]
 pub struct RuleSet {
-    allow: HashMap<String, BlockEntry>,
-    allow_prefixes: HashMap<String, BlockEntry>,
-    block_prefixes: HashMap<String, BlockEntry>,
+    allow: HashMap<String, Entry>,
+    allow_prefixes: HashMap<String, Entry>,
+    block_prefixes: HashMap<String, Entry>,
 }
 
 impl RuleSet {
     /// Indexes entries; `Block` entries (which live in the blocklist table)
     /// are ignored.
-    pub fn new(entries: impl IntoIterator<Item = BlockEntry>) -> RuleSet {
+    pub fn new(entries: impl IntoIterator<Item = Entry>) -> RuleSet {
         let mut set = RuleSet::default();
         for entry in entries {
             let index = match entry.kind {
@@ -37,7 +37,7 @@ impl RuleSet {
                 Kind::Allow => &mut set.allow,
                 Kind::AllowPrefix => &mut set.allow_prefixes,
             };
-            index.insert(entry.phone_number.clone(), entry);
+            index.insert(entry.value.clone(), entry);
         }
         set
     }
@@ -53,7 +53,7 @@ impl RuleSet {
 
     /// The allow entry that covers `number` at `now`: an exact one, else the
     /// longest allow prefix.
-    pub fn allow_for(&self, number: &str, now: i64) -> Option<&BlockEntry> {
+    pub fn allow_for(&self, number: &str, now: i64) -> Option<&Entry> {
         self.allow
             .get(number)
             .filter(|e| e.is_active_at(now))
@@ -61,17 +61,17 @@ impl RuleSet {
     }
 
     /// The longest active block prefix of `number` at `now`.
-    pub fn block_prefix_for(&self, number: &str, now: i64) -> Option<&BlockEntry> {
+    pub fn block_prefix_for(&self, number: &str, now: i64) -> Option<&Entry> {
         longest_prefix(&self.block_prefixes, number, now)
     }
 }
 
 /// At most 15 hash lookups whatever the number of rules.
 fn longest_prefix<'a>(
-    index: &'a HashMap<String, BlockEntry>,
+    index: &'a HashMap<String, Entry>,
     number: &str,
     now: i64,
-) -> Option<&'a BlockEntry> {
+) -> Option<&'a Entry> {
     if index.is_empty() || !number.is_ascii() || number.len() > MAX_E164_CHARS {
         return None;
     }
@@ -85,11 +85,11 @@ fn longest_prefix<'a>(
 mod tests {
     use super::*;
 
-    fn rule(kind: Kind, value: &str) -> BlockEntry {
-        BlockEntry {
+    fn rule(kind: Kind, value: &str) -> Entry {
+        Entry {
             kind,
-            phone_number: value.into(),
-            ..BlockEntry::default()
+            value: value.into(),
+            ..Entry::default()
         }
     }
 
@@ -101,23 +101,14 @@ mod tests {
             rule(Kind::Prefix, "+19005"),
         ]);
         assert_eq!(
-            set.block_prefix_for("+19005551234", 0)
-                .unwrap()
-                .phone_number,
+            set.block_prefix_for("+19005551234", 0).unwrap().value,
             "+19005"
         );
         assert_eq!(
-            set.block_prefix_for("+19001234567", 0)
-                .unwrap()
-                .phone_number,
+            set.block_prefix_for("+19001234567", 0).unwrap().value,
             "+1900"
         );
-        assert_eq!(
-            set.block_prefix_for("+14155550123", 0)
-                .unwrap()
-                .phone_number,
-            "+1"
-        );
+        assert_eq!(set.block_prefix_for("+14155550123", 0).unwrap().value, "+1");
         assert!(set.block_prefix_for("+442079460958", 0).is_none());
     }
 
@@ -129,15 +120,11 @@ mod tests {
         pending.status = crate::entry::Status::Pending;
         let set = RuleSet::new([expired, rule(Kind::Prefix, "+1"), pending]);
         assert_eq!(
-            set.block_prefix_for("+19005550000", 5)
-                .unwrap()
-                .phone_number,
+            set.block_prefix_for("+19005550000", 5).unwrap().value,
             "+1900"
         );
         assert_eq!(
-            set.block_prefix_for("+19005550000", 10)
-                .unwrap()
-                .phone_number,
+            set.block_prefix_for("+19005550000", 10).unwrap().value,
             "+1",
             "falls back to a shorter prefix"
         );

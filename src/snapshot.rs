@@ -12,7 +12,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::entry::{BlockAction, BlockEntry, Kind};
+use crate::entry::{BlockAction, Entry, Kind};
 
 /// Key prefix of every snapshot item; rule keys never start with it.
 pub const SNAPSHOT_PREFIX: &str = "snapshot#";
@@ -52,14 +52,14 @@ pub struct SnapshotError(String);
 
 /// Encodes rules (entries of the rule kinds; others are skipped) as chunks
 /// of at most [`MAX_CHUNK_BYTES`] each. Always at least one chunk.
-pub fn encode(entries: &[BlockEntry]) -> Vec<String> {
+pub fn encode(entries: &[Entry]) -> Vec<String> {
     let mut chunks = Vec::new();
     let mut current: Vec<String> = Vec::new();
     let mut size = 2;
     for e in entries.iter().filter(|e| e.kind != Kind::Block) {
         let published = Published {
             k: e.kind.as_str().to_owned(),
-            v: e.phone_number.clone(),
+            v: e.value.clone(),
             r: e.reason.clone(),
             c: e.created_at.clone(),
             e: e.expires_at,
@@ -82,7 +82,7 @@ pub fn encode(entries: &[BlockEntry]) -> Vec<String> {
 }
 
 /// Decodes one chunk back into rule entries.
-pub fn decode(chunk: &str) -> Result<Vec<BlockEntry>, SnapshotError> {
+pub fn decode(chunk: &str) -> Result<Vec<Entry>, SnapshotError> {
     let published: Vec<Published> =
         serde_json::from_str(chunk).map_err(|e| SnapshotError(e.to_string()))?;
     published
@@ -90,17 +90,17 @@ pub fn decode(chunk: &str) -> Result<Vec<BlockEntry>, SnapshotError> {
         .map(|p| {
             let kind: Kind =
                 p.k.parse()
-                    .map_err(|e: crate::entry::UnknownKind| SnapshotError(e.to_string()))?;
-            Ok(BlockEntry {
+                    .map_err(|e: crate::wire::UnknownName| SnapshotError(e.to_string()))?;
+            Ok(Entry {
                 kind,
-                phone_number: p.v,
+                value: p.v,
                 reason: p.r,
                 created_at: p.c,
                 expires_at: p.e,
                 action: p.a.and_then(|a| a.parse::<BlockAction>().ok()),
                 message: p.m,
                 queue_arn: p.q,
-                ..BlockEntry::default()
+                ..Entry::default()
             })
         })
         .collect()
@@ -110,15 +110,15 @@ pub fn decode(chunk: &str) -> Result<Vec<BlockEntry>, SnapshotError> {
 mod tests {
     use super::*;
 
-    fn rule(kind: Kind, value: &str, reason: &str) -> BlockEntry {
-        BlockEntry {
+    fn rule(kind: Kind, value: &str, reason: &str) -> Entry {
+        Entry {
             kind,
-            phone_number: value.into(),
+            value: value.into(),
             reason: Some(reason.into()),
             expires_at: Some(1_900_000_000),
             action: (kind == Kind::Prefix).then_some(BlockAction::Message),
             message: (kind == Kind::Prefix).then(|| "no premium calls".to_owned()),
-            ..BlockEntry::default()
+            ..Entry::default()
         }
     }
 
@@ -132,8 +132,8 @@ mod tests {
         ];
         let chunks = encode(&entries);
         assert_eq!(chunks.len(), 1);
-        let back: Vec<BlockEntry> = chunks.iter().flat_map(|c| decode(c).unwrap()).collect();
-        let want: Vec<BlockEntry> = entries
+        let back: Vec<Entry> = chunks.iter().flat_map(|c| decode(c).unwrap()).collect();
+        let want: Vec<Entry> = entries
             .into_iter()
             .filter(|e| e.kind != Kind::Block)
             .collect();
@@ -142,7 +142,7 @@ mod tests {
 
     #[test]
     fn large_sets_split_into_chunks_under_the_item_limit() {
-        let entries: Vec<BlockEntry> = (0..20_000)
+        let entries: Vec<Entry> = (0..20_000)
             .map(|i| {
                 rule(
                     Kind::Prefix,

@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkErro
 use aws_sdk_dynamodb::operation::get_item::GetItemError;
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use crate::entry::{BlockAction, BlockEntry, Kind, Status};
+use crate::entry::{BlockAction, Entry, Kind, Status};
 use crate::phone::E164;
 use crate::rules::RuleSet;
 use crate::snapshot::{self, MANIFEST_KEY, chunk_key};
@@ -54,10 +54,7 @@ pub enum StoreError {
 /// What the Lambda reads: one exact entry per call, and the rules now and then.
 pub trait BlocklistStore: Send + Sync {
     /// The exact entry for `number`, if there is one (expired or not).
-    fn get(
-        &self,
-        number: &E164,
-    ) -> impl Future<Output = Result<Option<BlockEntry>, StoreError>> + Send;
+    fn get(&self, number: &E164) -> impl Future<Output = Result<Option<Entry>, StoreError>> + Send;
 
     /// Every prefix rule and allow entry, as last published (GetItem only:
     /// the manifest, then its chunks).
@@ -94,7 +91,7 @@ impl DynamoStore {
 }
 
 impl BlocklistStore for DynamoStore {
-    async fn get(&self, number: &E164) -> Result<Option<BlockEntry>, StoreError> {
+    async fn get(&self, number: &E164) -> Result<Option<Entry>, StoreError> {
         let output = self
             .client
             .get_item()
@@ -205,7 +202,7 @@ where
 
 /// Reads an item, accepting the older attribute names and `expiresAt`
 /// stored as a number or a numeric string.
-pub fn entry_from_item(item: &HashMap<String, AttributeValue>) -> BlockEntry {
+pub fn entry_from_item(item: &HashMap<String, AttributeValue>) -> Entry {
     let s = |name: &str| match item.get(name) {
         Some(AttributeValue::S(v)) => Some(v.clone()),
         Some(AttributeValue::N(v)) => Some(v.clone()),
@@ -215,11 +212,11 @@ pub fn entry_from_item(item: &HashMap<String, AttributeValue>) -> BlockEntry {
         Some(AttributeValue::N(v) | AttributeValue::S(v)) => parse_epoch(v),
         _ => None,
     };
-    BlockEntry {
+    Entry {
         kind: s(attr::KIND)
             .and_then(|k| k.parse().ok())
             .unwrap_or_default(),
-        phone_number: s(attr::PHONE_NUMBER).unwrap_or_default(),
+        value: s(attr::PHONE_NUMBER).unwrap_or_default(),
         reason: s(attr::REASON).or_else(|| s(attr::LEGACY_REASON)),
         created_at: s(attr::CREATED_AT).or_else(|| s(attr::LEGACY_DATE)),
         created_by: s(attr::CREATED_BY),
@@ -228,8 +225,10 @@ pub fn entry_from_item(item: &HashMap<String, AttributeValue>) -> BlockEntry {
         action: s(attr::ACTION).and_then(|a| a.parse().ok()),
         message: s(attr::MESSAGE),
         queue_arn: s(attr::QUEUE_ARN),
-        status: match s(attr::STATUS).as_deref() {
-            Some("pending") => Status::Pending,
+        // Exactly `pending` waits for an admin; anything else (or no status
+        // at all, as in entries made before reports existed) is in force.
+        status: match s(attr::STATUS) {
+            Some(v) if v == Status::Pending.as_str() => Status::Pending,
             _ => Status::Active,
         },
         contact_id: s(attr::CONTACT_ID),
@@ -240,16 +239,16 @@ pub fn entry_from_item(item: &HashMap<String, AttributeValue>) -> BlockEntry {
 
 /// Writes an entry as an item with the current attribute names; rules get
 /// their `ruleKey` and `kind`. Hit counts are the Lambda's and not written.
-pub fn item_from_entry(entry: &BlockEntry) -> HashMap<String, AttributeValue> {
+pub fn item_from_entry(entry: &Entry) -> HashMap<String, AttributeValue> {
     let mut item = HashMap::new();
     item.insert(
         attr::PHONE_NUMBER.to_owned(),
-        AttributeValue::S(entry.phone_number.clone()),
+        AttributeValue::S(entry.value.clone()),
     );
     if entry.kind != Kind::Block {
         item.insert(
             attr::RULE_KEY.to_owned(),
-            AttributeValue::S(rule_key(entry.kind, &entry.phone_number)),
+            AttributeValue::S(rule_key(entry.kind, &entry.value)),
         );
         item.insert(
             attr::KIND.to_owned(),
@@ -259,7 +258,7 @@ pub fn item_from_entry(entry: &BlockEntry) -> HashMap<String, AttributeValue> {
     if entry.status == Status::Pending {
         item.insert(
             attr::STATUS.to_owned(),
-            AttributeValue::S("pending".to_owned()),
+            AttributeValue::S(Status::Pending.as_str().to_owned()),
         );
     }
     if let Some(action) = entry.action.filter(|a| *a != BlockAction::Disconnect) {

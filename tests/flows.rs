@@ -1,6 +1,6 @@
 //! The flow validator, and every flow shipped in contact-flows/.
 
-use connect_blocklist::entry::{BlockAction, BlockEntry};
+use connect_blocklist::entry::{BlockAction, Entry};
 use connect_blocklist::flow::{FlowProblem, validate};
 use serde_json::{Value, json};
 
@@ -333,13 +333,13 @@ fn lambda_answer(action: Option<BlockAction>, message: Option<&str>, queue: Opti
     use connect_blocklist::decision::{Facts, Lookup, Policy, decide};
     use connect_blocklist::phone::{CallerId, E164};
     use connect_blocklist::rules::RuleSet;
-    let entry = BlockEntry {
-        phone_number: "+14155550123".into(),
+    let entry = Entry {
+        value: "+14155550123".into(),
         reason: Some("fraud".into()),
         action,
         message: message.map(str::to_owned),
         queue_arn: queue.map(str::to_owned),
-        ..BlockEntry::default()
+        ..Entry::default()
     };
     let caller = CallerId::Valid(E164::from_canonical("+14155550123").unwrap());
     let lookup = Lookup::Found(Some(Box::new(entry)));

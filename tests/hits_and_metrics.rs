@@ -149,7 +149,7 @@ impl BlocklistStore for HitsFail {
     async fn get(
         &self,
         number: &E164,
-    ) -> Result<Option<connect_blocklist::entry::BlockEntry>, StoreError> {
+    ) -> Result<Option<connect_blocklist::entry::Entry>, StoreError> {
         self.0.get(number).await
     }
     async fn load_rules(&self) -> Result<RuleSet, StoreError> {

@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use connect_blocklist::answer::{ANSWER_KEYS, Answer, LookupStatus};
 use connect_blocklist::checker::Checker;
 use connect_blocklist::config::Config;
-use connect_blocklist::entry::{BlockAction, BlockEntry, Kind, Status};
+use connect_blocklist::entry::{BlockAction, Entry, Kind, Status};
 use connect_blocklist::metrics::MetricsSink;
 use connect_blocklist::phone::E164;
 use connect_blocklist::rules::RuleSet;
@@ -120,20 +120,20 @@ fn metrics() -> MetricsSink {
     .clone()
 }
 
-fn entry(kind: Kind, value: &str) -> BlockEntry {
-    BlockEntry {
+fn entry(kind: Kind, value: &str) -> Entry {
+    Entry {
         kind,
-        phone_number: value.to_owned(),
+        value: value.to_owned(),
         reason: Some(format!("{kind} {value}")),
         created_at: Some("2024-05-06T07:08:09Z".to_owned()),
-        ..BlockEntry::default()
+        ..Entry::default()
     }
 }
 
 /// The stored entries: exact blocks (one per interesting shape) and rules.
 struct Data {
-    exact: HashMap<String, BlockEntry>,
-    rules: Vec<BlockEntry>,
+    exact: HashMap<String, Entry>,
+    rules: Vec<Entry>,
 }
 
 fn data() -> Arc<Data> {
@@ -141,21 +141,21 @@ fn data() -> Arc<Data> {
     DATA.get_or_init(|| {
         let exact = vec![
             entry(Kind::Block, "+14155550123"),
-            BlockEntry {
+            Entry {
                 expires_at: Some(LONG_AGO),
                 ..entry(Kind::Block, "+14155550124")
             },
-            BlockEntry {
+            Entry {
                 status: Status::Pending,
                 ..entry(Kind::Block, "+14155550125")
             },
-            BlockEntry {
+            Entry {
                 action: Some(BlockAction::Message),
                 message: Some("This number is not accepted. Goodbye.".to_owned()),
                 expires_at: Some(FAR_AHEAD),
                 ..entry(Kind::Block, "+14155550126")
             },
-            BlockEntry {
+            Entry {
                 action: Some(BlockAction::Queue),
                 queue_arn: Some(
                     "arn:aws:connect:us-east-1:123456789012:instance/i/queue/fraud".to_owned(),
@@ -163,30 +163,30 @@ fn data() -> Arc<Data> {
                 ..entry(Kind::Block, "+14155550127")
             },
             // An action missing what it needs falls back to disconnect.
-            BlockEntry {
+            Entry {
                 action: Some(BlockAction::Message),
                 message: Some("   ".to_owned()),
                 ..entry(Kind::Block, "+14155550128")
             },
-            BlockEntry {
+            Entry {
                 action: Some(BlockAction::Queue),
                 ..entry(Kind::Block, "+14155550129")
             },
             // Oversized, multi-byte and control-character text: must be cut to
             // size and escaped, never break the map.
-            BlockEntry {
+            Entry {
                 reason: Some("é\"\\\u{0}\n😀".repeat(5_000)),
                 created_at: Some("\u{7f}".repeat(5_000)),
                 action: Some(BlockAction::Message),
                 message: Some("ü".repeat(20_000)),
                 ..entry(Kind::Block, "+442079460958")
             },
-            BlockEntry {
+            Entry {
                 action: Some(BlockAction::Queue),
                 queue_arn: Some("q".repeat(40_000)),
                 ..entry(Kind::Block, "+919876543210")
             },
-            BlockEntry {
+            Entry {
                 reason: None,
                 created_at: None,
                 ..entry(Kind::Block, "+4930901820")
@@ -197,16 +197,16 @@ fn data() -> Arc<Data> {
 
         let rules = vec![
             entry(Kind::Prefix, "+1900"),
-            BlockEntry {
+            Entry {
                 action: Some(BlockAction::Message),
                 message: Some("Premium-rate numbers cannot call this line.".to_owned()),
                 ..entry(Kind::Prefix, "+44909")
             },
-            BlockEntry {
+            Entry {
                 status: Status::Pending,
                 ..entry(Kind::Prefix, "+1212555")
             },
-            BlockEntry {
+            Entry {
                 expires_at: Some(LONG_AGO),
                 ..entry(Kind::Prefix, "+1646")
             },
@@ -218,7 +218,7 @@ fn data() -> Arc<Data> {
             entry(Kind::Allow, "+266696687"),
             entry(Kind::AllowPrefix, "+1415555019"),
             entry(Kind::AllowPrefix, "+9198"),
-            BlockEntry {
+            Entry {
                 expires_at: Some(LONG_AGO),
                 ..entry(Kind::AllowPrefix, "+1900555")
             },
@@ -228,7 +228,7 @@ fn data() -> Arc<Data> {
         Arc::new(Data {
             exact: exact
                 .into_iter()
-                .map(|e| (e.phone_number.clone(), e))
+                .map(|e| (e.value.clone(), e))
                 .collect(),
             rules,
         })
@@ -253,7 +253,7 @@ fn failure(what: &str) -> StoreError {
 }
 
 impl BlocklistStore for MemoryStore {
-    async fn get(&self, number: &E164) -> Result<Option<BlockEntry>, StoreError> {
+    async fn get(&self, number: &E164) -> Result<Option<Entry>, StoreError> {
         let n = number.as_str();
         if n.ends_with("666") {
             return Err(failure("InternalServerError"));

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use crate::entry::BlockEntry;
+use crate::entry::Entry;
 use crate::store::{entry_from_item, item_from_entry};
 use crate::when::now_rfc3339_millis;
 
@@ -43,36 +43,22 @@ pub enum AuditAction {
     Reject,
 }
 
-impl AuditAction {
-    const NAMES: [(AuditAction, &'static str); 7] = [
-        (AuditAction::Add, "add"),
-        (AuditAction::Replace, "replace"),
-        (AuditAction::Remove, "remove"),
-        (AuditAction::Abort, "abort"),
-        (AuditAction::Report, "report"),
-        (AuditAction::Approve, "approve"),
-        (AuditAction::Reject, "reject"),
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        Self::NAMES
-            .iter()
-            .find(|(a, _)| *a == self)
-            .map_or("", |(_, name)| name)
-    }
-
-    fn parse(s: &str) -> Option<Self> {
-        Self::NAMES
-            .iter()
-            .find(|(_, name)| *name == s)
-            .map(|(a, _)| *a)
-    }
-}
+crate::wire_names!(AuditAction, "an audit action" {
+    Add => "add",
+    Replace => "replace",
+    Remove => "remove",
+    Abort => "abort",
+    Report => "report",
+    Approve => "approve",
+    Reject => "reject",
+});
 
 /// One change to one entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditRecord {
-    pub phone_number: String,
+    /// The audit key of the entry changed (the table's `phoneNumber`
+    /// partition key): see [`super::Target::audit_key`].
+    pub key: String,
     /// `2026-11-27T06:30:00.123Z#<suffix>`: sorts by time, unique.
     pub audit_id: String,
     pub action: AuditAction,
@@ -83,26 +69,26 @@ pub struct AuditRecord {
     pub reason: Option<String>,
     /// Where the change came from: `cli`, or `import <file>:<line>`.
     pub source: String,
-    pub before: Option<BlockEntry>,
-    pub after: Option<BlockEntry>,
+    pub before: Option<Entry>,
+    pub after: Option<Entry>,
 }
 
 impl AuditRecord {
     /// A record of a change made now to the entry whose audit key is
-    /// `phone_number` (see [`super::Target::audit_key`]).
+    /// `key` (see [`super::Target::audit_key`]).
     pub fn new(
-        phone_number: String,
+        key: String,
         action: AuditAction,
         actor: &str,
         reason: Option<&str>,
         source: String,
-        before: Option<BlockEntry>,
-        after: Option<BlockEntry>,
+        before: Option<Entry>,
+        after: Option<Entry>,
     ) -> AuditRecord {
         let at = now_rfc3339_millis();
         AuditRecord {
             audit_id: format!("{at}#{}", unique_suffix()),
-            phone_number,
+            key,
             action,
             actor: actor.to_owned(),
             at,
@@ -116,7 +102,7 @@ impl AuditRecord {
     /// The record saying that `self`'s change did not happen.
     pub fn aborted(&self, actor: &str, why: &str) -> AuditRecord {
         AuditRecord::new(
-            self.phone_number.clone(),
+            self.key.clone(),
             AuditAction::Abort,
             actor,
             Some(&format!("{why} (aborts {})", self.audit_id)),
@@ -130,7 +116,7 @@ impl AuditRecord {
     pub fn to_item(&self) -> HashMap<String, AttributeValue> {
         let s = |v: &str| AttributeValue::S(v.to_owned());
         let mut item = HashMap::from([
-            (attr::PHONE_NUMBER.to_owned(), s(&self.phone_number)),
+            (attr::PHONE_NUMBER.to_owned(), s(&self.key)),
             (attr::AUDIT_ID.to_owned(), s(&self.audit_id)),
             (attr::ACTION.to_owned(), s(self.action.as_str())),
             (attr::ACTOR.to_owned(), s(&self.actor)),
@@ -166,9 +152,9 @@ impl AuditRecord {
             _ => None,
         };
         Some(AuditRecord {
-            phone_number: s(attr::PHONE_NUMBER)?,
+            key: s(attr::PHONE_NUMBER)?,
             audit_id: s(attr::AUDIT_ID)?,
-            action: AuditAction::parse(&s(attr::ACTION)?)?,
+            action: s(attr::ACTION)?.parse().ok()?,
             actor: s(attr::ACTOR).unwrap_or_default(),
             at: s(attr::AT).unwrap_or_default(),
             reason: s(attr::REASON),

@@ -16,7 +16,7 @@ use tokio::task::JoinSet;
 use super::audit::{AuditAction, AuditRecord};
 use super::batch::{GET_BATCH, WRITE_BATCH, get_batch, put_batch};
 use super::{Admin, AdminError, EntryFields, Target, parse_target};
-use crate::entry::{BlockAction, BlockEntry, Kind};
+use crate::entry::{BlockAction, Entry, Kind};
 use crate::phone::Normalizer;
 use crate::store::{entry_from_item, item_from_entry};
 use crate::when::{now_epoch, parse_absolute, rfc3339};
@@ -198,7 +198,7 @@ fn parse_row<'a>(
         None => Kind::Block,
         Some(k) => k
             .parse()
-            .map_err(|e: crate::entry::UnknownKind| format!("kind: {e}"))?,
+            .map_err(|e: crate::wire::UnknownName| format!("kind: {e}"))?,
     };
     if raw.is_empty() {
         return Err("phoneNumber is empty".into());
@@ -236,12 +236,12 @@ fn parse_row<'a>(
 }
 
 /// Writes entries as an import file; importing it back changes nothing.
-pub fn write_csv<W: Write>(entries: &[BlockEntry], output: W) -> Result<(), csv::Error> {
+pub fn write_csv<W: Write>(entries: &[Entry], output: W) -> Result<(), csv::Error> {
     let mut writer = csv::Writer::from_writer(output);
     writer.write_record(COLUMNS)?;
     for e in entries {
         writer.write_record([
-            e.phone_number.as_str(),
+            e.value.as_str(),
             e.kind.as_str(),
             e.reason.as_deref().unwrap_or_default(),
             &e.expires_at.map(rfc3339).unwrap_or_default(),
@@ -268,7 +268,7 @@ impl Admin {
     ) -> Result<ImportSummary, AdminError> {
         let existing = self.existing_entries(&parsed.rows).await?;
         let now = now_epoch();
-        let mut changes: Vec<(Kind, AuditRecord, BlockEntry)> = Vec::new();
+        let mut changes: Vec<(Kind, AuditRecord, Entry)> = Vec::new();
         for row in &parsed.rows {
             let before = existing.get(&row.target);
             if before.is_some_and(|b| row.fields.same_as(b)) {
@@ -327,10 +327,7 @@ impl Admin {
         Ok(summary)
     }
 
-    async fn existing_entries(
-        &self,
-        rows: &[Row],
-    ) -> Result<HashMap<Target, BlockEntry>, AdminError> {
+    async fn existing_entries(&self, rows: &[Row]) -> Result<HashMap<Target, Entry>, AdminError> {
         let mut existing = HashMap::new();
         let mut tasks = JoinSet::new();
         for table in [&self.tables().blocklist, &self.tables().rules] {
@@ -386,7 +383,7 @@ type GetTasks = JoinSet<Result<Vec<HashMap<String, AttributeValue>>, AdminError>
 
 async fn collect_entries(
     tasks: &mut GetTasks,
-    into: &mut HashMap<Target, BlockEntry>,
+    into: &mut HashMap<Target, Entry>,
     at_most: usize,
 ) -> Result<(), AdminError> {
     let mut collected = 0;
@@ -402,7 +399,7 @@ async fn collect_entries(
             let entry = entry_from_item(item);
             let target = Target {
                 kind: entry.kind,
-                value: entry.phone_number.clone(),
+                value: entry.value.clone(),
             };
             into.insert(target, entry);
         }

@@ -21,7 +21,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use crate::entry::{BlockAction, BlockEntry, Kind, Status};
+use crate::entry::{BlockAction, Entry, Kind, Status};
 use crate::phone::{CallerId, InvalidReason, Normalizer};
 use crate::rules::is_prefix;
 use crate::store::{StoreError, attr, entry_from_item, item_from_entry, rule_key, sdk_error};
@@ -43,11 +43,11 @@ pub enum AdminError {
     )]
     InvalidPrefix { input: String },
     #[error("{} {} already exists (reason: {}, since {}{}); use --replace to overwrite it",
-        .entry.kind, .entry.phone_number,
+        .entry.kind, .entry.value,
         .entry.reason.as_deref().unwrap_or("none"),
         .entry.created_at.as_deref().unwrap_or("unknown"),
         .entry.expires_at.map(|e| format!(", expires {}", rfc3339(e))).unwrap_or_default())]
-    AlreadyExists { entry: Box<BlockEntry> },
+    AlreadyExists { entry: Box<Entry> },
     #[error("there is no {kind} entry for {value}")]
     NotFound { kind: Kind, value: String },
     #[error(
@@ -173,7 +173,7 @@ impl EntryFields {
     }
 
     /// Whether `entry` already has these fields (creation and hit counts aside).
-    pub fn same_as(&self, entry: &BlockEntry) -> bool {
+    pub fn same_as(&self, entry: &Entry) -> bool {
         entry.status == Status::Active
             && entry.reason == self.reason
             && entry.expires_at == self.expires_at
@@ -187,9 +187,9 @@ impl EntryFields {
 /// The result of `add`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Added {
-    pub entry: BlockEntry,
+    pub entry: Entry,
     /// The entry this one replaced (`--replace`, or an expired one).
-    pub replaced: Option<BlockEntry>,
+    pub replaced: Option<Entry>,
 }
 
 /// Reads `input` as a number (normalized exactly as the Lambda does) or,
@@ -302,7 +302,7 @@ impl Admin {
     }
 
     /// The stored entry for `target`, expired or not (a consistent read).
-    pub async fn get(&self, target: &Target) -> Result<Option<BlockEntry>, AdminError> {
+    pub async fn get(&self, target: &Target) -> Result<Option<Entry>, AdminError> {
         let table = self.table_for(target.kind);
         let (key, value) = self.key(target);
         let out = self
@@ -361,11 +361,7 @@ impl Admin {
     }
 
     /// Removes the entry for `target`, returning it.
-    pub async fn remove(
-        &self,
-        target: &Target,
-        reason: Option<&str>,
-    ) -> Result<BlockEntry, AdminError> {
+    pub async fn remove(&self, target: &Target, reason: Option<&str>) -> Result<Entry, AdminError> {
         let existing = self
             .get(target)
             .await?
@@ -410,9 +406,9 @@ impl Admin {
         action: AuditAction,
         reason: Option<&str>,
         source: &str,
-        before: Option<BlockEntry>,
-        after: Option<BlockEntry>,
-    ) -> Result<Option<BlockEntry>, AdminError> {
+        before: Option<Entry>,
+        after: Option<Entry>,
+    ) -> Result<Option<Entry>, AdminError> {
         let record = AuditRecord::new(
             target.audit_key(),
             action,
@@ -479,7 +475,7 @@ impl Admin {
 
     /// Every entry of both tables (paginated Scans), sorted by kind then
     /// value; expired ones only with `include_expired`.
-    pub async fn list(&self, include_expired: bool) -> Result<Vec<BlockEntry>, AdminError> {
+    pub async fn list(&self, include_expired: bool) -> Result<Vec<Entry>, AdminError> {
         let now = now_epoch();
         let mut entries = Vec::new();
         for table in [&self.tables.blocklist, &self.tables.rules] {
@@ -495,7 +491,7 @@ impl Admin {
                 );
             }
         }
-        entries.sort_by(|a, b| (a.kind, &a.phone_number).cmp(&(b.kind, &b.phone_number)));
+        entries.sort_by(|a, b| (a.kind, &a.value).cmp(&(b.kind, &b.value)));
         Ok(entries)
     }
 
@@ -523,10 +519,10 @@ impl Admin {
     }
 
     /// A new entry for `target` made now by this admin.
-    pub fn new_entry(&self, target: &Target, fields: EntryFields, now: i64) -> BlockEntry {
-        BlockEntry {
+    pub fn new_entry(&self, target: &Target, fields: EntryFields, now: i64) -> Entry {
+        Entry {
             kind: target.kind,
-            phone_number: target.value.clone(),
+            value: target.value.clone(),
             reason: fields.reason,
             created_at: Some(rfc3339(now)),
             created_by: Some(self.actor.clone()),
@@ -535,7 +531,7 @@ impl Admin {
             action: fields.action,
             message: fields.message,
             queue_arn: fields.queue_arn,
-            ..BlockEntry::default()
+            ..Entry::default()
         }
     }
 

@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::audit::unique_suffix;
 use super::{Admin, AdminError};
-use crate::entry::BlockEntry;
+use crate::entry::Entry;
 use crate::snapshot::{self, MANIFEST_KEY, SNAPSHOT_PREFIX, chunk_key};
 use crate::store::{attr, entry_from_item};
 use crate::when::now_rfc3339_millis;
@@ -164,7 +164,7 @@ impl Admin {
     }
 
     /// Every rule in the rules table (a paginated Scan), snapshot items left out.
-    pub(crate) async fn scan_rules(&self) -> Result<Vec<BlockEntry>, AdminError> {
+    pub(crate) async fn scan_rules(&self) -> Result<Vec<Entry>, AdminError> {
         let table = &self.tables().rules;
         let mut rules = Vec::new();
         let mut pages = self

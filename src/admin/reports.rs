@@ -4,20 +4,20 @@
 
 use super::audit::AuditAction;
 use super::{Admin, AdminError, Target};
-use crate::entry::{BlockEntry, Kind, Status};
+use crate::entry::{Entry, Kind, Status};
 use crate::when::{now_epoch, rfc3339};
 
 /// What a report did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReportOutcome {
     /// Recorded as pending, waiting for an admin.
-    Pending(BlockEntry),
+    Pending(Entry),
     /// Recorded as an active block (reports block at once).
-    Blocked(BlockEntry),
+    Blocked(Entry),
     /// The number was already blocked: nothing changed.
-    AlreadyBlocked(BlockEntry),
+    AlreadyBlocked(Entry),
     /// The number was already reported and waits for an admin: nothing changed.
-    AlreadyPending(BlockEntry),
+    AlreadyPending(Entry),
 }
 
 impl ReportOutcome {
@@ -51,9 +51,9 @@ impl Admin {
             }
             _ => {}
         }
-        let entry = BlockEntry {
+        let entry = Entry {
             kind: Kind::Block,
-            phone_number: target.value.clone(),
+            value: target.value.clone(),
             reason: Some(reason.unwrap_or("reported by an agent").to_owned()),
             created_at: Some(rfc3339(now)),
             created_by: Some(self.actor().to_owned()),
@@ -63,7 +63,7 @@ impl Admin {
                 Status::Pending
             },
             contact_id: contact_id.map(str::to_owned),
-            ..BlockEntry::default()
+            ..Entry::default()
         };
         let source = format!("report contact {}", contact_id.unwrap_or("unknown"));
         self.write(
@@ -83,8 +83,8 @@ impl Admin {
     }
 
     /// Pending reports, oldest first.
-    pub async fn pending(&self) -> Result<Vec<BlockEntry>, AdminError> {
-        let mut pending: Vec<BlockEntry> = self
+    pub async fn pending(&self) -> Result<Vec<Entry>, AdminError> {
+        let mut pending: Vec<Entry> = self
             .list(false)
             .await?
             .into_iter()
@@ -99,7 +99,7 @@ impl Admin {
         &self,
         target: &Target,
         reason: Option<&str>,
-    ) -> Result<BlockEntry, AdminError> {
+    ) -> Result<Entry, AdminError> {
         let pending = self.pending_entry(target).await?;
         let mut approved = pending.clone();
         approved.status = Status::Active;
@@ -119,11 +119,7 @@ impl Admin {
     }
 
     /// Rejects a pending report: the entry is removed.
-    pub async fn reject(
-        &self,
-        target: &Target,
-        reason: Option<&str>,
-    ) -> Result<BlockEntry, AdminError> {
+    pub async fn reject(&self, target: &Target, reason: Option<&str>) -> Result<Entry, AdminError> {
         let pending = self.pending_entry(target).await?;
         self.write(
             target,
@@ -137,7 +133,7 @@ impl Admin {
         Ok(pending)
     }
 
-    async fn pending_entry(&self, target: &Target) -> Result<BlockEntry, AdminError> {
+    async fn pending_entry(&self, target: &Target) -> Result<Entry, AdminError> {
         match self.get(target).await? {
             Some(e) if e.status == Status::Pending => Ok(e),
             _ => Err(AdminError::NotPending {

@@ -58,7 +58,11 @@ pub async fn init_audit_table(client: &Client, table: &str) -> Result<TableInit,
     .await
 }
 
-async fn create_table(
+/// Creates `table` with String keys, on demand: `keys[0]` the partition
+/// key, `keys[1]` (if given) the sort key; waits until it is ACTIVE. An
+/// existing table is left as it is. The one table-creating function: tests
+/// and benchmarks use it too.
+pub async fn create_table(
     client: &Client,
     table: &str,
     keys: &[&str],

@@ -20,7 +20,7 @@ use crate::aws::{ClientOptions, dynamodb_client};
 use crate::checker::Checker;
 use crate::config::{Config, ConfigError};
 use crate::embedded_flow::{MAX_CONDITIONS_PER_COMPARE, RenderError, render};
-use crate::entry::{BlockEntry, Kind};
+use crate::entry::{Entry, Kind};
 use crate::phone::{DefaultCountry, Normalizer, UnknownCountry};
 use crate::store::DynamoStore;
 use crate::when::{TimeError, now_epoch, parse_absolute, parse_duration, parse_expiry};
@@ -45,7 +45,7 @@ pub enum CliError {
     #[error("{0}")]
     Time(#[from] TimeError),
     #[error("--action: {0}")]
-    Action(String),
+    Action(crate::wire::UnknownName),
     #[error(transparent)]
     Config(#[from] ConfigError),
     #[error(transparent)]
@@ -241,7 +241,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             let approved = admin
                 .approve(&admin.target(Kind::Block, &number)?, reason.as_deref())
                 .await?;
-            eprintln!("approved: {} now blocks", approved.phone_number);
+            eprintln!("approved: {} now blocks", approved.value);
             output::entries(&mut out, format, &[approved], now)?;
             Ok(())
         }
@@ -249,7 +249,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             let rejected = admin
                 .reject(&admin.target(Kind::Block, &number)?, reason.as_deref())
                 .await?;
-            eprintln!("rejected the report of {}", rejected.phone_number);
+            eprintln!("rejected the report of {}", rejected.value);
             output::entries(&mut out, format, &[rejected], now)?;
             Ok(())
         }
@@ -288,16 +288,16 @@ fn added(
 fn removed(
     out: &mut dyn Write,
     format: OutputFormat,
-    entry: BlockEntry,
+    entry: Entry,
     now: i64,
 ) -> Result<(), CliError> {
-    eprintln!("removed {} {}", entry.kind, entry.phone_number);
+    eprintln!("removed {} {}", entry.kind, entry.value);
     output::entries(out, format, &[entry], now)?;
     Ok(())
 }
 
 /// When an entry last blocked a call, or else when it was made (epoch seconds).
-fn last_activity(entry: &BlockEntry) -> Option<i64> {
+fn last_activity(entry: &Entry) -> Option<i64> {
     entry
         .last_blocked_at
         .as_deref()
@@ -347,7 +347,7 @@ async fn render_flow(admin: &Admin, from_csv: Option<&Path>, path: &Path) -> Res
             .await?
             .into_iter()
             .filter(|e| e.is_active_at(now_epoch()))
-            .map(|e| (e.kind, e.phone_number))
+            .map(|e| (e.kind, e.value))
             .collect(),
     };
     let content = render(&numbers)?;

@@ -7,10 +7,10 @@ use serde_json::{Value, json};
 use super::args::OutputFormat;
 use crate::admin::audit::AuditRecord;
 use crate::answer::Answer;
-use crate::entry::{BlockEntry, Status};
+use crate::entry::{Entry, Status};
 use crate::when::rfc3339;
 
-fn entry_json(e: &BlockEntry, now: i64) -> Value {
+fn entry_json(e: &Entry, now: i64) -> Value {
     let status = if e.status == Status::Pending {
         "pending"
     } else if e.is_expired_at(now) {
@@ -20,7 +20,7 @@ fn entry_json(e: &BlockEntry, now: i64) -> Value {
     };
     json!({
         "kind": e.kind.as_str(),
-        "phoneNumber": e.phone_number,
+        "phoneNumber": e.value,
         "reason": e.reason.as_deref().unwrap_or_default(),
         "createdAt": e.created_at.as_deref().unwrap_or_default(),
         "createdBy": e.created_by.as_deref().unwrap_or_default(),
@@ -53,7 +53,7 @@ const ENTRY_COLUMNS: &[&str] = &[
 pub fn entries(
     out: &mut dyn Write,
     format: OutputFormat,
-    entries: &[BlockEntry],
+    entries: &[Entry],
     now: i64,
 ) -> io::Result<()> {
     let rows: Vec<Value> = entries.iter().map(|e| entry_json(e, now)).collect();
@@ -65,7 +65,7 @@ pub fn check(
     out: &mut dyn Write,
     format: OutputFormat,
     answer: &Answer,
-    entry: Option<&BlockEntry>,
+    entry: Option<&Entry>,
     now: i64,
 ) -> io::Result<()> {
     let answer_json = serde_json::to_value(answer).map_err(io::Error::other)?;
@@ -155,7 +155,7 @@ pub fn history(
     format: OutputFormat,
     records: &[AuditRecord],
 ) -> io::Result<()> {
-    let describe = |e: &Option<BlockEntry>| {
+    let describe = |e: &Option<Entry>| {
         e.as_ref().map_or_else(String::new, |e| {
             let mut s = e.reason.clone().unwrap_or_default();
             if let Some(x) = e.expires_at {
@@ -170,7 +170,7 @@ pub fn history(
             json!({
                 "at": r.at,
                 "action": r.action.as_str(),
-                "phoneNumber": r.phone_number,
+                "phoneNumber": r.key,
                 "actor": r.actor,
                 "reason": r.reason.as_deref().unwrap_or_default(),
                 "source": r.source,
