@@ -326,3 +326,146 @@ impl<S: BlocklistStore + Clone + 'static> Checker<S> {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::admin::{Admin, EntryFields};
+    use crate::answer::LookupStatus;
+    use crate::store::memory::{Fault, Faults, MemoryStore};
+
+    const BLOCKED: &str = "+14155550123";
+    const VIP: &str = "+14155550100";
+
+    fn config(vars: &[(&str, &str)]) -> Config {
+        Config::from_lookup(|name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        })
+        .unwrap()
+    }
+
+    /// A store with one exact block, a prefix rule and an allow entry, all
+    /// written (and the rules published) through the admin operations.
+    async fn seeded() -> MemoryStore {
+        let store = MemoryStore::new();
+        let admin = Admin::with_store(store.clone(), "tests", Normalizer::default());
+        for (kind, value) in [
+            (Kind::Block, BLOCKED),
+            (Kind::Prefix, "+1900"),
+            (Kind::Allow, VIP),
+        ] {
+            let target = admin.target(kind, value).unwrap();
+            let fields = EntryFields {
+                reason: Some(format!("{kind} rule")),
+                ..EntryFields::default()
+            };
+            admin.add(&target, fields, false).await.unwrap();
+        }
+        store
+    }
+
+    fn lookups(fault: Fault) -> Faults {
+        Faults {
+            lookups_ending: vec![(String::new(), fault)],
+            ..Faults::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn blocks_what_the_admin_wrote_and_counts_the_hit() {
+        let store = seeded().await;
+        let checker = Checker::new(store.clone(), &config(&[]));
+        let event = blocklist_harness::connect_event::connect_event(Some("(415) 555-0123"));
+        let answer = checker.handle(&event).await;
+        assert!(answer.is_blocked);
+        assert_eq!(
+            (answer.match_type, answer.matched_rule.as_str()),
+            (MatchType::Exact, BLOCKED)
+        );
+        assert_eq!(answer.blocked_reason, "block rule");
+        tokio::time::sleep(HIT_WAIT).await;
+        let entry = store
+            .entries()
+            .into_iter()
+            .find(|e| e.value == BLOCKED)
+            .unwrap();
+        assert_eq!(entry.block_count, Some(1));
+
+        let prefix = checker.check(Some("+1 900 555 0100"), now_epoch()).await;
+        assert_eq!(
+            (
+                prefix.answer.match_type,
+                prefix.answer.matched_rule.as_str()
+            ),
+            (MatchType::Prefix, "+1900")
+        );
+        let free = checker.check(Some("+14155550999"), now_epoch()).await;
+        assert!(!free.answer.is_blocked);
+        assert_eq!(free.answer.lookup_status, LookupStatus::Ok);
+    }
+
+    #[tokio::test]
+    async fn an_allow_entry_decides_without_a_read() {
+        let store = seeded().await;
+        let checker = Checker::new(store.clone(), &config(&[("FAIL_MODE", "closed")]));
+        checker.warm_up().await;
+        store.set_faults(lookups(Fault::Fail));
+        let vip = checker.check(Some(VIP), now_epoch()).await;
+        assert_eq!(vip.answer.match_type, MatchType::Allow);
+        assert_eq!(vip.answer.lookup_status, LookupStatus::Skipped);
+        assert_eq!(vip.lookup_latency, Duration::ZERO);
+        let other = checker.check(Some("+14155550999"), now_epoch()).await;
+        assert_eq!(other.answer.match_type, MatchType::FailClosed);
+        assert_eq!(other.answer.lookup_status, LookupStatus::Error);
+    }
+
+    // Real time, not a paused clock: the deadline is a std Instant, which a
+    // paused tokio clock does not follow.
+    #[tokio::test]
+    async fn a_hanging_lookup_ends_at_the_deadline() {
+        let store = seeded().await;
+        let checker = Checker::new(store.clone(), &config(&[("LOOKUP_TIMEOUT_MS", "50")]));
+        checker.warm_up().await;
+        store.set_faults(lookups(Fault::Hang));
+        let started = Instant::now();
+        let checked = checker.check(Some("+14155550999"), now_epoch()).await;
+        assert!(started.elapsed() >= Duration::from_millis(50));
+        assert_eq!(checked.answer.lookup_status, LookupStatus::Timeout);
+        assert!(
+            !checked.answer.is_blocked,
+            "FAIL_MODE=open lets the call through"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failed_rules_reload_keeps_the_last_rules() {
+        let store = seeded().await;
+        let checker = Checker::new(store.clone(), &config(&[("RULES_REFRESH_SECONDS", "1")]));
+        checker.warm_up().await;
+        store.set_faults(Faults {
+            rules: Fault::Fail,
+            ..Faults::default()
+        });
+        // The refresh interval passes (real time: the checker's clock is std's).
+        tokio::time::sleep(Duration::from_millis(1_100)).await;
+        let checked = checker.check(Some("+19005550100"), now_epoch()).await;
+        assert_eq!(store.rules_loads(), 2, "the reload was tried, and failed");
+        assert_eq!(checked.answer.match_type, MatchType::Prefix);
+        assert_eq!(checked.answer.lookup_status, LookupStatus::Ok);
+    }
+
+    #[tokio::test]
+    async fn with_no_rules_ever_loaded_the_lookup_counts_as_failed() {
+        let store = seeded().await;
+        store.set_faults(Faults {
+            rules: Fault::Fail,
+            ..Faults::default()
+        });
+        let checker = Checker::new(store, &config(&[("FAIL_MODE", "closed")]));
+        let checked = checker.check(Some("+14155550999"), now_epoch()).await;
+        assert_eq!(checked.answer.match_type, MatchType::FailClosed);
+        assert_eq!(checked.answer.lookup_status, LookupStatus::Error);
+    }
+}

@@ -31,6 +31,15 @@ impl Kind {
         }
     }
 
+    /// The table entries of this kind live in. Exact blocks have the
+    /// blocklist table to themselves: the Lambda's one read per call.
+    pub fn table(self) -> EntryTable {
+        match self {
+            Kind::Block => EntryTable::Blocklist,
+            Kind::Prefix | Kind::Allow | Kind::AllowPrefix => EntryTable::Rules,
+        }
+    }
+
     /// Whether the entry allows rather than blocks.
     pub fn is_allow(self) -> bool {
         match self {
@@ -38,6 +47,21 @@ impl Kind {
             Kind::Block | Kind::Prefix => false,
         }
     }
+}
+
+/// The two tables that hold entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EntryTable {
+    /// Exact blocks and pending reports, keyed by `phoneNumber`.
+    Blocklist,
+    /// Prefix rules and allow entries, keyed by `ruleKey`
+    /// (`<kind>#<value>`), beside the published snapshot.
+    Rules,
+}
+
+impl EntryTable {
+    /// Both tables, in the order `list` reads them.
+    pub const ALL: [EntryTable; 2] = [EntryTable::Blocklist, EntryTable::Rules];
 }
 
 /// What the flow does with a blocked call.

@@ -10,9 +10,16 @@
 //! then the manifest, then it deletes the old version's chunks. A reader
 //! that reads the manifest and then its chunks never mixes two versions.
 
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 
 use crate::entry::{BlockAction, Entry, Kind};
+use crate::store::attr;
+
+/// A rules-table item as DynamoDB holds it.
+pub type Item = HashMap<String, AttributeValue>;
 
 /// Key prefix of every snapshot item; rule keys never start with it.
 pub const SNAPSHOT_PREFIX: &str = "snapshot#";
@@ -45,10 +52,85 @@ struct Published {
     q: Option<String>,
 }
 
-/// A snapshot chunk could not be read.
-#[derive(Debug, thiserror::Error)]
-#[error("the published rules are unreadable ({0}); run `blocklist publish-rules`")]
-pub struct SnapshotError(String);
+/// Why the published rules could not be read. Says only what is wrong;
+/// [`crate::store::StoreError::UnreadableRules`] names the table and the fix.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct SnapshotError(pub(crate) String);
+
+/// The manifest item: which version is published, in how many chunks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Manifest {
+    /// Unique and sortable: the publish time and a random suffix.
+    pub version: String,
+    /// How many chunk items the version has.
+    pub chunks: usize,
+    /// How many rules it holds.
+    pub count: usize,
+    /// Who published it.
+    pub published_by: String,
+}
+
+impl Manifest {
+    /// Reads the manifest item; `version` and `chunks` are required.
+    pub fn from_item(item: &Item) -> Result<Manifest, SnapshotError> {
+        let text = |name: &str| match item.get(name) {
+            Some(AttributeValue::S(v) | AttributeValue::N(v)) => Some(v.clone()),
+            _ => None,
+        };
+        let number = |name: &str| text(name).and_then(|n| n.parse::<usize>().ok());
+        Ok(Manifest {
+            version: text("version").ok_or_else(|| missing("manifest without version"))?,
+            chunks: number("chunks").ok_or_else(|| missing("manifest without chunks"))?,
+            count: number("count").unwrap_or_default(),
+            published_by: text("publishedBy").unwrap_or_default(),
+        })
+    }
+
+    /// The manifest as an item of the rules table (key included).
+    pub fn to_item(&self) -> Item {
+        HashMap::from([
+            (attr::RULE_KEY.to_owned(), s(MANIFEST_KEY)),
+            ("version".to_owned(), s(&self.version)),
+            ("chunks".to_owned(), n(self.chunks)),
+            ("count".to_owned(), n(self.count)),
+            ("publishedBy".to_owned(), s(&self.published_by)),
+        ])
+    }
+}
+
+/// Chunk `index` of `version` as an item of the rules table (key included).
+pub fn chunk_item(version: &str, index: usize, data: &str) -> Item {
+    HashMap::from([
+        (attr::RULE_KEY.to_owned(), s(&chunk_key(version, index))),
+        ("data".to_owned(), s(data)),
+    ])
+}
+
+/// The rules in a chunk item.
+pub fn chunk_entries(item: &Item) -> Result<Vec<Entry>, SnapshotError> {
+    match item.get("data") {
+        Some(AttributeValue::S(data)) => decode(data),
+        _ => Err(missing("chunk without data")),
+    }
+}
+
+/// Whether a rules-table item is part of the published snapshot rather than a rule.
+pub fn is_snapshot_item(item: &Item) -> bool {
+    matches!(item.get(attr::RULE_KEY), Some(AttributeValue::S(k)) if k.starts_with(SNAPSHOT_PREFIX))
+}
+
+fn s(v: &str) -> AttributeValue {
+    AttributeValue::S(v.to_owned())
+}
+
+fn n(v: usize) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+fn missing(what: &str) -> SnapshotError {
+    SnapshotError(what.to_owned())
+}
 
 /// Encodes rules (entries of the rule kinds; others are skipped) as chunks
 /// of at most [`MAX_CHUNK_BYTES`] each. Always at least one chunk.
@@ -156,6 +238,37 @@ mod tests {
         assert!(chunks.iter().all(|c| c.len() <= MAX_CHUNK_BYTES));
         let back: usize = chunks.iter().map(|c| decode(c).unwrap().len()).sum();
         assert_eq!(back, 20_000);
+    }
+
+    #[test]
+    fn manifest_and_chunk_items_round_trip() {
+        let manifest = Manifest {
+            version: "2026-12-01T00:00:00.000Z-00ff".into(),
+            chunks: 2,
+            count: 7,
+            published_by: "tests".into(),
+        };
+        assert_eq!(Manifest::from_item(&manifest.to_item()), Ok(manifest));
+        let rules = vec![rule(Kind::Prefix, "+1900", "premium")];
+        let item = chunk_item("v1", 0, &encode(&rules)[0]);
+        assert!(is_snapshot_item(&item));
+        assert_eq!(chunk_entries(&item), Ok(rules));
+    }
+
+    #[test]
+    fn a_broken_manifest_or_chunk_says_what_is_missing() {
+        let mut item = Manifest {
+            version: "v".into(),
+            chunks: 1,
+            count: 1,
+            published_by: String::new(),
+        }
+        .to_item();
+        item.remove("chunks");
+        let err = Manifest::from_item(&item).unwrap_err();
+        assert_eq!(err.to_string(), "manifest without chunks");
+        let err = chunk_entries(&HashMap::new()).unwrap_err();
+        assert_eq!(err.to_string(), "chunk without data");
     }
 
     #[test]

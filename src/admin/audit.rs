@@ -87,7 +87,7 @@ impl AuditRecord {
     ) -> AuditRecord {
         let at = now_rfc3339_millis();
         AuditRecord {
-            audit_id: format!("{at}#{}", unique_suffix()),
+            audit_id: format!("{at}#{:016x}", unique_u64()),
             key,
             action,
             actor: actor.to_owned(),
@@ -165,9 +165,10 @@ impl AuditRecord {
     }
 }
 
-/// 16 hex digits, unique within the process and unlikely to collide across
-/// processes: process id, a counter and the clock's nanoseconds, mixed.
-pub(crate) fn unique_suffix() -> String {
+/// 64 bits unique within the process and unlikely to collide across
+/// processes: process id, a counter and the clock's nanoseconds, mixed by
+/// splitmix64's finalizer. For ids and for retry jitter.
+pub(crate) fn unique_u64() -> u64 {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -177,8 +178,7 @@ pub(crate) fn unique_suffix() -> String {
         ^ COUNTER
             .fetch_add(1, Ordering::Relaxed)
             .wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    // splitmix64 finalizer
     x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    format!("{:016x}", x ^ (x >> 31))
+    x ^ (x >> 31)
 }

@@ -10,16 +10,12 @@
 use std::collections::HashMap;
 use std::io::{Read, Write};
 
-use aws_sdk_dynamodb::types::AttributeValue;
-use tokio::task::JoinSet;
-
-use super::audit::{AuditAction, AuditRecord};
-use super::batch::{GET_BATCH, WRITE_BATCH, get_batch, put_batch};
-use super::{Admin, AdminError, EntryFields, Target, parse_target};
+use super::store::AdminStore;
+use super::{Admin, AdminError, EntryFields, Target, parse_target, plan};
 use crate::entry::{BlockAction, Entry, Kind};
-use crate::phone::Normalizer;
-use crate::store::{entry_from_item, item_from_entry};
-use crate::when::{now_epoch, parse_absolute, rfc3339};
+use crate::phone::{InvalidReason, Normalizer};
+use crate::when::{TimeError, now_epoch, parse_absolute, rfc3339};
+use crate::wire::UnknownName;
 
 /// The columns of import and export files, in export order.
 pub const COLUMNS: &[&str] = &[
@@ -32,8 +28,8 @@ pub const COLUMNS: &[&str] = &[
     "message",
     "queueArn",
 ];
-/// Batches written at once.
-const PARALLEL_BATCHES: usize = 8;
+/// Changes whose audit records are written before their entries, at once.
+const IMPORT_CHUNK: usize = 200;
 
 /// The file cannot be imported at all.
 #[derive(Debug, thiserror::Error)]
@@ -55,12 +51,37 @@ pub struct ImportDefaults {
     pub expires_at: Option<i64>,
 }
 
+/// Why a row was not imported.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RowError {
+    #[error("unreadable row: {0}")]
+    Unreadable(String),
+    #[error("has {fields} fields, the header has {header}")]
+    FieldCount { fields: usize, header: usize },
+    #[error("phoneNumber is empty")]
+    EmptyNumber,
+    #[error("kind: {0}")]
+    Kind(UnknownName),
+    #[error("not a valid phone number: {0}")]
+    InvalidNumber(InvalidReason),
+    #[error("a withheld caller ID, not a number")]
+    NotANumber,
+    #[error("{0}")]
+    Target(String),
+    #[error("expiresAt: {0}")]
+    Expiry(TimeError),
+    #[error("action: {0}")]
+    Action(UnknownName),
+    #[error("{0}")]
+    Fields(String),
+}
+
 /// A row that was not imported, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rejected {
     pub line: u64,
     pub value: String,
-    pub why: String,
+    pub why: RowError,
 }
 
 /// A row whose entry an earlier row already had; the later row wins.
@@ -103,7 +124,50 @@ pub struct ImportSummary {
     pub dry_run: bool,
 }
 
-/// Reads and checks an import file.
+/// The header's columns: where each known column is.
+struct Header {
+    index: HashMap<&'static str, usize>,
+    len: usize,
+}
+
+impl Header {
+    /// Reads the header row; every column must be known and appear once,
+    /// and `phoneNumber` must be there.
+    fn read<R: Read>(reader: &mut csv::Reader<R>) -> Result<Header, CsvError> {
+        let names = reader.headers()?;
+        let mut index = HashMap::new();
+        for (i, name) in names.iter().enumerate() {
+            let known =
+                COLUMNS
+                    .iter()
+                    .find(|c| **c == name)
+                    .ok_or_else(|| CsvError::UnknownColumn {
+                        name: name.to_owned(),
+                    })?;
+            if index.insert(*known, i).is_some() {
+                return Err(CsvError::DuplicateColumn(name.to_owned()));
+            }
+        }
+        if !index.contains_key("phoneNumber") {
+            return Err(CsvError::MissingPhoneNumberColumn);
+        }
+        Ok(Header {
+            index,
+            len: names.len(),
+        })
+    }
+
+    /// The non-empty value of `column` in `record`.
+    fn get<'r>(&self, record: &'r csv::StringRecord, column: &str) -> Option<&'r str> {
+        self.index
+            .get(column)
+            .and_then(|&i| record.get(i))
+            .filter(|v| !v.is_empty())
+    }
+}
+
+/// Reads and checks an import file: every row is checked before anything
+/// is written, each rejected row named with its line.
 pub fn parse_csv<R: Read>(
     input: R,
     normalizer: &Normalizer,
@@ -113,21 +177,7 @@ pub fn parse_csv<R: Read>(
         .flexible(true)
         .trim(csv::Trim::All)
         .from_reader(input);
-    let header: Vec<String> = reader.headers()?.iter().map(str::to_owned).collect();
-    let mut index: HashMap<&str, usize> = HashMap::new();
-    for (i, name) in header.iter().enumerate() {
-        let known = COLUMNS
-            .iter()
-            .find(|c| *c == name)
-            .ok_or_else(|| CsvError::UnknownColumn { name: name.clone() })?;
-        if index.insert(known, i).is_some() {
-            return Err(CsvError::DuplicateColumn(name.clone()));
-        }
-    }
-    let phone_column = *index
-        .get("phoneNumber")
-        .ok_or(CsvError::MissingPhoneNumberColumn)?;
-
+    let header = Header::read(&mut reader)?;
     let mut parsed = ParsedCsv::default();
     let mut seen: HashMap<Target, usize> = HashMap::new();
     for result in reader.records() {
@@ -135,87 +185,82 @@ pub fn parse_csv<R: Read>(
         let record = match result {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
                 parsed.rejected.push(Rejected {
-                    line,
+                    line: e.position().map_or(0, |p| p.line()),
                     value: String::new(),
-                    why: format!("unreadable row: {e}"),
+                    why: RowError::Unreadable(e.to_string()),
                 });
                 continue;
             }
         };
         let line = record.position().map_or(0, |p| p.line());
-        let raw = record.get(phone_column).unwrap_or_default().to_owned();
-        let row = if record.len() != header.len() {
-            Err(format!(
-                "has {} fields, the header has {}",
-                record.len(),
-                header.len()
-            ))
-        } else {
-            let get = |column: &str| {
-                index
-                    .get(column)
-                    .and_then(|&i| record.get(i))
-                    .filter(|v| !v.is_empty())
-            };
-            parse_row(line, &raw, get, normalizer, defaults)
-        };
-        match row {
+        let raw = header.get(&record, "phoneNumber").unwrap_or_default();
+        match parse_row(line, &header, &record, normalizer, defaults) {
             Err(why) => parsed.rejected.push(Rejected {
                 line,
-                value: raw,
+                value: raw.to_owned(),
                 why,
             }),
-            Ok(row) => match seen.get(&row.target) {
-                Some(&i) => {
-                    let earlier = &mut parsed.rows[i];
-                    parsed.duplicates.push(Duplicate {
-                        line,
-                        earlier_line: earlier.line,
-                        target: row.target.clone(),
-                    });
-                    *earlier = row;
-                }
-                None => {
-                    seen.insert(row.target.clone(), parsed.rows.len());
-                    parsed.rows.push(row);
-                }
-            },
+            Ok(row) => parsed.add(row, &mut seen),
         }
     }
     Ok(parsed)
 }
 
-fn parse_row<'a>(
+impl ParsedCsv {
+    /// Adds a valid row; one for an entry an earlier row had replaces it
+    /// (the later row wins) and is counted as a duplicate.
+    fn add(&mut self, row: Row, seen: &mut HashMap<Target, usize>) {
+        match seen.get(&row.target) {
+            Some(&i) => {
+                let earlier = &mut self.rows[i];
+                self.duplicates.push(Duplicate {
+                    line: row.line,
+                    earlier_line: earlier.line,
+                    target: row.target.clone(),
+                });
+                *earlier = row;
+            }
+            None => {
+                seen.insert(row.target.clone(), self.rows.len());
+                self.rows.push(row);
+            }
+        }
+    }
+}
+
+fn parse_row(
     line: u64,
-    raw: &str,
-    get: impl Fn(&str) -> Option<&'a str>,
+    header: &Header,
+    record: &csv::StringRecord,
     normalizer: &Normalizer,
     defaults: &ImportDefaults,
-) -> Result<Row, String> {
+) -> Result<Row, RowError> {
+    if record.len() != header.len {
+        return Err(RowError::FieldCount {
+            fields: record.len(),
+            header: header.len,
+        });
+    }
+    let get = |column: &str| header.get(record, column);
     let kind: Kind = match get("kind") {
         None => Kind::Block,
-        Some(k) => k
-            .parse()
-            .map_err(|e: crate::wire::UnknownName| format!("kind: {e}"))?,
+        Some(k) => k.parse().map_err(RowError::Kind)?,
     };
-    if raw.is_empty() {
-        return Err("phoneNumber is empty".into());
-    }
+    let raw = get("phoneNumber").ok_or(RowError::EmptyNumber)?;
     let target = parse_target(normalizer, kind, raw).map_err(|e| match e {
-        AdminError::InvalidNumber { reason, .. } => format!("not a valid phone number: {reason}"),
-        AdminError::NotANumber { .. } => "a withheld caller ID, not a number".into(),
-        other => other.to_string(),
+        AdminError::InvalidNumber { reason, .. } => RowError::InvalidNumber(reason),
+        AdminError::NotANumber { .. } => RowError::NotANumber,
+        other => RowError::Target(other.to_string()),
     })?;
     let expires_at = match get("expiresAt") {
         None => defaults.expires_at,
-        Some(v) => Some(parse_absolute(v).map_err(|e| format!("expiresAt: {e}"))?),
+        Some(v) => Some(parse_absolute(v).map_err(RowError::Expiry)?),
     };
     let action = get("action")
         .map(str::parse::<BlockAction>)
         .transpose()
-        .map_err(|e| format!("action: {e}"))?;
+        .map_err(RowError::Action)?;
     let fields = EntryFields {
         reason: get("reason")
             .map(str::to_owned)
@@ -227,7 +272,7 @@ fn parse_row<'a>(
         queue_arn: get("queueArn").map(str::to_owned),
     }
     .checked(kind)
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| RowError::Fields(e.to_string()))?;
     Ok(Row {
         line,
         target,
@@ -255,10 +300,10 @@ pub fn write_csv<W: Write>(entries: &[Entry], output: W) -> Result<(), csv::Erro
     Ok(())
 }
 
-impl Admin {
+impl<S: AdminStore> Admin<S> {
     /// Imports checked rows: reads what is stored for them, writes only the
-    /// rows that change something, audit records before entries.
-    /// `progress` is told how many rows were written so far.
+    /// rows that change something, each chunk's audit records before its
+    /// entries. `progress` is told how many rows were written so far.
     pub async fn import(
         &self,
         parsed: &ParsedCsv,
@@ -266,31 +311,9 @@ impl Admin {
         dry_run: bool,
         mut progress: impl FnMut(usize),
     ) -> Result<ImportSummary, AdminError> {
-        let existing = self.existing_entries(&parsed.rows).await?;
-        let now = now_epoch();
-        let mut changes: Vec<(Kind, AuditRecord, Entry)> = Vec::new();
-        for row in &parsed.rows {
-            let before = existing.get(&row.target);
-            if before.is_some_and(|b| row.fields.same_as(b)) {
-                continue;
-            }
-            let entry = self.new_entry(&row.target, row.fields.clone(), now);
-            let action = if before.is_some() {
-                AuditAction::Replace
-            } else {
-                AuditAction::Add
-            };
-            let record = AuditRecord::new(
-                row.target.audit_key(),
-                action,
-                self.actor(),
-                entry.reason.as_deref(),
-                format!("import {source}:{}", row.line),
-                before.cloned(),
-                Some(entry.clone()),
-            );
-            changes.push((row.target.kind, record, entry));
-        }
+        let targets: Vec<Target> = parsed.rows.iter().map(|r| r.target.clone()).collect();
+        let existing = self.existing(&targets).await?;
+        let changes = plan::import(&parsed.rows, &existing, source, self.actor(), now_epoch());
         let mut summary = ImportSummary {
             read: parsed.read,
             valid: parsed.rows.len(),
@@ -304,106 +327,16 @@ impl Admin {
             summary.written = changes.len();
             return Ok(summary);
         }
-        for chunk in changes.chunks(WRITE_BATCH * PARALLEL_BATCHES) {
-            let audits = chunk
-                .iter()
-                .map(|(_, record, _)| record.to_item())
-                .collect();
-            self.put_parallel(&self.tables().audit, audits).await?;
-            for table in [&self.tables().blocklist, &self.tables().rules] {
-                let entries: Vec<_> = chunk
-                    .iter()
-                    .filter(|(kind, _, _)| self.table_for(*kind) == table.as_str())
-                    .map(|(_, _, entry)| item_from_entry(entry))
-                    .collect();
-                self.put_parallel(table, entries).await?;
-            }
+        for chunk in changes.chunks(IMPORT_CHUNK) {
+            let records = chunk.iter().map(|c| c.record(self.actor())).collect();
+            self.store().append_audit(records).await?;
+            let entries = chunk.iter().filter_map(|c| c.after.clone()).collect();
+            self.store().put_entries(entries).await?;
             summary.written += chunk.len();
             progress(summary.written);
         }
-        if changes.iter().any(|(kind, _, _)| *kind != Kind::Block) {
-            self.publish_if_rule(Kind::Prefix).await?;
-        }
+        self.publish_if_rules(changes.iter().map(|c| c.target.kind))
+            .await?;
         Ok(summary)
     }
-
-    async fn existing_entries(&self, rows: &[Row]) -> Result<HashMap<Target, Entry>, AdminError> {
-        let mut existing = HashMap::new();
-        let mut tasks = JoinSet::new();
-        for table in [&self.tables().blocklist, &self.tables().rules] {
-            let in_table: Vec<&Row> = rows
-                .iter()
-                .filter(|r| self.table_for(r.target.kind) == table.as_str())
-                .collect();
-            for chunk in in_table.chunks(GET_BATCH) {
-                let keys = chunk
-                    .iter()
-                    .map(|r| {
-                        HashMap::from([{
-                            let (name, value) = self.key(&r.target);
-                            (name.to_owned(), value)
-                        }])
-                    })
-                    .collect();
-                let (client, table) = (self.client().clone(), table.clone());
-                tasks.spawn(async move { get_batch(&client, &table, keys).await });
-                if tasks.len() >= PARALLEL_BATCHES {
-                    collect_entries(&mut tasks, &mut existing, 1).await?;
-                }
-            }
-        }
-        collect_entries(&mut tasks, &mut existing, usize::MAX).await?;
-        Ok(existing)
-    }
-
-    /// Writes `items` as batches, several at a time; returns once all are written.
-    async fn put_parallel(
-        &self,
-        table: &str,
-        items: Vec<HashMap<String, AttributeValue>>,
-    ) -> Result<(), AdminError> {
-        let mut tasks = JoinSet::new();
-        let mut items = items.into_iter().peekable();
-        while items.peek().is_some() {
-            let batch: Vec<_> = items.by_ref().take(WRITE_BATCH).collect();
-            let (client, table) = (self.client().clone(), table.to_owned());
-            tasks.spawn(async move { put_batch(&client, &table, batch).await });
-        }
-        while let Some(done) = tasks.join_next().await {
-            done.map_err(|e| AdminError::Request {
-                table: table.to_owned(),
-                message: format!("write task failed: {e}"),
-            })??;
-        }
-        Ok(())
-    }
-}
-
-type GetTasks = JoinSet<Result<Vec<HashMap<String, AttributeValue>>, AdminError>>;
-
-async fn collect_entries(
-    tasks: &mut GetTasks,
-    into: &mut HashMap<Target, Entry>,
-    at_most: usize,
-) -> Result<(), AdminError> {
-    let mut collected = 0;
-    while collected < at_most {
-        let Some(done) = tasks.join_next().await else {
-            break;
-        };
-        let items = done.map_err(|e| AdminError::Request {
-            table: String::new(),
-            message: format!("read task failed: {e}"),
-        })??;
-        for item in &items {
-            let entry = entry_from_item(item);
-            let target = Target {
-                kind: entry.kind,
-                value: entry.value.clone(),
-            };
-            into.insert(target, entry);
-        }
-        collected += 1;
-    }
-    Ok(())
 }

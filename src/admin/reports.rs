@@ -2,10 +2,11 @@
 //! pending entry, which blocks only once an admin approves it (or at once,
 //! when the team chooses `REPORTS_BLOCK_IMMEDIATELY=true`).
 
-use super::audit::AuditAction;
+use super::plan::{self, Report, ReportPlan};
+use super::store::AdminStore;
 use super::{Admin, AdminError, Target};
-use crate::entry::{Entry, Kind, Status};
-use crate::when::{now_epoch, rfc3339};
+use crate::entry::{Entry, Status};
+use crate::when::now_epoch;
 
 /// What a report did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,7 +33,7 @@ impl ReportOutcome {
     }
 }
 
-impl Admin {
+impl<S: AdminStore> Admin<S> {
     /// Records a report of the caller `target` (an exact number) made by
     /// this admin's actor (the agent) during `contact_id`.
     pub async fn report(
@@ -42,44 +43,26 @@ impl Admin {
         reason: Option<&str>,
         block_now: bool,
     ) -> Result<ReportOutcome, AdminError> {
-        let now = now_epoch();
-        let existing = self.get(target).await?;
-        match &existing {
-            Some(e) if e.is_active_at(now) => return Ok(ReportOutcome::AlreadyBlocked(e.clone())),
-            Some(e) if e.status == Status::Pending && !e.is_expired_at(now) && !block_now => {
-                return Ok(ReportOutcome::AlreadyPending(e.clone()));
-            }
-            _ => {}
-        }
-        let entry = Entry {
-            kind: Kind::Block,
-            value: target.value.clone(),
-            reason: Some(reason.unwrap_or("reported by an agent").to_owned()),
-            created_at: Some(rfc3339(now)),
-            created_by: Some(self.actor().to_owned()),
-            status: if block_now {
-                Status::Active
-            } else {
-                Status::Pending
-            },
-            contact_id: contact_id.map(str::to_owned),
-            ..Entry::default()
+        let report = Report {
+            contact_id,
+            reason,
+            block_now,
         };
-        let source = format!("report contact {}", contact_id.unwrap_or("unknown"));
-        self.write(
-            target,
-            AuditAction::Report,
-            entry.reason.as_deref(),
-            &source,
-            existing,
-            Some(entry.clone()),
-        )
-        .await?;
-        Ok(if block_now {
-            ReportOutcome::Blocked(entry)
-        } else {
-            ReportOutcome::Pending(entry)
-        })
+        let existing = self.get(target).await?;
+        match plan::report(target, &report, existing, self.actor(), now_epoch()) {
+            ReportPlan::AlreadyBlocked(e) => Ok(ReportOutcome::AlreadyBlocked(e)),
+            ReportPlan::AlreadyPending(e) => Ok(ReportOutcome::AlreadyPending(e)),
+            ReportPlan::Record(change) => {
+                self.apply(&change).await?;
+                // `plan::report` always stores an entry when it records one.
+                let entry = change.after.unwrap_or_default();
+                Ok(if block_now {
+                    ReportOutcome::Blocked(entry)
+                } else {
+                    ReportOutcome::Pending(entry)
+                })
+            }
+        }
     }
 
     /// Pending reports, oldest first.
@@ -100,45 +83,17 @@ impl Admin {
         target: &Target,
         reason: Option<&str>,
     ) -> Result<Entry, AdminError> {
-        let pending = self.pending_entry(target).await?;
-        let mut approved = pending.clone();
-        approved.status = Status::Active;
-        if let Some(reason) = reason {
-            approved.reason = Some(reason.to_owned());
-        }
-        self.write(
-            target,
-            AuditAction::Approve,
-            reason,
-            "cli",
-            Some(pending),
-            Some(approved.clone()),
-        )
-        .await?;
-        Ok(approved)
+        let change = plan::approve(target, reason, self.get(target).await?)?;
+        self.apply(&change).await?;
+        // `plan::approve` always stores the approved entry.
+        Ok(change.after.unwrap_or_default())
     }
 
     /// Rejects a pending report: the entry is removed.
     pub async fn reject(&self, target: &Target, reason: Option<&str>) -> Result<Entry, AdminError> {
-        let pending = self.pending_entry(target).await?;
-        self.write(
-            target,
-            AuditAction::Reject,
-            reason,
-            "cli",
-            Some(pending.clone()),
-            None,
-        )
-        .await?;
-        Ok(pending)
-    }
-
-    async fn pending_entry(&self, target: &Target) -> Result<Entry, AdminError> {
-        match self.get(target).await? {
-            Some(e) if e.status == Status::Pending => Ok(e),
-            _ => Err(AdminError::NotPending {
-                value: target.value.clone(),
-            }),
-        }
+        let change = plan::reject(target, reason, self.get(target).await?)?;
+        self.apply(&change).await?;
+        // `plan::reject` always has the report it removes.
+        Ok(change.before.unwrap_or_default())
     }
 }

@@ -1,4 +1,9 @@
-//! Storage of blocklist entries: a small trait, and its DynamoDB implementation.
+//! Storage of blocklist entries: what the Lambda reads ([`BlocklistStore`]),
+//! its DynamoDB implementation, the item format both tables share, and (for
+//! tests and fuzzing) an in-memory store ([`memory`]).
+
+#[cfg(any(test, feature = "memory-store"))]
+pub mod memory;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -8,10 +13,10 @@ use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkErro
 use aws_sdk_dynamodb::operation::get_item::GetItemError;
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use crate::entry::{BlockAction, Entry, Kind, Status};
+use crate::entry::{BlockAction, Entry, EntryTable, Kind, Status};
 use crate::phone::E164;
 use crate::rules::RuleSet;
-use crate::snapshot::{self, MANIFEST_KEY, chunk_key};
+use crate::snapshot::{Item, MANIFEST_KEY, Manifest, SnapshotError, chunk_entries, chunk_key};
 
 /// Attribute names of the table.
 pub mod attr {
@@ -42,6 +47,15 @@ pub fn rule_key(kind: Kind, value: &str) -> String {
     format!("{}#{value}", kind.as_str())
 }
 
+/// The key attribute of the item holding the `kind` entry for `value`, and
+/// its value: `phoneNumber` for exact blocks, `ruleKey` otherwise.
+pub fn item_key(kind: Kind, value: &str) -> (&'static str, String) {
+    match kind.table() {
+        EntryTable::Blocklist => (attr::PHONE_NUMBER, value.to_owned()),
+        EntryTable::Rules => (attr::RULE_KEY, rule_key(kind, value)),
+    }
+}
+
 /// A lookup could not be answered.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -49,6 +63,43 @@ pub enum StoreError {
     TableNotFound { table: String },
     #[error("DynamoDB request on `{table}` failed: {message}")]
     Request { table: String, message: String },
+    #[error(
+        "the published rules in `{table}` are unreadable ({source}); run `blocklist publish-rules`"
+    )]
+    UnreadableRules {
+        table: String,
+        source: SnapshotError,
+    },
+}
+
+/// Reads the published rules through `get` (one rules-table item by key):
+/// the manifest, then each of its chunks. Nothing published means no rules.
+/// Both stores read through this, so they agree on the format.
+pub async fn load_published<F, Fut>(table: &str, get: F) -> Result<RuleSet, StoreError>
+where
+    F: Fn(String) -> Fut,
+    Fut: Future<Output = Result<Option<Item>, StoreError>>,
+{
+    let unreadable = |source: SnapshotError| StoreError::UnreadableRules {
+        table: table.to_owned(),
+        source,
+    };
+    let Some(item) = get(MANIFEST_KEY.to_owned()).await? else {
+        return Ok(RuleSet::default());
+    };
+    let manifest = Manifest::from_item(&item).map_err(unreadable)?;
+    let mut entries = Vec::new();
+    for index in 0..manifest.chunks {
+        let chunk = get(chunk_key(&manifest.version, index))
+            .await?
+            .ok_or_else(|| {
+                unreadable(SnapshotError(
+                    "a chunk is missing: it was replaced while being read".to_owned(),
+                ))
+            })?;
+        entries.extend(chunk_entries(&chunk).map_err(unreadable)?);
+    }
+    Ok(RuleSet::new(entries))
 }
 
 /// What the Lambda reads: one exact entry per call, and the rules now and then.
@@ -107,40 +158,14 @@ impl BlocklistStore for DynamoStore {
     }
 
     async fn load_rules(&self) -> Result<RuleSet, StoreError> {
-        let Some(manifest) = self.get_rules_item(MANIFEST_KEY).await? else {
-            // Nothing published yet: no rules.
-            return Ok(RuleSet::default());
-        };
-        let text = |item: &HashMap<String, AttributeValue>, name: &str| match item.get(name) {
-            Some(AttributeValue::S(v) | AttributeValue::N(v)) => Some(v.clone()),
-            _ => None,
-        };
-        let bad = |why: &str| StoreError::Request {
-            table: self.rules_table.clone(),
-            message: format!(
-                "the published rules are unreadable ({why}); run `blocklist publish-rules`"
-            ),
-        };
-        let version = text(&manifest, "version").ok_or_else(|| bad("manifest without version"))?;
-        let chunks: usize = text(&manifest, "chunks")
-            .and_then(|n| n.parse().ok())
-            .ok_or_else(|| bad("manifest without chunks"))?;
-        let mut entries = Vec::new();
-        for index in 0..chunks {
-            let chunk = self
-                .get_rules_item(&chunk_key(&version, index))
-                .await?
-                .ok_or_else(|| bad("a chunk is missing: it was replaced while being read"))?;
-            let data = text(&chunk, "data").ok_or_else(|| bad("chunk without data"))?;
-            entries.extend(snapshot::decode(&data).map_err(|e| bad(&e.to_string()))?);
-        }
-        Ok(RuleSet::new(entries))
+        load_published(&self.rules_table, |key| self.get_rules_item(key)).await
     }
 
     async fn record_hit(&self, kind: Kind, value: &str, at: &str) -> Result<(), StoreError> {
-        let (table, key_name, key) = match kind {
-            Kind::Block => (&self.table, attr::PHONE_NUMBER, value.to_owned()),
-            kind => (&self.rules_table, attr::RULE_KEY, rule_key(kind, value)),
+        let (key_name, key) = item_key(kind, value);
+        let table = match kind.table() {
+            EntryTable::Blocklist => &self.table,
+            EntryTable::Rules => &self.rules_table,
         };
         self.client
             .update_item()
@@ -162,15 +187,12 @@ impl BlocklistStore for DynamoStore {
 
 impl DynamoStore {
     /// One item of the rules table by key (an eventually consistent GetItem).
-    async fn get_rules_item(
-        &self,
-        key: &str,
-    ) -> Result<Option<HashMap<String, AttributeValue>>, StoreError> {
+    async fn get_rules_item(&self, key: String) -> Result<Option<Item>, StoreError> {
         let output = self
             .client
             .get_item()
             .table_name(&self.rules_table)
-            .key(attr::RULE_KEY, AttributeValue::S(key.to_owned()))
+            .key(attr::RULE_KEY, AttributeValue::S(key))
             .send()
             .await
             .map_err(|e| get_error(&self.rules_table, e))?;
@@ -245,15 +267,16 @@ pub fn item_from_entry(entry: &Entry) -> HashMap<String, AttributeValue> {
         attr::PHONE_NUMBER.to_owned(),
         AttributeValue::S(entry.value.clone()),
     );
-    if entry.kind != Kind::Block {
-        item.insert(
-            attr::RULE_KEY.to_owned(),
-            AttributeValue::S(rule_key(entry.kind, &entry.value)),
-        );
-        item.insert(
-            attr::KIND.to_owned(),
-            AttributeValue::S(entry.kind.as_str().to_owned()),
-        );
+    match entry.kind.table() {
+        EntryTable::Blocklist => {}
+        EntryTable::Rules => {
+            let (key_name, key) = item_key(entry.kind, &entry.value);
+            item.insert(key_name.to_owned(), AttributeValue::S(key));
+            item.insert(
+                attr::KIND.to_owned(),
+                AttributeValue::S(entry.kind.as_str().to_owned()),
+            );
+        }
     }
     if entry.status == Status::Pending {
         item.insert(

@@ -1,0 +1,299 @@
+//! What an admin types, checked before anything is read or written: the
+//! target of a command ([`parse_target`]) and the fields of an entry
+//! ([`EntryFields::checked`]). Pure: no I/O.
+
+use crate::entry::{BlockAction, Entry, Kind, Status};
+use crate::phone::{CallerId, Normalizer};
+use crate::rules::is_prefix;
+use crate::store::item_key;
+
+use super::AdminError;
+
+/// What an entry is about: its kind and its number or prefix.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Target {
+    pub kind: Kind,
+    /// E.164 number, or prefix for prefix kinds.
+    pub value: String,
+}
+
+impl Target {
+    /// The target `entry` is stored under.
+    pub fn of(entry: &Entry) -> Target {
+        Target {
+            kind: entry.kind,
+            value: entry.value.clone(),
+        }
+    }
+
+    /// The audit table's partition key for this target: the key of its
+    /// item (the number for exact blocks, as before rules existed;
+    /// `<kind>#<value>` otherwise).
+    pub fn audit_key(&self) -> String {
+        item_key(self.kind, &self.value).1
+    }
+}
+
+/// Reads `input` as a number (normalized exactly as the Lambda does) or,
+/// for prefix kinds, as a prefix (`+1 900` reads as `+1900`).
+pub fn parse_target(
+    normalizer: &Normalizer,
+    kind: Kind,
+    input: &str,
+) -> Result<Target, AdminError> {
+    if kind.is_prefix() {
+        let compact: String = input
+            .trim()
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '-' | '.'))
+            .collect();
+        return if is_prefix(&compact) {
+            Ok(Target {
+                kind,
+                value: compact,
+            })
+        } else {
+            Err(AdminError::InvalidPrefix {
+                input: input.to_owned(),
+            })
+        };
+    }
+    match normalizer.classify(Some(input)) {
+        CallerId::Valid(number) => Ok(Target {
+            kind,
+            value: number.to_string(),
+        }),
+        CallerId::Invalid(reason) => Err(AdminError::InvalidNumber {
+            input: input.to_owned(),
+            reason,
+        }),
+        CallerId::Anonymous | CallerId::Missing => Err(AdminError::NotANumber {
+            input: input.to_owned(),
+        }),
+    }
+}
+
+/// An entry's action is missing what it needs, or does not apply.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ActionProblem {
+    #[error("allow entries take no action: they never block")]
+    AllowTakesNoAction,
+    #[error("action `message` needs --message TEXT")]
+    MessageWithoutText,
+    #[error("action `queue` needs --queue-arn ARN")]
+    QueueWithoutArn,
+    #[error(
+        "`{0}` is not an Amazon Connect queue ARN (arn:aws:connect:REGION:ACCOUNT:instance/ID/queue/ID)"
+    )]
+    NotAQueueArn(String),
+}
+
+/// The user-supplied parts of an entry.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EntryFields {
+    pub reason: Option<String>,
+    pub expires_at: Option<i64>,
+    pub note: Option<String>,
+    /// `None` means the default, disconnect.
+    pub action: Option<BlockAction>,
+    pub message: Option<String>,
+    pub queue_arn: Option<String>,
+}
+
+fn blank(s: &Option<String>) -> bool {
+    s.as_deref().is_none_or(|v| v.trim().is_empty())
+}
+
+impl EntryFields {
+    /// Checks that the action has what it needs and applies to the kind,
+    /// then stores the fields canonically: `disconnect` as no action, text
+    /// the action does not use dropped, blank text as none.
+    pub fn checked(self, kind: Kind) -> Result<EntryFields, AdminError> {
+        self.check_action(kind)?;
+        Ok(self.canonical())
+    }
+
+    fn check_action(&self, kind: Kind) -> Result<(), ActionProblem> {
+        let Some(action) = self.action else {
+            return Ok(());
+        };
+        if kind.is_allow() {
+            return Err(ActionProblem::AllowTakesNoAction);
+        }
+        match action {
+            BlockAction::Disconnect => Ok(()),
+            BlockAction::Message if blank(&self.message) => Err(ActionProblem::MessageWithoutText),
+            BlockAction::Message => Ok(()),
+            BlockAction::Queue if blank(&self.queue_arn) => Err(ActionProblem::QueueWithoutArn),
+            BlockAction::Queue => {
+                let arn = self.queue_arn.as_deref().unwrap_or_default();
+                let looks_right = arn.starts_with("arn:aws")
+                    && arn.contains(":connect:")
+                    && arn.contains("/queue/");
+                if looks_right {
+                    Ok(())
+                } else {
+                    Err(ActionProblem::NotAQueueArn(arn.to_owned()))
+                }
+            }
+        }
+    }
+
+    fn canonical(mut self) -> EntryFields {
+        if self.action == Some(BlockAction::Disconnect) {
+            self.action = None;
+        }
+        if self.action != Some(BlockAction::Message) {
+            self.message = None;
+        }
+        if self.action != Some(BlockAction::Queue) {
+            self.queue_arn = None;
+        }
+        for field in [
+            &mut self.reason,
+            &mut self.note,
+            &mut self.message,
+            &mut self.queue_arn,
+        ] {
+            if blank(field) {
+                *field = None;
+            }
+        }
+        self
+    }
+
+    /// Whether `entry` already has these fields (creation and hit counts aside).
+    pub fn same_as(&self, entry: &Entry) -> bool {
+        entry.status == Status::Active
+            && entry.reason == self.reason
+            && entry.expires_at == self.expires_at
+            && entry.note == self.note
+            && entry.action.filter(|a| *a != BlockAction::Disconnect) == self.action
+            && entry.message == self.message
+            && entry.queue_arn == self.queue_arn
+    }
+
+    /// A new entry for `target` with these fields, made at `now` by `actor`.
+    pub fn into_entry(self, target: &Target, actor: &str, now: &str) -> Entry {
+        Entry {
+            kind: target.kind,
+            value: target.value.clone(),
+            reason: self.reason,
+            created_at: Some(now.to_owned()),
+            created_by: Some(actor.to_owned()),
+            expires_at: self.expires_at,
+            note: self.note,
+            action: self.action,
+            message: self.message,
+            queue_arn: self.queue_arn,
+            ..Entry::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const QUEUE: &str = "arn:aws:connect:us-east-1:123456789012:instance/i/queue/q";
+
+    fn fields(action: Option<BlockAction>, message: &str, queue: &str) -> EntryFields {
+        EntryFields {
+            reason: Some("  ".into()),
+            note: Some("note".into()),
+            action,
+            message: Some(message.into()),
+            queue_arn: Some(queue.into()),
+            ..EntryFields::default()
+        }
+    }
+
+    #[test]
+    fn targets_are_normalized_numbers_or_compact_prefixes() {
+        let n = Normalizer::default();
+        let t = parse_target(&n, Kind::Block, "(415) 555-0123").unwrap();
+        assert_eq!(t.value, "+14155550123");
+        assert_eq!(t.audit_key(), "+14155550123");
+        let t = parse_target(&n, Kind::Prefix, " +1 900 ").unwrap();
+        assert_eq!(t.value, "+1900");
+        assert_eq!(t.audit_key(), "prefix#+1900");
+        assert!(matches!(
+            parse_target(&n, Kind::Prefix, "1900"),
+            Err(AdminError::InvalidPrefix { .. })
+        ));
+        assert!(matches!(
+            parse_target(&n, Kind::Allow, "anonymous"),
+            Err(AdminError::NotANumber { .. })
+        ));
+        assert!(matches!(
+            parse_target(&n, Kind::Block, "+1 555"),
+            Err(AdminError::InvalidNumber { .. })
+        ));
+    }
+
+    #[test]
+    fn an_action_without_what_it_needs_is_refused() {
+        let cases = [
+            (
+                Kind::Allow,
+                fields(Some(BlockAction::Queue), "", QUEUE),
+                ActionProblem::AllowTakesNoAction,
+            ),
+            (
+                Kind::Block,
+                fields(Some(BlockAction::Message), " ", ""),
+                ActionProblem::MessageWithoutText,
+            ),
+            (
+                Kind::Prefix,
+                fields(Some(BlockAction::Queue), "", ""),
+                ActionProblem::QueueWithoutArn,
+            ),
+            (
+                Kind::Block,
+                fields(Some(BlockAction::Queue), "", "queue-7"),
+                ActionProblem::NotAQueueArn("queue-7".into()),
+            ),
+        ];
+        for (kind, f, want) in cases {
+            match f.checked(kind) {
+                Err(AdminError::InvalidAction(got)) => assert_eq!(got, want),
+                other => panic!("{kind}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn checked_fields_are_canonical() {
+        let f = fields(Some(BlockAction::Disconnect), "unused", QUEUE)
+            .checked(Kind::Block)
+            .unwrap();
+        assert_eq!(f.action, None);
+        assert_eq!((f.message, f.queue_arn, f.reason), (None, None, None));
+        assert_eq!(f.note.as_deref(), Some("note"));
+        let f = fields(Some(BlockAction::Queue), "unused", QUEUE)
+            .checked(Kind::Block)
+            .unwrap();
+        assert_eq!((f.message, f.queue_arn.as_deref()), (None, Some(QUEUE)));
+    }
+
+    #[test]
+    fn same_as_ignores_creation_and_hits_but_not_status() {
+        let target = Target {
+            kind: Kind::Block,
+            value: "+14155550123".into(),
+        };
+        let f = EntryFields {
+            reason: Some("spam".into()),
+            ..EntryFields::default()
+        };
+        let mut stored = f
+            .clone()
+            .into_entry(&target, "someone", "2026-01-01T00:00:00Z");
+        stored.block_count = Some(9);
+        stored.action = Some(BlockAction::Disconnect);
+        assert!(f.same_as(&stored));
+        stored.status = Status::Pending;
+        assert!(!f.same_as(&stored));
+    }
+}

@@ -1,0 +1,422 @@
+//! Pure planning of admin changes: given what is stored and what was asked,
+//! the change to make (or why not). [`super::Admin`] reads, plans, then
+//! writes; these functions do no I/O, so every rule here is unit-tested.
+
+use std::collections::HashMap;
+
+use super::AdminError;
+use super::audit::{AuditAction, AuditRecord};
+use super::fields::{EntryFields, Target};
+use super::import::Row;
+use crate::entry::{Entry, Status};
+use crate::when::rfc3339;
+
+/// One change to one entry, and what its audit record says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub target: Target,
+    pub action: AuditAction,
+    pub reason: Option<String>,
+    /// Where the change comes from: `cli`, `import <file>:<line>`, `report contact <id>`.
+    pub source: String,
+    /// The entry as read; the write happens only while it is still so.
+    pub before: Option<Entry>,
+    /// The entry to store; `None` removes it.
+    pub after: Option<Entry>,
+}
+
+impl Change {
+    /// The audit record of this change, made now by `actor`.
+    pub fn record(&self, actor: &str) -> AuditRecord {
+        AuditRecord::new(
+            self.target.audit_key(),
+            self.action,
+            actor,
+            self.reason.as_deref(),
+            self.source.clone(),
+            self.before.clone(),
+            self.after.clone(),
+        )
+    }
+}
+
+/// `add` / `allow`: a new entry, refused over an active one unless `replace`.
+pub fn add(
+    target: &Target,
+    fields: EntryFields,
+    replace: bool,
+    existing: Option<Entry>,
+    actor: &str,
+    now: i64,
+) -> Result<Change, AdminError> {
+    let fields = fields.checked(target.kind)?;
+    if let Some(expires) = fields.expires_at.filter(|e| *e <= now) {
+        return Err(AdminError::ExpiryInPast(expires));
+    }
+    if let Some(entry) = existing
+        .as_ref()
+        .filter(|e| e.is_active_at(now) && !replace)
+    {
+        return Err(AdminError::AlreadyExists {
+            entry: Box::new(entry.clone()),
+        });
+    }
+    let entry = fields.into_entry(target, actor, &rfc3339(now));
+    Ok(Change {
+        target: target.clone(),
+        action: match existing {
+            Some(_) => AuditAction::Replace,
+            None => AuditAction::Add,
+        },
+        reason: entry.reason.clone(),
+        source: "cli".to_owned(),
+        before: existing,
+        after: Some(entry),
+    })
+}
+
+/// `remove` / `unallow`: the stored entry goes, expired or not.
+pub fn remove(
+    target: &Target,
+    reason: Option<&str>,
+    existing: Option<Entry>,
+) -> Result<Change, AdminError> {
+    let existing = existing.ok_or_else(|| AdminError::NotFound {
+        kind: target.kind,
+        value: target.value.clone(),
+    })?;
+    Ok(Change {
+        target: target.clone(),
+        action: AuditAction::Remove,
+        reason: reason.map(str::to_owned),
+        source: "cli".to_owned(),
+        before: Some(existing),
+        after: None,
+    })
+}
+
+/// `approve`: a pending report blocks from now on (with the new reason, if given).
+pub fn approve(
+    target: &Target,
+    reason: Option<&str>,
+    existing: Option<Entry>,
+) -> Result<Change, AdminError> {
+    let pending = pending(target, existing)?;
+    let mut approved = pending.clone();
+    approved.status = Status::Active;
+    if let Some(reason) = reason {
+        approved.reason = Some(reason.to_owned());
+    }
+    Ok(Change {
+        target: target.clone(),
+        action: AuditAction::Approve,
+        reason: reason.map(str::to_owned),
+        source: "cli".to_owned(),
+        before: Some(pending),
+        after: Some(approved),
+    })
+}
+
+/// `reject`: a pending report is removed.
+pub fn reject(
+    target: &Target,
+    reason: Option<&str>,
+    existing: Option<Entry>,
+) -> Result<Change, AdminError> {
+    let pending = pending(target, existing)?;
+    Ok(Change {
+        target: target.clone(),
+        action: AuditAction::Reject,
+        reason: reason.map(str::to_owned),
+        source: "cli".to_owned(),
+        before: Some(pending),
+        after: None,
+    })
+}
+
+fn pending(target: &Target, existing: Option<Entry>) -> Result<Entry, AdminError> {
+    match existing {
+        Some(e) if e.status == Status::Pending => Ok(e),
+        _ => Err(AdminError::NotPending {
+            value: target.value.clone(),
+        }),
+    }
+}
+
+/// An agent's report of a caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report<'a> {
+    pub contact_id: Option<&'a str>,
+    pub reason: Option<&'a str>,
+    /// Reports block at once (`REPORTS_BLOCK_IMMEDIATELY=true`).
+    pub block_now: bool,
+}
+
+/// What a report does: nothing (the number is already blocked, or already
+/// waits for an admin), or one change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReportPlan {
+    AlreadyBlocked(Entry),
+    AlreadyPending(Entry),
+    /// Record the caller: pending, or active when reports block at once.
+    Record(Box<Change>),
+}
+
+/// Plans a report of `target` by `actor` (the agent).
+pub fn report(
+    target: &Target,
+    report: &Report<'_>,
+    existing: Option<Entry>,
+    actor: &str,
+    now: i64,
+) -> ReportPlan {
+    match existing {
+        Some(e) if e.is_active_at(now) => return ReportPlan::AlreadyBlocked(e),
+        Some(e) if e.status == Status::Pending && !e.is_expired_at(now) && !report.block_now => {
+            return ReportPlan::AlreadyPending(e);
+        }
+        _ => {}
+    }
+    let entry = Entry {
+        kind: target.kind,
+        value: target.value.clone(),
+        reason: Some(report.reason.unwrap_or("reported by an agent").to_owned()),
+        created_at: Some(rfc3339(now)),
+        created_by: Some(actor.to_owned()),
+        status: if report.block_now {
+            Status::Active
+        } else {
+            Status::Pending
+        },
+        contact_id: report.contact_id.map(str::to_owned),
+        ..Entry::default()
+    };
+    ReportPlan::Record(Box::new(Change {
+        target: target.clone(),
+        action: AuditAction::Report,
+        reason: entry.reason.clone(),
+        source: format!("report contact {}", report.contact_id.unwrap_or("unknown")),
+        before: existing,
+        after: Some(entry),
+    }))
+}
+
+/// An import: one change per row that changes something (rows equal to
+/// what is stored are skipped), each replacing what was read.
+pub fn import(
+    rows: &[Row],
+    existing: &HashMap<Target, Entry>,
+    source: &str,
+    actor: &str,
+    now: i64,
+) -> Vec<Change> {
+    rows.iter()
+        .filter_map(|row| {
+            let before = existing.get(&row.target);
+            if before.is_some_and(|b| row.fields.same_as(b)) {
+                return None;
+            }
+            let entry = row
+                .fields
+                .clone()
+                .into_entry(&row.target, actor, &rfc3339(now));
+            Some(Change {
+                target: row.target.clone(),
+                action: match before {
+                    Some(_) => AuditAction::Replace,
+                    None => AuditAction::Add,
+                },
+                reason: entry.reason.clone(),
+                source: format!("import {source}:{}", row.line),
+                before: before.cloned(),
+                after: Some(entry),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::entry::Kind;
+
+    const NOW: i64 = 1_800_000_000;
+
+    fn target(kind: Kind, value: &str) -> Target {
+        Target {
+            kind,
+            value: value.into(),
+        }
+    }
+
+    fn stored(t: &Target, status: Status, expires_at: Option<i64>) -> Entry {
+        Entry {
+            status,
+            expires_at,
+            ..EntryFields::default().into_entry(t, "earlier", "2026-01-01T00:00:00Z")
+        }
+    }
+
+    fn reason(r: &str) -> EntryFields {
+        EntryFields {
+            reason: Some(r.into()),
+            ..EntryFields::default()
+        }
+    }
+
+    #[test]
+    fn add_refuses_an_active_entry_unless_replacing() {
+        let t = target(Kind::Block, "+14155550123");
+        let active = stored(&t, Status::Active, None);
+        let err = add(&t, reason("spam"), false, Some(active.clone()), "me", NOW).unwrap_err();
+        assert!(matches!(err, AdminError::AlreadyExists { .. }), "{err}");
+        let change = add(&t, reason("spam"), true, Some(active.clone()), "me", NOW).unwrap();
+        assert_eq!(change.action, AuditAction::Replace);
+        assert_eq!(change.before, Some(active));
+        let after = change.after.unwrap();
+        assert_eq!(after.reason.as_deref(), Some("spam"));
+        assert_eq!(after.created_by.as_deref(), Some("me"));
+        assert_eq!(after.created_at, Some(rfc3339(NOW)));
+    }
+
+    #[test]
+    fn add_over_an_expired_or_pending_entry_replaces_it() {
+        let t = target(Kind::Prefix, "+1900");
+        for old in [
+            stored(&t, Status::Active, Some(NOW)),
+            stored(&t, Status::Pending, None),
+        ] {
+            let change = add(&t, reason("x"), false, Some(old.clone()), "me", NOW).unwrap();
+            assert_eq!(change.action, AuditAction::Replace);
+            assert_eq!(change.before, Some(old));
+        }
+        let change = add(&t, reason("x"), false, None, "me", NOW).unwrap();
+        assert_eq!((change.action, change.before), (AuditAction::Add, None));
+    }
+
+    #[test]
+    fn add_refuses_an_expiry_in_the_past() {
+        let t = target(Kind::Block, "+14155550123");
+        let fields = EntryFields {
+            expires_at: Some(NOW),
+            ..EntryFields::default()
+        };
+        let err = add(&t, fields, false, None, "me", NOW).unwrap_err();
+        assert!(matches!(err, AdminError::ExpiryInPast(NOW)), "{err}");
+    }
+
+    #[test]
+    fn remove_needs_an_entry() {
+        let t = target(Kind::Allow, "+14155550123");
+        assert!(matches!(
+            remove(&t, None, None),
+            Err(AdminError::NotFound { .. })
+        ));
+        let old = stored(&t, Status::Active, Some(1));
+        let change = remove(&t, Some("gone"), Some(old.clone())).unwrap();
+        assert_eq!(change.before, Some(old));
+        assert_eq!(change.after, None);
+        assert_eq!(change.record("me").key, "allow#+14155550123");
+    }
+
+    #[test]
+    fn approve_and_reject_need_a_pending_report() {
+        let t = target(Kind::Block, "+14155550123");
+        let active = stored(&t, Status::Active, None);
+        for plan in [approve, reject] {
+            assert!(matches!(
+                plan(&t, None, Some(active.clone())),
+                Err(AdminError::NotPending { .. })
+            ));
+        }
+        let pending = stored(&t, Status::Pending, None);
+        let approved = approve(&t, Some("confirmed"), Some(pending.clone())).unwrap();
+        let after = approved.after.unwrap();
+        assert_eq!(after.status, Status::Active);
+        assert_eq!(after.reason.as_deref(), Some("confirmed"));
+        assert_eq!(
+            after.created_at, pending.created_at,
+            "approval keeps the report's time"
+        );
+        let rejected = reject(&t, None, Some(pending)).unwrap();
+        assert_eq!(
+            (rejected.action, rejected.after),
+            (AuditAction::Reject, None)
+        );
+    }
+
+    #[test]
+    fn a_report_never_touches_a_block_and_waits_once() {
+        let t = target(Kind::Block, "+14155550123");
+        let r = Report {
+            contact_id: Some("c-1"),
+            reason: None,
+            block_now: false,
+        };
+        let active = stored(&t, Status::Active, None);
+        assert_eq!(
+            report(&t, &r, Some(active.clone()), "agent:a", NOW),
+            ReportPlan::AlreadyBlocked(active)
+        );
+        let pending = stored(&t, Status::Pending, None);
+        assert_eq!(
+            report(&t, &r, Some(pending.clone()), "agent:a", NOW),
+            ReportPlan::AlreadyPending(pending.clone())
+        );
+        let ReportPlan::Record(change) = report(&t, &r, None, "agent:a", NOW) else {
+            panic!("a first report is recorded");
+        };
+        let entry = change.after.unwrap();
+        assert_eq!(entry.status, Status::Pending);
+        assert_eq!(entry.reason.as_deref(), Some("reported by an agent"));
+        assert_eq!(entry.contact_id.as_deref(), Some("c-1"));
+        assert_eq!(change.source, "report contact c-1");
+        let now = Report {
+            block_now: true,
+            ..r
+        };
+        let ReportPlan::Record(change) = report(&t, &now, Some(pending), "agent:a", NOW) else {
+            panic!("blocking at once overrides a pending report");
+        };
+        assert_eq!(change.after.unwrap().status, Status::Active);
+    }
+
+    #[test]
+    fn import_skips_unchanged_rows_and_names_each_line() {
+        let same = target(Kind::Block, "+14155550123");
+        let changed = target(Kind::Prefix, "+1900");
+        let fresh = target(Kind::Allow, "+14155550100");
+        let row = |line, t: &Target, r| Row {
+            line,
+            target: t.clone(),
+            fields: reason(r),
+        };
+        let rows = [
+            row(2, &same, "spam"),
+            row(3, &changed, "new"),
+            row(4, &fresh, "vip"),
+        ];
+        let existing = HashMap::from([
+            (
+                same.clone(),
+                reason("spam").into_entry(&same, "x", "2026-01-01T00:00:00Z"),
+            ),
+            (
+                changed.clone(),
+                reason("old").into_entry(&changed, "x", "2026-01-01T00:00:00Z"),
+            ),
+        ]);
+        let changes = import(&rows, &existing, "f.csv", "me", NOW);
+        let got: Vec<_> = changes
+            .iter()
+            .map(|c| (c.target.value.as_str(), c.action, c.source.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("+1900", AuditAction::Replace, "import f.csv:3"),
+                ("+14155550100", AuditAction::Add, "import f.csv:4"),
+            ]
+        );
+    }
+}

@@ -1,0 +1,421 @@
+//! The admin side's storage seam: the few operations admin commands need
+//! ([`AdminStore`]), their DynamoDB implementation ([`DynamoAdminStore`]),
+//! and the conditions writes are made under. Admin logic above this trait
+//! is unit-tested over [`crate::store::memory::MemoryStore`].
+
+use std::collections::HashMap;
+use std::future::Future;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::types::AttributeValue;
+use tokio::task::JoinSet;
+
+use super::audit::AuditRecord;
+use super::batch::{GET_BATCH, WRITE_BATCH, get_batch, put_batch};
+use super::{AdminError, Tables, Target};
+use crate::entry::{Entry, EntryTable};
+use crate::snapshot::{Item, is_snapshot_item};
+use crate::store::{attr, entry_from_item, item_from_entry, item_key};
+
+/// Batches read or written at once by the bulk operations.
+const PARALLEL_BATCHES: usize = 8;
+
+/// What a conditional write of an entry expects to find stored: the entry
+/// as it was read, identified by its creation time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Precondition {
+    /// No entry.
+    Absent,
+    /// An entry without `createdAt` (written by hand or by an old version).
+    Undated,
+    /// The entry created at this time.
+    CreatedAt(String),
+}
+
+impl Precondition {
+    /// The precondition that holds exactly while the entry is still `read`.
+    pub fn of(read: Option<&Entry>) -> Precondition {
+        match read.map(|e| e.created_at.clone()) {
+            None => Precondition::Absent,
+            Some(None) => Precondition::Undated,
+            Some(Some(created)) => Precondition::CreatedAt(created),
+        }
+    }
+
+    /// Whether `stored` meets it.
+    pub fn holds_for(&self, stored: Option<&Entry>) -> bool {
+        Precondition::of(stored) == *self
+    }
+}
+
+/// What a conditional put of a rules-table item expects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ItemPrecondition {
+    /// Nothing: the put always happens.
+    None,
+    /// No item under the key.
+    Absent,
+    /// The item's `version` attribute is this.
+    Version(String),
+}
+
+/// Whether a conditional write happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteOutcome {
+    Written,
+    /// The precondition did not hold: someone else changed the item.
+    Conflict,
+}
+
+/// The storage operations admin commands make. Each is one DynamoDB
+/// request, or a bulk one split into batches.
+pub trait AdminStore: Send + Sync {
+    /// The stored entry for `target`, expired or not (a consistent read).
+    fn entry(
+        &self,
+        target: &Target,
+    ) -> impl Future<Output = Result<Option<Entry>, AdminError>> + Send;
+
+    /// The stored entries of `targets` (consistent reads); targets with no
+    /// entry are left out.
+    fn entries(
+        &self,
+        targets: &[Target],
+    ) -> impl Future<Output = Result<Vec<Entry>, AdminError>> + Send;
+
+    /// Every entry in `table` (snapshot items left out), in no order.
+    fn scan(
+        &self,
+        table: EntryTable,
+    ) -> impl Future<Output = Result<Vec<Entry>, AdminError>> + Send;
+
+    /// Puts `after` (or, with `None`, deletes the entry of `target`) if the
+    /// stored entry meets `expected`.
+    fn write_entry(
+        &self,
+        target: &Target,
+        after: Option<&Entry>,
+        expected: &Precondition,
+    ) -> impl Future<Output = Result<WriteOutcome, AdminError>> + Send;
+
+    /// Puts entries unconditionally (an import, after its audit records).
+    fn put_entries(
+        &self,
+        entries: Vec<Entry>,
+    ) -> impl Future<Output = Result<(), AdminError>> + Send;
+
+    /// Appends audit records; returns once all are stored.
+    fn append_audit(
+        &self,
+        records: Vec<AuditRecord>,
+    ) -> impl Future<Output = Result<(), AdminError>> + Send;
+
+    /// The audit records stored under `key` ([`Target::audit_key`]).
+    fn audit_records(
+        &self,
+        key: &str,
+    ) -> impl Future<Output = Result<Vec<AuditRecord>, AdminError>> + Send;
+
+    /// One rules-table item by key (a consistent read): the snapshot's.
+    fn rules_item(
+        &self,
+        key: &str,
+    ) -> impl Future<Output = Result<Option<Item>, AdminError>> + Send;
+
+    /// Puts a rules-table item (its key attribute included) if `expected` holds.
+    fn put_rules_item(
+        &self,
+        item: Item,
+        expected: &ItemPrecondition,
+    ) -> impl Future<Output = Result<WriteOutcome, AdminError>> + Send;
+
+    /// Deletes a rules-table item.
+    fn delete_rules_item(&self, key: &str) -> impl Future<Output = Result<(), AdminError>> + Send;
+}
+
+/// [`AdminStore`] over DynamoDB.
+#[derive(Debug, Clone)]
+pub struct DynamoAdminStore {
+    client: Client,
+    tables: Tables,
+}
+
+impl DynamoAdminStore {
+    pub fn new(client: Client, tables: Tables) -> Self {
+        DynamoAdminStore { client, tables }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn tables(&self) -> &Tables {
+        &self.tables
+    }
+
+    fn table(&self, table: EntryTable) -> &str {
+        match table {
+            EntryTable::Blocklist => &self.tables.blocklist,
+            EntryTable::Rules => &self.tables.rules,
+        }
+    }
+
+    /// Writes `items` to `table` as batches, several at a time.
+    async fn put_parallel(&self, table: &str, items: Vec<Item>) -> Result<(), AdminError> {
+        let mut tasks = JoinSet::new();
+        let mut items = items.into_iter().peekable();
+        while items.peek().is_some() {
+            let batch: Vec<_> = items.by_ref().take(WRITE_BATCH).collect();
+            let (client, name) = (self.client.clone(), table.to_owned());
+            tasks.spawn(async move { put_batch(&client, &name, batch).await });
+            if tasks.len() >= PARALLEL_BATCHES {
+                join_one(&mut tasks, table).await?;
+            }
+        }
+        while !tasks.is_empty() {
+            join_one(&mut tasks, table).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Waits for one task of `tasks`; a task that panicked is an error on `table`.
+async fn join_one<T: 'static>(
+    tasks: &mut JoinSet<Result<T, AdminError>>,
+    table: &str,
+) -> Result<Option<T>, AdminError> {
+    match tasks.join_next().await {
+        None => Ok(None),
+        Some(done) => done
+            .map_err(|e| AdminError::Request {
+                table: table.to_owned(),
+                message: format!("a batch task failed: {e}"),
+            })?
+            .map(Some),
+    }
+}
+
+/// A conditional request's result: a failed condition is a
+/// [`WriteOutcome::Conflict`], not an error.
+fn conditional<T, E, R>(
+    table: &str,
+    result: Result<T, SdkError<E, R>>,
+) -> Result<WriteOutcome, AdminError>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match result {
+        Ok(_) => Ok(WriteOutcome::Written),
+        Err(e) if e.code() == Some("ConditionalCheckFailedException") => Ok(WriteOutcome::Conflict),
+        Err(e) => Err(AdminError::from_sdk(table, e)),
+    }
+}
+
+impl AdminStore for DynamoAdminStore {
+    async fn entry(&self, target: &Target) -> Result<Option<Entry>, AdminError> {
+        let table = self.table(target.kind.table());
+        let (key, value) = item_key(target.kind, &target.value);
+        let out = self
+            .client
+            .get_item()
+            .table_name(table)
+            .key(key, AttributeValue::S(value))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| AdminError::from_sdk(table, e))?;
+        Ok(out.item.as_ref().map(entry_from_item))
+    }
+
+    async fn entries(&self, targets: &[Target]) -> Result<Vec<Entry>, AdminError> {
+        let mut found = Vec::new();
+        for table in EntryTable::ALL {
+            let name = self.table(table);
+            let keys: Vec<Item> = targets
+                .iter()
+                .filter(|t| t.kind.table() == table)
+                .map(|t| {
+                    let (key, value) = item_key(t.kind, &t.value);
+                    HashMap::from([(key.to_owned(), AttributeValue::S(value))])
+                })
+                .collect();
+            let mut tasks = JoinSet::new();
+            for chunk in keys.chunks(GET_BATCH) {
+                let (client, table, keys) = (self.client.clone(), name.to_owned(), chunk.to_vec());
+                tasks.spawn(async move { get_batch(&client, &table, keys).await });
+                if tasks.len() >= PARALLEL_BATCHES {
+                    found.extend(join_one(&mut tasks, name).await?.into_iter().flatten());
+                }
+            }
+            while let Some(items) = join_one(&mut tasks, name).await? {
+                found.extend(items);
+            }
+        }
+        Ok(found.iter().map(entry_from_item).collect())
+    }
+
+    async fn scan(&self, table: EntryTable) -> Result<Vec<Entry>, AdminError> {
+        let name = self.table(table);
+        let mut entries = Vec::new();
+        let mut pages = self.client.scan().table_name(name).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| AdminError::from_sdk(name, e))?;
+            entries.extend(
+                page.items()
+                    .iter()
+                    .filter(|item| !is_snapshot_item(item))
+                    .map(entry_from_item),
+            );
+        }
+        Ok(entries)
+    }
+
+    async fn write_entry(
+        &self,
+        target: &Target,
+        after: Option<&Entry>,
+        expected: &Precondition,
+    ) -> Result<WriteOutcome, AdminError> {
+        let table = self.table(target.kind.table());
+        let (key_name, key) = item_key(target.kind, &target.value);
+        let (condition, values) = match expected {
+            Precondition::Absent => (format!("attribute_not_exists({key_name})"), None),
+            Precondition::Undated => (
+                format!(
+                    "attribute_exists({key_name}) AND attribute_not_exists({})",
+                    attr::CREATED_AT
+                ),
+                None,
+            ),
+            Precondition::CreatedAt(created) => (
+                format!("{} = :created", attr::CREATED_AT),
+                Some(HashMap::from([(
+                    ":created".to_owned(),
+                    AttributeValue::S(created.clone()),
+                )])),
+            ),
+        };
+        match after {
+            Some(entry) => conditional(
+                table,
+                self.client
+                    .put_item()
+                    .table_name(table)
+                    .set_item(Some(item_from_entry(entry)))
+                    .condition_expression(condition)
+                    .set_expression_attribute_values(values)
+                    .send()
+                    .await,
+            ),
+            None => conditional(
+                table,
+                self.client
+                    .delete_item()
+                    .table_name(table)
+                    .key(key_name, AttributeValue::S(key))
+                    .condition_expression(condition)
+                    .set_expression_attribute_values(values)
+                    .send()
+                    .await,
+            ),
+        }
+    }
+
+    async fn put_entries(&self, entries: Vec<Entry>) -> Result<(), AdminError> {
+        for table in EntryTable::ALL {
+            let items = entries
+                .iter()
+                .filter(|e| e.kind.table() == table)
+                .map(item_from_entry)
+                .collect();
+            self.put_parallel(self.table(table), items).await?;
+        }
+        Ok(())
+    }
+
+    async fn append_audit(&self, records: Vec<AuditRecord>) -> Result<(), AdminError> {
+        let table = &self.tables.audit;
+        if let [record] = records.as_slice() {
+            // One record (a single change): a plain PutItem.
+            self.client
+                .put_item()
+                .table_name(table)
+                .set_item(Some(record.to_item()))
+                .send()
+                .await
+                .map_err(|e| AdminError::from_sdk(table, e))?;
+            return Ok(());
+        }
+        let items = records.iter().map(AuditRecord::to_item).collect();
+        self.put_parallel(table, items).await
+    }
+
+    async fn audit_records(&self, key: &str) -> Result<Vec<AuditRecord>, AdminError> {
+        let table = &self.tables.audit;
+        let mut records = Vec::new();
+        let mut pages = self
+            .client
+            .query()
+            .table_name(table)
+            .key_condition_expression("phoneNumber = :n")
+            .expression_attribute_values(":n", AttributeValue::S(key.to_owned()))
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| AdminError::from_sdk(table, e))?;
+            records.extend(page.items().iter().filter_map(AuditRecord::from_item));
+        }
+        Ok(records)
+    }
+
+    async fn rules_item(&self, key: &str) -> Result<Option<Item>, AdminError> {
+        let table = &self.tables.rules;
+        Ok(self
+            .client
+            .get_item()
+            .table_name(table)
+            .key(attr::RULE_KEY, AttributeValue::S(key.to_owned()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| AdminError::from_sdk(table, e))?
+            .item)
+    }
+
+    async fn put_rules_item(
+        &self,
+        item: Item,
+        expected: &ItemPrecondition,
+    ) -> Result<WriteOutcome, AdminError> {
+        let table = &self.tables.rules;
+        let put = self
+            .client
+            .put_item()
+            .table_name(table)
+            .set_item(Some(item));
+        let put = match expected {
+            ItemPrecondition::None => put,
+            ItemPrecondition::Absent => {
+                put.condition_expression(format!("attribute_not_exists({})", attr::RULE_KEY))
+            }
+            ItemPrecondition::Version(version) => put
+                .condition_expression("version = :expected")
+                .expression_attribute_values(":expected", AttributeValue::S(version.clone())),
+        };
+        conditional(table, put.send().await)
+    }
+
+    async fn delete_rules_item(&self, key: &str) -> Result<(), AdminError> {
+        let table = &self.tables.rules;
+        self.client
+            .delete_item()
+            .table_name(table)
+            .key(attr::RULE_KEY, AttributeValue::S(key.to_owned()))
+            .send()
+            .await
+            .map_err(|e| AdminError::from_sdk(table, e))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,302 @@
+//! The blocklist in memory, for unit tests and fuzzing (the `memory-store`
+//! feature; always in this crate's tests). One value implements both
+//! [`BlocklistStore`] (the Lambda's reads) and [`AdminStore`] (the admin's
+//! writes) over shared state, so a test can change entries through
+//! [`crate::admin::Admin`] and see what [`crate::checker::Checker`] answers.
+//! Rules are read from the published snapshot, as in DynamoDB; faults can be
+//! injected per operation. Model: aws-samples/serverless-rust-demo's
+//! `store/memory.rs`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use super::{BlocklistStore, StoreError, load_published};
+use crate::admin::AdminError;
+use crate::admin::audit::AuditRecord;
+use crate::admin::fields::Target;
+use crate::admin::store::{AdminStore, ItemPrecondition, Precondition, WriteOutcome};
+use crate::entry::{Entry, EntryTable, Kind};
+use crate::phone::E164;
+use crate::rules::RuleSet;
+use crate::snapshot::Item;
+use crate::store::attr;
+
+/// What an operation does instead of answering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Fault {
+    /// It answers (the default).
+    #[default]
+    None,
+    /// It fails at once, as DynamoDB's InternalServerError would.
+    Fail,
+    /// It never answers: only a deadline ends it.
+    Hang,
+}
+
+/// The faults to inject, per operation.
+#[derive(Debug, Clone, Default)]
+pub struct Faults {
+    /// The Lambda's exact lookup of a number ending in one of these suffixes.
+    pub lookups_ending: Vec<(String, Fault)>,
+    /// Loading the published rules.
+    pub rules: Fault,
+    /// Counting a blocked call.
+    pub hits: Fault,
+    /// Every admin read and write.
+    pub admin: Fault,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    /// Entries of both tables, by kind and value.
+    entries: BTreeMap<(Kind, String), Entry>,
+    /// The audit table, by key then audit id.
+    audit: BTreeMap<(String, String), AuditRecord>,
+    /// The rules table's snapshot items, by `ruleKey`.
+    rules_items: HashMap<String, Item>,
+    faults: Faults,
+    /// How many times the rules were loaded (or tried).
+    rules_loads: usize,
+}
+
+/// The blocklist, rules and audit tables in memory. Clones share the state.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryStore {
+    state: Arc<Mutex<State>>,
+}
+
+impl MemoryStore {
+    pub fn new() -> Self {
+        MemoryStore::default()
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Stores `entry` as it is, with no checks and no audit record: for
+    /// setting up odd shapes an admin could not write.
+    pub fn insert(&self, entry: Entry) {
+        let key = (entry.kind, entry.value.clone());
+        self.state().entries.insert(key, entry);
+    }
+
+    /// Every stored entry, by kind then value.
+    pub fn entries(&self) -> Vec<Entry> {
+        self.state().entries.values().cloned().collect()
+    }
+
+    /// Every audit record, by key then time.
+    pub fn audit(&self) -> Vec<AuditRecord> {
+        self.state().audit.values().cloned().collect()
+    }
+
+    /// How many times [`BlocklistStore::load_rules`] was called.
+    pub fn rules_loads(&self) -> usize {
+        self.state().rules_loads
+    }
+
+    /// Replaces the faults to inject.
+    pub fn set_faults(&self, faults: Faults) {
+        self.state().faults = faults;
+    }
+
+    fn fault(&self, pick: impl Fn(&Faults) -> Fault) -> Fault {
+        pick(&self.state().faults)
+    }
+
+    fn get_entry(&self, kind: Kind, value: &str) -> Option<Entry> {
+        self.state().entries.get(&(kind, value.to_owned())).cloned()
+    }
+
+    /// Fails or hangs an admin operation as the faults say.
+    async fn admin_op(&self) -> Result<(), AdminError> {
+        match self.fault(|f| f.admin) {
+            Fault::None => Ok(()),
+            Fault::Fail => Err(AdminError::Request {
+                table: "memory".to_owned(),
+                message: "InternalServerError (injected)".to_owned(),
+            }),
+            Fault::Hang => std::future::pending().await,
+        }
+    }
+}
+
+/// Fails or hangs a Lambda read as `fault` says.
+async fn read_op(fault: Fault, what: &str) -> Result<(), StoreError> {
+    match fault {
+        Fault::None => Ok(()),
+        Fault::Fail => Err(StoreError::Request {
+            table: "memory".to_owned(),
+            message: format!("{what}: InternalServerError (injected)"),
+        }),
+        Fault::Hang => std::future::pending().await,
+    }
+}
+
+impl BlocklistStore for MemoryStore {
+    async fn get(&self, number: &E164) -> Result<Option<Entry>, StoreError> {
+        let n = number.as_str();
+        let fault = self.fault(|f| {
+            f.lookups_ending
+                .iter()
+                .find(|(suffix, _)| n.ends_with(suffix.as_str()))
+                .map_or(Fault::None, |(_, fault)| *fault)
+        });
+        read_op(fault, "GetItem").await?;
+        Ok(self.get_entry(Kind::Block, n))
+    }
+
+    async fn load_rules(&self) -> Result<RuleSet, StoreError> {
+        self.state().rules_loads += 1;
+        read_op(self.fault(|f| f.rules), "rules").await?;
+        load_published("memory", |key| {
+            let item = self.state().rules_items.get(&key).cloned();
+            async move { Ok(item) }
+        })
+        .await
+    }
+
+    async fn record_hit(&self, kind: Kind, value: &str, at: &str) -> Result<(), StoreError> {
+        read_op(self.fault(|f| f.hits), "UpdateItem").await?;
+        let mut state = self.state();
+        // As the conditional UpdateItem: never creates an entry.
+        let entry = state
+            .entries
+            .get_mut(&(kind, value.to_owned()))
+            .ok_or_else(|| StoreError::Request {
+                table: "memory".to_owned(),
+                message: "ConditionalCheckFailedException".to_owned(),
+            })?;
+        entry.block_count = Some(entry.block_count.unwrap_or(0) + 1);
+        entry.last_blocked_at = Some(at.to_owned());
+        Ok(())
+    }
+}
+
+impl AdminStore for MemoryStore {
+    async fn entry(&self, target: &Target) -> Result<Option<Entry>, AdminError> {
+        self.admin_op().await?;
+        Ok(self.get_entry(target.kind, &target.value))
+    }
+
+    async fn entries(&self, targets: &[Target]) -> Result<Vec<Entry>, AdminError> {
+        self.admin_op().await?;
+        Ok(targets
+            .iter()
+            .filter_map(|t| self.get_entry(t.kind, &t.value))
+            .collect())
+    }
+
+    async fn scan(&self, table: EntryTable) -> Result<Vec<Entry>, AdminError> {
+        self.admin_op().await?;
+        let state = self.state();
+        Ok(state
+            .entries
+            .values()
+            .filter(|e| e.kind.table() == table)
+            .cloned()
+            .collect())
+    }
+
+    async fn write_entry(
+        &self,
+        target: &Target,
+        after: Option<&Entry>,
+        expected: &Precondition,
+    ) -> Result<WriteOutcome, AdminError> {
+        self.admin_op().await?;
+        let mut state = self.state();
+        let key = (target.kind, target.value.clone());
+        if !expected.holds_for(state.entries.get(&key)) {
+            return Ok(WriteOutcome::Conflict);
+        }
+        match after {
+            Some(entry) => state.entries.insert(key, stored(entry)),
+            None => state.entries.remove(&key),
+        };
+        Ok(WriteOutcome::Written)
+    }
+
+    async fn put_entries(&self, entries: Vec<Entry>) -> Result<(), AdminError> {
+        self.admin_op().await?;
+        let mut state = self.state();
+        for entry in entries {
+            state
+                .entries
+                .insert((entry.kind, entry.value.clone()), stored(&entry));
+        }
+        Ok(())
+    }
+
+    async fn append_audit(&self, records: Vec<AuditRecord>) -> Result<(), AdminError> {
+        self.admin_op().await?;
+        let mut state = self.state();
+        for record in records {
+            let key = (record.key.clone(), record.audit_id.clone());
+            state.audit.insert(key, record);
+        }
+        Ok(())
+    }
+
+    async fn audit_records(&self, key: &str) -> Result<Vec<AuditRecord>, AdminError> {
+        self.admin_op().await?;
+        let state = self.state();
+        Ok(state
+            .audit
+            .values()
+            .filter(|r| r.key == key)
+            .cloned()
+            .collect())
+    }
+
+    async fn rules_item(&self, key: &str) -> Result<Option<Item>, AdminError> {
+        self.admin_op().await?;
+        Ok(self.state().rules_items.get(key).cloned())
+    }
+
+    async fn put_rules_item(
+        &self,
+        item: Item,
+        expected: &ItemPrecondition,
+    ) -> Result<WriteOutcome, AdminError> {
+        self.admin_op().await?;
+        let Some(aws_sdk_dynamodb::types::AttributeValue::S(key)) = item.get(attr::RULE_KEY) else {
+            return Err(AdminError::Request {
+                table: "memory".to_owned(),
+                message: format!("a rules-table item needs a string `{}`", attr::RULE_KEY),
+            });
+        };
+        let key = key.clone();
+        let mut state = self.state();
+        let current = state.rules_items.get(&key);
+        let holds = match expected {
+            ItemPrecondition::None => true,
+            ItemPrecondition::Absent => current.is_none(),
+            ItemPrecondition::Version(v) => current.is_some_and(|c| {
+                matches!(c.get("version"), Some(aws_sdk_dynamodb::types::AttributeValue::S(s)) if s == v)
+            }),
+        };
+        if !holds {
+            return Ok(WriteOutcome::Conflict);
+        }
+        state.rules_items.insert(key, item);
+        Ok(WriteOutcome::Written)
+    }
+
+    async fn delete_rules_item(&self, key: &str) -> Result<(), AdminError> {
+        self.admin_op().await?;
+        self.state().rules_items.remove(key);
+        Ok(())
+    }
+}
+
+/// An entry as a write stores it: hit counts are the Lambda's and not
+/// written (see [`super::item_from_entry`]).
+fn stored(entry: &Entry) -> Entry {
+    Entry {
+        block_count: None,
+        last_blocked_at: None,
+        ..entry.clone()
+    }
+}
