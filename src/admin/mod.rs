@@ -186,8 +186,11 @@ impl<S: AdminStore> Admin<S> {
         fields: EntryFields,
         replace: bool,
     ) -> Result<Added, AdminError> {
+        // The time the command was given: an expiry of `1s` is checked
+        // against it, not against the time the read came back.
+        let now = now_epoch();
         let existing = self.get(target).await?;
-        let change = plan::add(target, fields, replace, existing, &self.actor, now_epoch())?;
+        let change = plan::add(target, fields, replace, existing, &self.actor, now)?;
         self.apply(&change).await?;
         self.publish_if_rules([target.kind]).await?;
         Ok(Added {

@@ -48,8 +48,9 @@ impl<S: AdminStore> Admin<S> {
             reason,
             block_now,
         };
+        let now = now_epoch();
         let existing = self.get(target).await?;
-        match plan::report(target, &report, existing, self.actor(), now_epoch()) {
+        match plan::report(target, &report, existing, self.actor(), now) {
             ReportPlan::AlreadyBlocked(e) => Ok(ReportOutcome::AlreadyBlocked(e)),
             ReportPlan::AlreadyPending(e) => Ok(ReportOutcome::AlreadyPending(e)),
             ReportPlan::Record(change) => {

@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::config::{DEFAULT_AUDIT_TABLE_NAME, DEFAULT_RULES_TABLE_NAME, DEFAULT_TABLE_NAME};
+
 /// Manage the connect-blocklist table: add, expire, remove, bulk-load and
 /// review blocked numbers, with every change recorded in an audit table.
 ///
@@ -32,7 +34,7 @@ pub struct GlobalArgs {
         long,
         global = true,
         env = "TABLE_NAME",
-        default_value = "BlockedPhoneNumbers"
+        default_value = DEFAULT_TABLE_NAME
     )]
     pub table: String,
     /// Rules table (prefix rules and allow entries)
@@ -40,7 +42,7 @@ pub struct GlobalArgs {
         long,
         global = true,
         env = "RULES_TABLE_NAME",
-        default_value = "BlocklistRules"
+        default_value = DEFAULT_RULES_TABLE_NAME
     )]
     pub rules_table: String,
     /// Audit table
@@ -48,7 +50,7 @@ pub struct GlobalArgs {
         long,
         global = true,
         env = "AUDIT_TABLE_NAME",
-        default_value = "BlockedPhoneNumbersAudit"
+        default_value = DEFAULT_AUDIT_TABLE_NAME
     )]
     pub audit_table: String,
     /// AWS region [default: the SDK's, from the profile]
@@ -93,69 +95,22 @@ pub enum Command {
     /// Block a number, or with --prefix every number starting with a prefix
     ///
     /// Refuses an invalid number or prefix, and an existing active entry unless --replace.
-    Add {
-        /// Phone number, in any format libphonenumber reads (+1 415 555 0123, (415) 555-0123, ...),
-        /// or with --prefix an international prefix (+1900, +4470, +882)
-        number: String,
-        /// NUMBER is a prefix: block every number that starts with it
-        #[arg(long)]
-        prefix: bool,
-        #[command(flatten)]
-        entry: EntryArgs,
-        #[command(flatten)]
-        action: ActionArgs,
-        /// Overwrite an existing entry
-        #[arg(long)]
-        replace: bool,
-    },
+    Add(AddArgs),
     /// Unblock a number (or with --prefix, remove a prefix rule)
-    Remove {
-        number: String,
-        /// NUMBER is a prefix rule
-        #[arg(long)]
-        prefix: bool,
-        /// Why, for the audit trail
-        #[arg(long)]
-        reason: Option<String>,
-    },
+    Remove(RemoveArgs),
     /// Never block a number (or with --prefix, numbers starting with a prefix)
     ///
     /// Allow entries win over every block: test lines, VIPs, emergency services.
-    Allow {
-        number: String,
-        /// NUMBER is a prefix
-        #[arg(long)]
-        prefix: bool,
-        #[command(flatten)]
-        entry: EntryArgs,
-        /// Overwrite an existing entry
-        #[arg(long)]
-        replace: bool,
-    },
+    Allow(AllowArgs),
     /// Remove an allow entry
-    Unallow {
-        number: String,
-        /// NUMBER is an allow prefix
-        #[arg(long)]
-        prefix: bool,
-        /// Why, for the audit trail
-        #[arg(long)]
-        reason: Option<String>,
-    },
+    Unallow(RemoveArgs),
     /// Show the exact answer the Lambda would give a call from NUMBER now, and which rule decided
     ///
     /// Uses the Lambda's own code path and its settings from the environment
     /// (BLOCK_ANONYMOUS, INVALID_NUMBER_ACTION, FAIL_MODE, LOOKUP_TIMEOUT_MS).
     Check { number: String },
     /// List entries of every kind (paginated scans of both tables)
-    List {
-        /// Include entries whose expiry has passed
-        #[arg(long)]
-        include_expired: bool,
-        /// Only entries that have not blocked a call for this long (90d, 12h...): candidates to prune
-        #[arg(long, value_name = "AGE")]
-        not_hit_since: Option<String>,
-    },
+    List(ListArgs),
     /// Bulk-load a CSV file: phoneNumber,kind,reason,expiresAt,note,action,message,queueArn
     ///
     /// phoneNumber is required (a number, or a prefix for the prefix kinds);
@@ -165,27 +120,11 @@ pub enum Command {
     /// rows are reported with their line numbers and not written; the valid
     /// rows are. Rows that change nothing write nothing, so re-running a file
     /// is safe. Exits 1 when any row was rejected.
-    Import {
-        file: PathBuf,
-        /// Check and report, write nothing
-        #[arg(long)]
-        dry_run: bool,
-        /// Reason for rows that have none
-        #[arg(long)]
-        reason: Option<String>,
-        /// Expiry for rows that have none: 12h, 7d, 2026-12-31, 2026-12-31T18:00:00Z
-        #[arg(long, value_name = "WHEN")]
-        expires: Option<String>,
-    },
+    Import(ImportArgs),
     /// Write every entry as CSV (the import's columns) to FILE or stdout
     Export { file: Option<PathBuf> },
     /// Show the audit records of a number (its block and allow entries), newest first
-    History {
-        number: String,
-        /// NUMBER is a prefix (its prefix and allowPrefix rules)
-        #[arg(long)]
-        prefix: bool,
-    },
+    History(HistoryArgs),
     /// Publish the rules table's prefix rules and allow entries for the Lambda
     ///
     /// Every rule change publishes them already; run this after editing the
@@ -194,19 +133,9 @@ pub enum Command {
     /// List callers reported by agents that wait for an admin (they do not block yet)
     Pending,
     /// Approve an agent's report: the number blocks from now on
-    Approve {
-        number: String,
-        /// Why (replaces the report's reason when given)
-        #[arg(long)]
-        reason: Option<String>,
-    },
+    Approve(ApproveArgs),
     /// Reject an agent's report: the pending entry is removed
-    Reject {
-        number: String,
-        /// Why, for the audit trail
-        #[arg(long)]
-        reason: Option<String>,
-    },
+    Reject(RejectArgs),
     /// Write an inbound flow that embeds the blocked numbers (no Lambda, no DynamoDB)
     ///
     /// The flow compares the caller's address with each number (Compare blocks
@@ -215,14 +144,116 @@ pub enum Command {
     /// table's active entries, or from a CSV file in the import format. A list
     /// too long for one flow (250 actions, 256,000 characters) is refused with
     /// the number that fits.
-    RenderFlow {
-        /// Take the numbers from this CSV file instead of the table
-        #[arg(long, value_name = "FILE")]
-        from_csv: Option<PathBuf>,
-        /// Where to write the flow JSON
-        #[arg(long, value_name = "FILE")]
-        out: PathBuf,
-    },
+    RenderFlow(RenderFlowArgs),
+}
+
+// The arguments of `Add` (its help text is the variant's doc above).
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// Phone number, in any format libphonenumber reads (+1 415 555 0123, (415) 555-0123, ...),
+    /// or with --prefix an international prefix (+1900, +4470, +882)
+    pub number: String,
+    /// NUMBER is a prefix: block every number that starts with it
+    #[arg(long)]
+    pub prefix: bool,
+    #[command(flatten)]
+    pub entry: EntryArgs,
+    #[command(flatten)]
+    pub action: ActionArgs,
+    /// Overwrite an existing entry
+    #[arg(long)]
+    pub replace: bool,
+}
+
+// The arguments of `Remove` and `Unallow` (their help texts are the
+// variants' docs above).
+#[derive(Debug, Args)]
+pub struct RemoveArgs {
+    pub number: String,
+    /// NUMBER is a prefix (a prefix rule, or for unallow an allow prefix)
+    #[arg(long)]
+    pub prefix: bool,
+    /// Why, for the audit trail
+    #[arg(long)]
+    pub reason: Option<String>,
+}
+
+// The arguments of `Allow` (its help text is the variant's doc above).
+#[derive(Debug, Args)]
+pub struct AllowArgs {
+    pub number: String,
+    /// NUMBER is a prefix
+    #[arg(long)]
+    pub prefix: bool,
+    #[command(flatten)]
+    pub entry: EntryArgs,
+    /// Overwrite an existing entry
+    #[arg(long)]
+    pub replace: bool,
+}
+
+// The arguments of `List` (its help text is the variant's doc above).
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Include entries whose expiry has passed
+    #[arg(long)]
+    pub include_expired: bool,
+    /// Only entries that have not blocked a call for this long (90d, 12h...): candidates to prune
+    #[arg(long, value_name = "AGE")]
+    pub not_hit_since: Option<String>,
+}
+
+// The arguments of `Import` (its help text is the variant's doc above).
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    pub file: PathBuf,
+    /// Check and report, write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Reason for rows that have none
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// Expiry for rows that have none: 12h, 7d, 2026-12-31, 2026-12-31T18:00:00Z
+    #[arg(long, value_name = "WHEN")]
+    pub expires: Option<String>,
+}
+
+// The arguments of `History` (its help text is the variant's doc above).
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    pub number: String,
+    /// NUMBER is a prefix (its prefix and allowPrefix rules)
+    #[arg(long)]
+    pub prefix: bool,
+}
+
+// The arguments of `Approve` (its help text is the variant's doc above).
+#[derive(Debug, Args)]
+pub struct ApproveArgs {
+    pub number: String,
+    /// Why (replaces the report's reason when given)
+    #[arg(long)]
+    pub reason: Option<String>,
+}
+
+// The arguments of `Reject` (its help text is the variant's doc above).
+#[derive(Debug, Args)]
+pub struct RejectArgs {
+    pub number: String,
+    /// Why, for the audit trail
+    #[arg(long)]
+    pub reason: Option<String>,
+}
+
+// The arguments of `RenderFlow` (its help text is the variant's doc above).
+#[derive(Debug, Args)]
+pub struct RenderFlowArgs {
+    /// Take the numbers from this CSV file instead of the table
+    #[arg(long, value_name = "FILE")]
+    pub from_csv: Option<PathBuf>,
+    /// Where to write the flow JSON
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
 }
 
 /// What the flow does with a call the entry blocks.

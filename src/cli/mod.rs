@@ -1,30 +1,38 @@
 //! The `blocklist` admin CLI: argument parsing ([`args`]), printing
-//! ([`output`]) and running each command against [`crate::admin`].
+//! ([`output`]) and one function per command against [`crate::admin`].
+//!
+//! [`run`] is only a dispatcher, in the manner of ripgrep's `try_main`: it
+//! resolves the global options into a [`Context`] and hands the command's
+//! arguments to the function of that command. The DynamoDB client is built
+//! only by the commands that talk to DynamoDB.
 
 pub mod args;
 pub mod output;
 
 pub use args::Cli;
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::admin::import::{CsvError, ImportDefaults, ImportSummary, parse_csv, write_csv};
-use crate::admin::tables::{
-    TableInit, TtlInit, init_audit_table, init_blocklist_table, init_rules_table,
-};
-use crate::admin::{Added, Admin, AdminError, EntryFields, Tables};
+use crate::admin::import::{CsvError, ImportDefaults, ParsedCsv, parse_csv, write_csv};
+use crate::admin::tables::{init_audit_table, init_blocklist_table, init_rules_table};
+use crate::admin::{Admin, AdminError, EntryFields, Tables};
 use crate::aws::{ClientOptions, dynamodb_client};
 use crate::checker::Checker;
 use crate::config::{Config, ConfigError};
-use crate::embedded_flow::{MAX_CONDITIONS_PER_COMPARE, RenderError, render};
+use crate::embedded_flow::{RenderError, render};
 use crate::entry::{Entry, Kind};
 use crate::phone::{DefaultCountry, Normalizer, UnknownCountry};
 use crate::store::DynamoStore;
 use crate::when::{TimeError, now_epoch, parse_absolute, parse_duration, parse_expiry};
-use args::{Command, EntryArgs, OutputFormat};
+use crate::wire::UnknownName;
+use args::{
+    ActionArgs, AddArgs, AllowArgs, ApproveArgs, Command, EntryArgs, GlobalArgs, HistoryArgs,
+    ImportArgs, ListArgs, RejectArgs, RemoveArgs, RenderFlowArgs,
+};
+use output::Printer;
 
 /// A command failed; `main` prints it and exits 1.
 #[derive(Debug, thiserror::Error)]
@@ -45,7 +53,7 @@ pub enum CliError {
     #[error("{0}")]
     Time(#[from] TimeError),
     #[error("--action: {0}")]
-    Action(crate::wire::UnknownName),
+    Action(UnknownName),
     #[error(transparent)]
     Config(#[from] ConfigError),
     #[error(transparent)]
@@ -57,209 +65,298 @@ pub enum CliError {
     RowsRejected(usize),
 }
 
-/// Runs one parsed command line.
-pub async fn run(cli: Cli) -> Result<(), CliError> {
-    let global = &cli.global;
-    let country: DefaultCountry = global.default_country.parse()?;
-    let client = dynamodb_client(&ClientOptions {
-        region: global.region.clone(),
-        endpoint_url: global.endpoint_url.clone(),
-        ..ClientOptions::default()
-    })
-    .await;
-    let actor = global.actor.clone().unwrap_or_else(default_actor);
-    let tables = Tables {
-        blocklist: global.table.clone(),
-        rules: global.rules_table.clone(),
-        audit: global.audit_table.clone(),
-    };
-    let admin = Admin::new(client, tables, &actor, Normalizer::new(country));
-    let format = global.output;
-    let mut out = std::io::stdout().lock();
-    let now = now_epoch();
-    let kind =
-        |prefix: bool, block: Kind, prefix_kind: Kind| if prefix { prefix_kind } else { block };
+/// What every command gets: the global options, resolved once.
+struct Context {
+    global: GlobalArgs,
+    country: DefaultCountry,
+    /// The time the command runs at (epoch seconds).
+    now: i64,
+}
 
-    match cli.command {
-        Command::Init => init(&admin, &mut out).await,
-        Command::Add {
-            number,
-            prefix,
-            entry,
-            action,
-            replace,
-        } => {
-            let target = admin.target(kind(prefix, Kind::Block, Kind::Prefix), &number)?;
-            let fields = EntryFields {
-                action: action
-                    .action
-                    .as_deref()
-                    .map(str::parse)
-                    .transpose()
-                    .map_err(CliError::Action)?,
-                message: action.message,
-                queue_arn: action.queue_arn,
-                ..entry_fields(entry, now)?
-            };
-            added(
-                &mut out,
-                format,
-                admin.add(&target, fields, replace).await?,
-                now,
-            )
+impl Context {
+    fn new(global: GlobalArgs) -> Result<Context, CliError> {
+        Ok(Context {
+            country: global.default_country.parse()?,
+            global,
+            now: now_epoch(),
+        })
+    }
+
+    fn tables(&self) -> Tables {
+        Tables {
+            blocklist: self.global.table.clone(),
+            rules: self.global.rules_table.clone(),
+            audit: self.global.audit_table.clone(),
         }
-        Command::Allow {
-            number,
-            prefix,
-            entry,
-            replace,
-        } => {
-            let target = admin.target(kind(prefix, Kind::Allow, Kind::AllowPrefix), &number)?;
-            added(
-                &mut out,
-                format,
-                admin
-                    .add(&target, entry_fields(entry, now)?, replace)
-                    .await?,
-                now,
-            )
-        }
-        Command::Remove {
-            number,
-            prefix,
-            reason,
-        } => {
-            let target = admin.target(kind(prefix, Kind::Block, Kind::Prefix), &number)?;
-            removed(
-                &mut out,
-                format,
-                admin.remove(&target, reason.as_deref()).await?,
-                now,
-            )
-        }
-        Command::Unallow {
-            number,
-            prefix,
-            reason,
-        } => {
-            let target = admin.target(kind(prefix, Kind::Allow, Kind::AllowPrefix), &number)?;
-            removed(
-                &mut out,
-                format,
-                admin.remove(&target, reason.as_deref()).await?,
-                now,
-            )
-        }
-        Command::Check { number } => {
-            let mut config = Config::from_env()?;
-            config.table_name = admin.tables().blocklist.clone();
-            config.rules_table_name = admin.tables().rules.clone();
-            config.default_country = country;
-            let store = DynamoStore::new(
-                admin.client().clone(),
-                &config.table_name,
-                &config.rules_table_name,
-            );
-            let checker = Checker::new(store, &config);
-            let checked = checker.check(Some(&number), now).await;
-            output::check(
-                &mut out,
-                format,
-                &checked.answer,
-                checked.entry.as_ref(),
-                now,
-            )?;
-            Ok(())
-        }
-        Command::List {
-            include_expired,
-            not_hit_since,
-        } => {
-            let mut entries = admin.list(include_expired).await?;
-            if let Some(age) = not_hit_since {
-                let cutoff = now - parse_duration(&age)?;
-                entries
-                    .retain(|e| !e.kind.is_allow() && last_activity(e).is_none_or(|t| t < cutoff));
-            }
-            output::entries(&mut out, format, &entries, now)?;
-            Ok(())
-        }
-        Command::Import {
-            file,
-            dry_run,
-            reason,
-            expires,
-        } => {
-            let defaults = ImportDefaults {
-                reason,
-                expires_at: expires.map(|e| parse_expiry(&e, now)).transpose()?,
-            };
-            import(&admin, &file, &defaults, dry_run, format, &mut out).await
-        }
-        Command::Export { file } => {
-            let entries = admin.list(true).await?;
-            match file {
-                Some(path) => {
-                    let f = std::fs::File::create(&path).map_err(|source| CliError::Io {
-                        path: path.clone(),
-                        source,
-                    })?;
-                    write_csv(&entries, f).map_err(|e| CliError::Io {
-                        path: path.clone(),
-                        source: e.into(),
-                    })?;
-                    eprintln!("exported {} entries to {}", entries.len(), path.display());
-                }
-                None => write_csv(&entries, &mut out).map_err(std::io::Error::from)?,
-            }
-            Ok(())
-        }
-        Command::History { number, prefix } => {
-            let kinds = if prefix {
-                [Kind::Prefix, Kind::AllowPrefix]
-            } else {
-                [Kind::Block, Kind::Allow]
-            };
-            let targets = kinds
-                .iter()
-                .map(|k| admin.target(*k, &number))
-                .collect::<Result<Vec<_>, _>>()?;
-            let records = admin.history(&targets).await?;
-            output::history(&mut out, format, &records)?;
-            Ok(())
-        }
-        Command::PublishRules => {
-            let count = admin.publish_rules().await?;
-            writeln!(out, "published {count} rules from {}", admin.tables().rules)?;
-            Ok(())
-        }
-        Command::Pending => {
-            output::entries(&mut out, format, &admin.pending().await?, now)?;
-            Ok(())
-        }
-        Command::Approve { number, reason } => {
-            let approved = admin
-                .approve(&admin.target(Kind::Block, &number)?, reason.as_deref())
-                .await?;
-            eprintln!("approved: {} now blocks", approved.value);
-            output::entries(&mut out, format, &[approved], now)?;
-            Ok(())
-        }
-        Command::Reject { number, reason } => {
-            let rejected = admin
-                .reject(&admin.target(Kind::Block, &number)?, reason.as_deref())
-                .await?;
-            eprintln!("rejected the report of {}", rejected.value);
-            output::entries(&mut out, format, &[rejected], now)?;
-            Ok(())
-        }
-        Command::RenderFlow {
-            from_csv,
-            out: path,
-        } => render_flow(&admin, from_csv.as_deref(), &path).await,
+    }
+
+    fn normalizer(&self) -> Normalizer {
+        Normalizer::new(self.country)
+    }
+
+    /// The admin over DynamoDB, recording `--actor` (or `$USER@hostname`).
+    async fn admin(&self) -> Admin {
+        let client = dynamodb_client(&ClientOptions {
+            region: self.global.region.clone(),
+            endpoint_url: self.global.endpoint_url.clone(),
+            ..ClientOptions::default()
+        })
+        .await;
+        let actor = self.global.actor.clone().unwrap_or_else(default_actor);
+        Admin::new(client, self.tables(), &actor, self.normalizer())
+    }
+
+    /// The kind of a command's NUMBER: `exact`, or with --prefix `prefixed`.
+    fn kind(prefix: bool, exact: Kind, prefixed: Kind) -> Kind {
+        if prefix { prefixed } else { exact }
     }
 }
 
+/// Runs one parsed command line.
+pub async fn run(cli: Cli) -> Result<(), CliError> {
+    let ctx = Context::new(cli.global)?;
+    let mut stdout = std::io::stdout().lock();
+    let mut stderr = std::io::stderr();
+    let mut p = Printer::new(&mut stdout, &mut stderr, ctx.global.output);
+    match cli.command {
+        Command::Init => init(&ctx, &mut p).await,
+        Command::Add(args) => add(&ctx, &mut p, args).await,
+        Command::Allow(args) => allow(&ctx, &mut p, args).await,
+        Command::Remove(args) => remove(&ctx, &mut p, args, [Kind::Block, Kind::Prefix]).await,
+        Command::Unallow(args) => {
+            remove(&ctx, &mut p, args, [Kind::Allow, Kind::AllowPrefix]).await
+        }
+        Command::Check { number } => check(&ctx, &mut p, &number).await,
+        Command::List(args) => list(&ctx, &mut p, args).await,
+        Command::Import(args) => import(&ctx, &mut p, args).await,
+        Command::Export { file } => export(&ctx, &mut p, file).await,
+        Command::History(args) => history(&ctx, &mut p, args).await,
+        Command::PublishRules => publish_rules(&ctx, &mut p).await,
+        Command::Pending => pending(&ctx, &mut p).await,
+        Command::Approve(args) => approve(&ctx, &mut p, args).await,
+        Command::Reject(args) => reject(&ctx, &mut p, args).await,
+        Command::RenderFlow(args) => render_flow(&ctx, &mut p, args).await,
+    }
+}
+
+/// `init`: creates the three tables (and TTL where the server has it).
+async fn init(ctx: &Context, p: &mut Printer<'_>) -> Result<(), CliError> {
+    let admin = ctx.admin().await;
+    let (tables, client) = (admin.tables(), admin.client());
+    let blocklist = init_blocklist_table(client, &tables.blocklist).await?;
+    p.table_init(&tables.blocklist, &blocklist.0, Some(&blocklist.1))?;
+    let rules = init_rules_table(client, &tables.rules).await?;
+    p.table_init(&tables.rules, &rules.0, Some(&rules.1))?;
+    let audit = init_audit_table(client, &tables.audit).await?;
+    p.table_init(&tables.audit, &audit, None)?;
+    Ok(())
+}
+
+/// `add`: blocks a number or prefix, with its action.
+async fn add(ctx: &Context, p: &mut Printer<'_>, args: AddArgs) -> Result<(), CliError> {
+    let admin = ctx.admin().await;
+    let kind = Context::kind(args.prefix, Kind::Block, Kind::Prefix);
+    let target = admin.target(kind, &args.number)?;
+    let fields = with_action(entry_fields(args.entry, ctx.now)?, args.action)?;
+    let added = admin.add(&target, fields, args.replace).await?;
+    p.added(&added, ctx.now)?;
+    Ok(())
+}
+
+/// `allow`: never blocks a number or prefix.
+async fn allow(ctx: &Context, p: &mut Printer<'_>, args: AllowArgs) -> Result<(), CliError> {
+    let admin = ctx.admin().await;
+    let kind = Context::kind(args.prefix, Kind::Allow, Kind::AllowPrefix);
+    let target = admin.target(kind, &args.number)?;
+    let fields = entry_fields(args.entry, ctx.now)?;
+    let added = admin.add(&target, fields, args.replace).await?;
+    p.added(&added, ctx.now)?;
+    Ok(())
+}
+
+/// `remove` / `unallow`: removes the entry of kind `kinds[0]` (with
+/// --prefix, `kinds[1]`).
+async fn remove(
+    ctx: &Context,
+    p: &mut Printer<'_>,
+    args: RemoveArgs,
+    [exact, prefixed]: [Kind; 2],
+) -> Result<(), CliError> {
+    let admin = ctx.admin().await;
+    let target = admin.target(Context::kind(args.prefix, exact, prefixed), &args.number)?;
+    let removed = admin.remove(&target, args.reason.as_deref()).await?;
+    p.removed(&removed, ctx.now)?;
+    Ok(())
+}
+
+/// `check`: the Lambda's exact answer for a call from `number` now, through
+/// its own code path and settings.
+async fn check(ctx: &Context, p: &mut Printer<'_>, number: &str) -> Result<(), CliError> {
+    let admin = ctx.admin().await;
+    let mut config = Config::from_env()?;
+    config.table_name = admin.tables().blocklist.clone();
+    config.rules_table_name = admin.tables().rules.clone();
+    config.default_country = ctx.country;
+    let store = DynamoStore::new(
+        admin.client().clone(),
+        &config.table_name,
+        &config.rules_table_name,
+    );
+    let checked = Checker::new(store, &config)
+        .check(Some(number), ctx.now)
+        .await;
+    p.check(&checked.answer, checked.entry.as_ref(), ctx.now)?;
+    Ok(())
+}
+
+/// `list`: every entry, or with --not-hit-since the blocks idle that long.
+async fn list(ctx: &Context, p: &mut Printer<'_>, args: ListArgs) -> Result<(), CliError> {
+    let mut entries = ctx.admin().await.list(args.include_expired).await?;
+    if let Some(age) = args.not_hit_since {
+        let cutoff = ctx.now - parse_duration(&age)?;
+        entries.retain(|e| !e.kind.is_allow() && last_activity(e).is_none_or(|t| t < cutoff));
+    }
+    p.entries(&entries, ctx.now)?;
+    Ok(())
+}
+
+/// `import`: checks the whole file, reports every rejected row, then writes
+/// the valid rows (with a progress bar on a terminal).
+async fn import(ctx: &Context, p: &mut Printer<'_>, args: ImportArgs) -> Result<(), CliError> {
+    let defaults = ImportDefaults {
+        reason: args.reason,
+        expires_at: args
+            .expires
+            .map(|e| parse_expiry(&e, ctx.now))
+            .transpose()?,
+    };
+    let admin = ctx.admin().await;
+    let parsed = read_csv(&args.file, admin.normalizer(), &defaults)?;
+    let name = args.file.display().to_string();
+    p.rejected_rows(&name, &parsed)?;
+    p.duplicate_rows(&name, &parsed)?;
+    let bar = progress_bar(parsed.rows.len(), !args.dry_run);
+    let summary = admin
+        .import(&parsed, &name, args.dry_run, |written| {
+            bar.set_position(written as u64)
+        })
+        .await?;
+    bar.finish_and_clear();
+    p.import_summary(&summary)?;
+    if summary.rejected > 0 {
+        return Err(CliError::RowsRejected(summary.rejected));
+    }
+    Ok(())
+}
+
+/// `export`: every entry as an import file, to `file` or stdout.
+async fn export(ctx: &Context, p: &mut Printer<'_>, file: Option<PathBuf>) -> Result<(), CliError> {
+    let entries = ctx.admin().await.list(true).await?;
+    let Some(path) = file else {
+        write_csv(&entries, &mut *p.out).map_err(std::io::Error::from)?;
+        return Ok(());
+    };
+    let io_error = |source| CliError::Io {
+        path: path.clone(),
+        source,
+    };
+    let f = std::fs::File::create(&path).map_err(io_error)?;
+    write_csv(&entries, f).map_err(|e| io_error(e.into()))?;
+    p.exported(entries.len(), &path)?;
+    Ok(())
+}
+
+/// `history`: the audit records of a number's (or prefix's) block and
+/// allow entries, newest first.
+async fn history(ctx: &Context, p: &mut Printer<'_>, args: HistoryArgs) -> Result<(), CliError> {
+    let admin = ctx.admin().await;
+    let kinds = if args.prefix {
+        [Kind::Prefix, Kind::AllowPrefix]
+    } else {
+        [Kind::Block, Kind::Allow]
+    };
+    let targets = kinds
+        .iter()
+        .map(|k| admin.target(*k, &args.number))
+        .collect::<Result<Vec<_>, _>>()?;
+    p.history(&admin.history(&targets).await?)?;
+    Ok(())
+}
+
+/// `publish-rules`: publishes the rules table for the Lambda.
+async fn publish_rules(ctx: &Context, p: &mut Printer<'_>) -> Result<(), CliError> {
+    let admin = ctx.admin().await;
+    let count = admin.publish_rules().await?;
+    p.published(count, &admin.tables().rules)?;
+    Ok(())
+}
+
+/// `pending`: agent reports waiting for an admin.
+async fn pending(ctx: &Context, p: &mut Printer<'_>) -> Result<(), CliError> {
+    p.entries(&ctx.admin().await.pending().await?, ctx.now)?;
+    Ok(())
+}
+
+/// `approve`: a pending report blocks from now on.
+async fn approve(ctx: &Context, p: &mut Printer<'_>, args: ApproveArgs) -> Result<(), CliError> {
+    let admin = ctx.admin().await;
+    let target = admin.target(Kind::Block, &args.number)?;
+    let approved = admin.approve(&target, args.reason.as_deref()).await?;
+    p.approved(&approved, ctx.now)?;
+    Ok(())
+}
+
+/// `reject`: a pending report is removed.
+async fn reject(ctx: &Context, p: &mut Printer<'_>, args: RejectArgs) -> Result<(), CliError> {
+    let admin = ctx.admin().await;
+    let target = admin.target(Kind::Block, &args.number)?;
+    let rejected = admin.reject(&target, args.reason.as_deref()).await?;
+    p.rejected(&rejected, ctx.now)?;
+    Ok(())
+}
+
+/// `render-flow`: an inbound flow embedding the active entries (from the
+/// tables, or from a CSV file, which needs no DynamoDB at all).
+async fn render_flow(
+    ctx: &Context,
+    p: &mut Printer<'_>,
+    args: RenderFlowArgs,
+) -> Result<(), CliError> {
+    let numbers: Vec<(Kind, String)> = match &args.from_csv {
+        Some(file) => {
+            let parsed = read_csv(file, &ctx.normalizer(), &ImportDefaults::default())?;
+            p.rejected_rows(&file.display().to_string(), &parsed)?;
+            if !parsed.rejected.is_empty() {
+                return Err(CliError::RowsRejectedNothingWritten(parsed.rejected.len()));
+            }
+            parsed
+                .rows
+                .into_iter()
+                .filter(|r| r.fields.expires_at.is_none_or(|e| e > ctx.now))
+                .map(|r| (r.target.kind, r.target.value))
+                .collect()
+        }
+        // Active entries only: not expired, not pending reports.
+        None => ctx
+            .admin()
+            .await
+            .list(false)
+            .await?
+            .into_iter()
+            .filter(|e| e.is_active_at(ctx.now))
+            .map(|e| (e.kind, e.value))
+            .collect(),
+    };
+    let content = render(&numbers)?;
+    std::fs::write(&args.out, &content).map_err(|source| CliError::Io {
+        path: args.out.clone(),
+        source,
+    })?;
+    p.flow_written(&args.out, numbers.len(), &content)?;
+    Ok(())
+}
+
+/// The fields every new entry takes: reason, expiry (relative to `now`), note.
 fn entry_fields(args: EntryArgs, now: i64) -> Result<EntryFields, CliError> {
     Ok(EntryFields {
         reason: args.reason,
@@ -269,31 +366,52 @@ fn entry_fields(args: EntryArgs, now: i64) -> Result<EntryFields, CliError> {
     })
 }
 
-fn added(
-    out: &mut dyn Write,
-    format: OutputFormat,
-    added: Added,
-    now: i64,
-) -> Result<(), CliError> {
-    if let Some(old) = &added.replaced {
-        eprintln!(
-            "replaced the earlier entry (reason: {})",
-            old.reason.as_deref().unwrap_or("none")
-        );
-    }
-    output::entries(out, format, &[added.entry], now)?;
-    Ok(())
+/// `fields` with a block's action, message and queue.
+fn with_action(fields: EntryFields, args: ActionArgs) -> Result<EntryFields, CliError> {
+    let action = args
+        .action
+        .as_deref()
+        .map(str::parse)
+        .transpose()
+        .map_err(CliError::Action)?;
+    Ok(EntryFields {
+        action,
+        message: args.message,
+        queue_arn: args.queue_arn,
+        ..fields
+    })
 }
 
-fn removed(
-    out: &mut dyn Write,
-    format: OutputFormat,
-    entry: Entry,
-    now: i64,
-) -> Result<(), CliError> {
-    eprintln!("removed {} {}", entry.kind, entry.value);
-    output::entries(out, format, &[entry], now)?;
-    Ok(())
+/// Reads and checks an import file.
+fn read_csv(
+    file: &Path,
+    normalizer: &Normalizer,
+    defaults: &ImportDefaults,
+) -> Result<ParsedCsv, CliError> {
+    let reader = std::fs::File::open(file).map_err(|source| CliError::Io {
+        path: file.to_owned(),
+        source,
+    })?;
+    parse_csv(std::io::BufReader::new(reader), normalizer, defaults).map_err(|source| {
+        CliError::Csv {
+            path: file.to_owned(),
+            source,
+        }
+    })
+}
+
+/// A progress bar for `rows` rows on a terminal when `shown`; hidden otherwise.
+fn progress_bar(rows: usize, shown: bool) -> ProgressBar {
+    if !(shown && std::io::stderr().is_terminal()) {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(rows as u64);
+    if let Ok(style) =
+        ProgressStyle::with_template("{bar:40} {pos}/{len} rows written ({per_sec}, {eta} left)")
+    {
+        bar.set_style(style);
+    }
+    bar
 }
 
 /// When an entry last blocked a call, or else when it was made (epoch seconds).
@@ -303,212 +421,6 @@ fn last_activity(entry: &Entry) -> Option<i64> {
         .as_deref()
         .or(entry.created_at.as_deref())
         .and_then(|t| parse_absolute(t).ok())
-}
-
-async fn render_flow(admin: &Admin, from_csv: Option<&Path>, path: &Path) -> Result<(), CliError> {
-    let numbers: Vec<(Kind, String)> = match from_csv {
-        Some(file) => {
-            let reader = std::fs::File::open(file).map_err(|source| CliError::Io {
-                path: file.to_owned(),
-                source,
-            })?;
-            let parsed = parse_csv(
-                std::io::BufReader::new(reader),
-                admin.normalizer(),
-                &ImportDefaults::default(),
-            )
-            .map_err(|source| CliError::Csv {
-                path: file.to_owned(),
-                source,
-            })?;
-            for r in &parsed.rejected {
-                eprintln!(
-                    "{}:{}: rejected `{}`: {}",
-                    file.display(),
-                    r.line,
-                    r.value,
-                    r.why
-                );
-            }
-            if !parsed.rejected.is_empty() {
-                return Err(CliError::RowsRejectedNothingWritten(parsed.rejected.len()));
-            }
-            let now = now_epoch();
-            parsed
-                .rows
-                .into_iter()
-                .filter(|r| r.fields.expires_at.is_none_or(|e| e > now))
-                .map(|r| (r.target.kind, r.target.value))
-                .collect()
-        }
-        // Active entries only: not expired, not pending reports.
-        None => admin
-            .list(false)
-            .await?
-            .into_iter()
-            .filter(|e| e.is_active_at(now_epoch()))
-            .map(|e| (e.kind, e.value))
-            .collect(),
-    };
-    let content = render(&numbers)?;
-    std::fs::write(path, &content).map_err(|source| CliError::Io {
-        path: path.to_owned(),
-        source,
-    })?;
-    eprintln!(
-        "wrote {}: {} numbers in {} Compare blocks, {} characters",
-        path.display(),
-        numbers.len(),
-        numbers.len().div_ceil(MAX_CONDITIONS_PER_COMPARE),
-        content.chars().count()
-    );
-    Ok(())
-}
-
-async fn init(admin: &Admin, out: &mut dyn Write) -> Result<(), CliError> {
-    let tables = admin.tables();
-    let said = |t: &TableInit| match t {
-        TableInit::Created => "created",
-        TableInit::AlreadyExists => "already exists, left as it is",
-    };
-    for (table, init) in [
-        (
-            &tables.blocklist,
-            init_blocklist_table(admin.client(), &tables.blocklist).await?,
-        ),
-        (
-            &tables.rules,
-            init_rules_table(admin.client(), &tables.rules).await?,
-        ),
-    ] {
-        let (created, ttl) = init;
-        writeln!(out, "table {table}: {}", said(&created))?;
-        match ttl {
-            TtlInit::Enabled => writeln!(out, "  TTL on expiresAt: enabled")?,
-            TtlInit::AlreadyEnabled => writeln!(out, "  TTL on expiresAt: already enabled")?,
-            TtlInit::Unsupported(why) => writeln!(
-                out,
-                "  TTL on expiresAt: not supported by this server ({why}); expired entries still stop blocking, they are just not deleted"
-            )?,
-        }
-    }
-    let audit = init_audit_table(admin.client(), &tables.audit).await?;
-    writeln!(out, "table {}: {}", tables.audit, said(&audit))?;
-    Ok(())
-}
-
-async fn import(
-    admin: &Admin,
-    file: &Path,
-    defaults: &ImportDefaults,
-    dry_run: bool,
-    format: OutputFormat,
-    out: &mut dyn Write,
-) -> Result<(), CliError> {
-    let reader = std::fs::File::open(file).map_err(|source| CliError::Io {
-        path: file.to_owned(),
-        source,
-    })?;
-    let parsed = parse_csv(
-        std::io::BufReader::new(reader),
-        admin.normalizer(),
-        defaults,
-    )
-    .map_err(|source| CliError::Csv {
-        path: file.to_owned(),
-        source,
-    })?;
-    let name = file.display().to_string();
-    for r in &parsed.rejected {
-        eprintln!("{name}:{}: rejected `{}`: {}", r.line, r.value, r.why);
-    }
-    for d in &parsed.duplicates {
-        eprintln!(
-            "{name}:{}: {} {} repeats line {}; the later row is used",
-            d.line, d.target.kind, d.target.value, d.earlier_line
-        );
-    }
-    let bar = if std::io::stderr().is_terminal() && !dry_run {
-        let bar = ProgressBar::new(parsed.rows.len() as u64);
-        if let Ok(style) = ProgressStyle::with_template(
-            "{bar:40} {pos}/{len} rows written ({per_sec}, {eta} left)",
-        ) {
-            bar.set_style(style);
-        }
-        bar
-    } else {
-        ProgressBar::hidden()
-    };
-    let summary = admin
-        .import(&parsed, &name, dry_run, |written| {
-            bar.set_position(written as u64)
-        })
-        .await?;
-    bar.finish_and_clear();
-    print_summary(out, format, &summary)?;
-    if summary.rejected > 0 {
-        return Err(CliError::RowsRejected(summary.rejected));
-    }
-    Ok(())
-}
-
-fn print_summary(
-    out: &mut dyn Write,
-    format: OutputFormat,
-    s: &ImportSummary,
-) -> std::io::Result<()> {
-    let written_label = if s.dry_run { "wouldWrite" } else { "written" };
-    let fields = [
-        ("read", s.read),
-        ("valid", s.valid),
-        ("rejected", s.rejected),
-        ("duplicates", s.duplicates),
-        ("unchanged", s.unchanged),
-        (written_label, s.written),
-    ];
-    match format {
-        OutputFormat::Json => {
-            let map: serde_json::Map<String, serde_json::Value> = fields
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).into()))
-                .collect();
-            writeln!(out, "{}", serde_json::Value::Object(map))
-        }
-        OutputFormat::Csv => {
-            writeln!(
-                out,
-                "{}",
-                fields.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(",")
-            )?;
-            writeln!(
-                out,
-                "{}",
-                fields
-                    .iter()
-                    .map(|(_, v)| v.to_string())
-                    .collect::<Vec<_>>()
-                    .join(",")
-            )
-        }
-        OutputFormat::Table => {
-            let dry = if s.dry_run {
-                " (dry run: nothing written)"
-            } else {
-                ""
-            };
-            writeln!(
-                out,
-                "read {}, valid {}, rejected {}, duplicates {}, unchanged {}, {} {}{dry}",
-                s.read,
-                s.valid,
-                s.rejected,
-                s.duplicates,
-                s.unchanged,
-                if s.dry_run { "would write" } else { "written" },
-                s.written
-            )
-        }
-    }
 }
 
 /// `$USER@hostname`, for the audit trail.

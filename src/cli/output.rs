@@ -1,14 +1,198 @@
-//! Printing entries, answers and audit records as a table, JSON or CSV.
+//! Everything the CLI prints: results (entries, answers, audit records,
+//! summaries) to stdout as a table, JSON or CSV, and status lines for people
+//! to stderr. Commands print only through a [`Printer`].
 
 use std::io::{self, Write};
+use std::path::Path;
 
 use serde_json::{Value, json};
 
 use super::args::OutputFormat;
+use crate::admin::Added;
 use crate::admin::audit::AuditRecord;
+use crate::admin::import::{ImportSummary, ParsedCsv};
+use crate::admin::tables::{TableInit, TtlInit};
 use crate::answer::Answer;
+use crate::embedded_flow::MAX_CONDITIONS_PER_COMPARE;
 use crate::entry::{Entry, Status};
 use crate::when::rfc3339;
+
+/// Where a command prints: results to `out` in `format`, status to `err`.
+pub struct Printer<'a> {
+    pub out: &'a mut dyn Write,
+    pub err: &'a mut dyn Write,
+    pub format: OutputFormat,
+}
+
+impl<'a> Printer<'a> {
+    pub fn new(out: &'a mut dyn Write, err: &'a mut dyn Write, format: OutputFormat) -> Self {
+        Printer { out, err, format }
+    }
+
+    /// Entries, in the chosen format.
+    pub fn entries(&mut self, list: &[Entry], now: i64) -> io::Result<()> {
+        entries(self.out, self.format, list, now)
+    }
+
+    /// The Lambda's answer and the stored entry (`check`).
+    pub fn check(&mut self, answer: &Answer, entry: Option<&Entry>, now: i64) -> io::Result<()> {
+        check(self.out, self.format, answer, entry, now)
+    }
+
+    /// Audit records (`history`).
+    pub fn history(&mut self, records: &[AuditRecord]) -> io::Result<()> {
+        history(self.out, self.format, records)
+    }
+
+    /// What `add` / `allow` stored, and what it replaced.
+    pub fn added(&mut self, added: &Added, now: i64) -> io::Result<()> {
+        if let Some(old) = &added.replaced {
+            writeln!(
+                self.err,
+                "replaced the earlier entry (reason: {})",
+                old.reason.as_deref().unwrap_or("none")
+            )?;
+        }
+        self.entries(std::slice::from_ref(&added.entry), now)
+    }
+
+    /// What `remove` / `unallow` removed.
+    pub fn removed(&mut self, entry: &Entry, now: i64) -> io::Result<()> {
+        writeln!(self.err, "removed {} {}", entry.kind, entry.value)?;
+        self.entries(std::slice::from_ref(entry), now)
+    }
+
+    /// The report `approve` made a block.
+    pub fn approved(&mut self, entry: &Entry, now: i64) -> io::Result<()> {
+        writeln!(self.err, "approved: {} now blocks", entry.value)?;
+        self.entries(std::slice::from_ref(entry), now)
+    }
+
+    /// The report `reject` removed.
+    pub fn rejected(&mut self, entry: &Entry, now: i64) -> io::Result<()> {
+        writeln!(self.err, "rejected the report of {}", entry.value)?;
+        self.entries(std::slice::from_ref(entry), now)
+    }
+
+    /// What `init` did to one table (and to its TTL, for entry tables).
+    pub fn table_init(
+        &mut self,
+        table: &str,
+        created: &TableInit,
+        ttl: Option<&TtlInit>,
+    ) -> io::Result<()> {
+        let said = match created {
+            TableInit::Created => "created",
+            TableInit::AlreadyExists => "already exists, left as it is",
+        };
+        writeln!(self.out, "table {table}: {said}")?;
+        match ttl {
+            None => Ok(()),
+            Some(TtlInit::Enabled) => writeln!(self.out, "  TTL on expiresAt: enabled"),
+            Some(TtlInit::AlreadyEnabled) => {
+                writeln!(self.out, "  TTL on expiresAt: already enabled")
+            }
+            Some(TtlInit::Unsupported(why)) => writeln!(
+                self.out,
+                "  TTL on expiresAt: not supported by this server ({why}); expired entries still stop blocking, they are just not deleted"
+            ),
+        }
+    }
+
+    /// Each rejected row of an import file, with its line and why.
+    pub fn rejected_rows(&mut self, file: &str, parsed: &ParsedCsv) -> io::Result<()> {
+        for r in &parsed.rejected {
+            writeln!(
+                self.err,
+                "{file}:{}: rejected `{}`: {}",
+                r.line, r.value, r.why
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Each row that repeats an earlier one's entry.
+    pub fn duplicate_rows(&mut self, file: &str, parsed: &ParsedCsv) -> io::Result<()> {
+        for d in &parsed.duplicates {
+            writeln!(
+                self.err,
+                "{file}:{}: {} {} repeats line {}; the later row is used",
+                d.line, d.target.kind, d.target.value, d.earlier_line
+            )?;
+        }
+        Ok(())
+    }
+
+    /// What an import did (or, dry, would do).
+    pub fn import_summary(&mut self, s: &ImportSummary) -> io::Result<()> {
+        import_summary(self.out, self.format, s)
+    }
+
+    /// Where `export` wrote.
+    pub fn exported(&mut self, count: usize, path: &Path) -> io::Result<()> {
+        writeln!(self.err, "exported {count} entries to {}", path.display())
+    }
+
+    /// What `publish-rules` published.
+    pub fn published(&mut self, count: usize, table: &str) -> io::Result<()> {
+        writeln!(self.out, "published {count} rules from {table}")
+    }
+
+    /// What `render-flow` wrote.
+    pub fn flow_written(&mut self, path: &Path, numbers: usize, content: &str) -> io::Result<()> {
+        writeln!(
+            self.err,
+            "wrote {}: {numbers} numbers in {} Compare blocks, {} characters",
+            path.display(),
+            numbers.div_ceil(MAX_CONDITIONS_PER_COMPARE),
+            content.chars().count()
+        )
+    }
+}
+
+fn import_summary(out: &mut dyn Write, format: OutputFormat, s: &ImportSummary) -> io::Result<()> {
+    let written_label = if s.dry_run { "wouldWrite" } else { "written" };
+    let fields = [
+        ("read", s.read),
+        ("valid", s.valid),
+        ("rejected", s.rejected),
+        ("duplicates", s.duplicates),
+        ("unchanged", s.unchanged),
+        (written_label, s.written),
+    ];
+    match format {
+        OutputFormat::Json => {
+            let row: serde_json::Map<String, Value> = fields
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).into()))
+                .collect();
+            writeln!(out, "{}", Value::Object(row))
+        }
+        OutputFormat::Csv => {
+            let names: Vec<&str> = fields.iter().map(|(k, _)| *k).collect();
+            let values: Vec<String> = fields.iter().map(|(_, v)| v.to_string()).collect();
+            writeln!(out, "{}\n{}", names.join(","), values.join(","))
+        }
+        OutputFormat::Table => {
+            let dry = if s.dry_run {
+                " (dry run: nothing written)"
+            } else {
+                ""
+            };
+            writeln!(
+                out,
+                "read {}, valid {}, rejected {}, duplicates {}, unchanged {}, {} {}{dry}",
+                s.read,
+                s.valid,
+                s.rejected,
+                s.duplicates,
+                s.unchanged,
+                if s.dry_run { "would write" } else { "written" },
+                s.written
+            )
+        }
+    }
+}
 
 fn entry_json(e: &Entry, now: i64) -> Value {
     let status = if e.status == Status::Pending {
