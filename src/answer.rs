@@ -138,29 +138,13 @@ mod tests {
 
     #[test]
     fn as_str_matches_the_serialized_names() {
-        for m in [
-            MatchType::Exact,
-            MatchType::Anonymous,
-            MatchType::Invalid,
-            MatchType::FailClosed,
-            MatchType::None,
-        ] {
+        for m in MatchType::ALL {
             assert_eq!(serde_json::to_value(m).unwrap(), m.as_str());
         }
-        for c in [
-            CallerIdStatus::Valid,
-            CallerIdStatus::Invalid,
-            CallerIdStatus::Anonymous,
-            CallerIdStatus::Missing,
-        ] {
+        for c in CallerIdStatus::ALL {
             assert_eq!(serde_json::to_value(c).unwrap(), c.as_str());
         }
-        for l in [
-            LookupStatus::Ok,
-            LookupStatus::Skipped,
-            LookupStatus::Error,
-            LookupStatus::Timeout,
-        ] {
+        for l in LookupStatus::ALL {
             assert_eq!(serde_json::to_value(l).unwrap(), l.as_str());
         }
     }

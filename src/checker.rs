@@ -189,10 +189,8 @@ impl<S: BlocklistStore + Clone + 'static> Checker<S> {
     /// Counts the call on the entry that blocked it. Waits at most
     /// [`HIT_WAIT`]; a failed write is logged, never raised.
     async fn record_hit(&self, answer: &Answer) {
-        let kind = match answer.match_type {
-            MatchType::Exact => Kind::Block,
-            MatchType::Prefix => Kind::Prefix,
-            _ => return,
+        let Some(kind) = counted_kind(answer.match_type) else {
+            return;
         };
         let (store, value, at) = (
             self.store.clone(),
@@ -324,6 +322,20 @@ impl<S: BlocklistStore + Clone + 'static> Checker<S> {
             lookup_ms = checked.lookup_latency.as_secs_f64() * 1000.0,
             "decision"
         );
+    }
+}
+
+/// The kind of entry a call decided by `match_type` is counted on: the
+/// entry that blocked it. Policies, failures and allows count on none.
+fn counted_kind(match_type: MatchType) -> Option<Kind> {
+    match match_type {
+        MatchType::Exact => Some(Kind::Block),
+        MatchType::Prefix => Some(Kind::Prefix),
+        MatchType::Allow
+        | MatchType::Anonymous
+        | MatchType::Invalid
+        | MatchType::FailClosed
+        | MatchType::None => None,
     }
 }
 

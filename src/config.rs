@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::decision::{FailMode, InvalidNumberAction, Policy};
+use crate::decision::Policy;
 use crate::phone::DefaultCountry;
 
 /// Default DynamoDB table holding blocked numbers.
@@ -73,126 +73,121 @@ impl Config {
     /// touching the process environment. Unset and blank variables take their
     /// defaults.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-        let var = |name: &'static str| {
-            get(name)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-                .map(|v| (name, v))
-        };
-        let invalid = |(variable, value): (&'static str, String), expected: &str| ConfigError {
+        let env = Env(&get);
+        Ok(Config {
+            table_name: env.table("TABLE_NAME", DEFAULT_TABLE_NAME)?,
+            audit_table_name: env.table("AUDIT_TABLE_NAME", DEFAULT_AUDIT_TABLE_NAME)?,
+            rules_table_name: env.table("RULES_TABLE_NAME", DEFAULT_RULES_TABLE_NAME)?,
+            reports_block_immediately: env.flag("REPORTS_BLOCK_IMMEDIATELY", false)?,
+            rules_refresh: Duration::from_secs(env.number(
+                "RULES_REFRESH_SECONDS",
+                DEFAULT_RULES_REFRESH_SECONDS,
+                1..=86_400,
+                "seconds, from 1 to 86400",
+            )?),
+            default_country: env.parsed("DEFAULT_COUNTRY")?.unwrap_or_default(),
+            policy: Policy {
+                fail_mode: env.parsed("FAIL_MODE")?.unwrap_or_default(),
+                block_anonymous: env.flag("BLOCK_ANONYMOUS", false)?,
+                invalid_number_action: env.parsed("INVALID_NUMBER_ACTION")?.unwrap_or_default(),
+            },
+            lookup_timeout: Duration::from_millis(env.number(
+                "LOOKUP_TIMEOUT_MS",
+                DEFAULT_LOOKUP_TIMEOUT_MS,
+                1..=MAX_LOOKUP_TIMEOUT_MS,
+                &format!(
+                    "milliseconds, from 1 to {MAX_LOOKUP_TIMEOUT_MS} (Connect waits at most 8 s)"
+                ),
+            )?),
+            log_numbers: env.parsed("LOG_PHONE_NUMBERS")?.unwrap_or_default(),
+            record_hits: env.flag("RECORD_HITS", true)?,
+            metrics_namespace: env.metrics_namespace()?,
+        })
+    }
+}
+
+/// The variables, read through a lookup function; one method per kind of value.
+struct Env<'a, F: Fn(&str) -> Option<String>>(&'a F);
+
+impl<F: Fn(&str) -> Option<String>> Env<'_, F> {
+    /// The trimmed value of `name`; unset and blank are `None`.
+    fn var(&self, name: &str) -> Option<String> {
+        (self.0)(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    }
+
+    fn invalid(variable: &'static str, value: String, expected: &str) -> ConfigError {
+        ConfigError {
             variable,
             value,
             expected: expected.to_owned(),
-        };
+        }
+    }
 
-        let table = |name: &'static str, default: &str| match var(name) {
+    /// A DynamoDB table name, or `default`.
+    fn table(&self, name: &'static str, default: &str) -> Result<String, ConfigError> {
+        match self.var(name) {
             None => Ok(default.to_owned()),
-            Some((_, v)) if is_table_name(&v) => Ok(v),
-            Some(bad) => Err(invalid(
-                bad,
+            Some(v) if is_table_name(&v) => Ok(v),
+            Some(v) => Err(Self::invalid(
+                name,
+                v,
                 "a DynamoDB table name: 3-255 characters of A-Z a-z 0-9 _ - .",
             )),
-        };
-        let table_name = table("TABLE_NAME", DEFAULT_TABLE_NAME)?;
-        let rules_table_name = table("RULES_TABLE_NAME", DEFAULT_RULES_TABLE_NAME)?;
-        let audit_table_name = table("AUDIT_TABLE_NAME", DEFAULT_AUDIT_TABLE_NAME)?;
-        let reports_block_immediately = match var("REPORTS_BLOCK_IMMEDIATELY") {
-            None => false,
-            Some(pair) => parse_bool(&pair.1).ok_or_else(|| invalid(pair, "`true` or `false`"))?,
-        };
-        let rules_refresh = match var("RULES_REFRESH_SECONDS") {
-            None => Duration::from_secs(DEFAULT_RULES_REFRESH_SECONDS),
-            Some(pair) => match pair.1.parse::<u64>() {
-                Ok(s) if (1..=86_400).contains(&s) => Duration::from_secs(s),
-                _ => return Err(invalid(pair, "seconds, from 1 to 86400")),
-            },
-        };
-        let default_country = match var("DEFAULT_COUNTRY") {
-            None => DefaultCountry::default(),
-            Some(pair) => pair
-                .1
-                .parse()
-                .map_err(|e: crate::phone::UnknownCountry| invalid(pair, &e.to_string()))?,
-        };
-        let fail_mode = match var("FAIL_MODE") {
-            None => FailMode::Open,
-            Some(pair) => match pair.1.to_ascii_lowercase().as_str() {
-                "open" => FailMode::Open,
-                "closed" => FailMode::Closed,
-                _ => {
-                    return Err(invalid(
-                        pair,
-                        "`open` (allow the call) or `closed` (block it)",
-                    ));
-                }
-            },
-        };
-        let block_anonymous = match var("BLOCK_ANONYMOUS") {
-            None => false,
-            Some(pair) => parse_bool(&pair.1).ok_or_else(|| invalid(pair, "`true` or `false`"))?,
-        };
-        let invalid_number_action = match var("INVALID_NUMBER_ACTION") {
-            None => InvalidNumberAction::Allow,
-            Some(pair) => match pair.1.to_ascii_lowercase().as_str() {
-                "allow" => InvalidNumberAction::Allow,
-                "block" => InvalidNumberAction::Block,
-                _ => return Err(invalid(pair, "`allow` or `block`")),
-            },
-        };
-        let lookup_timeout = match var("LOOKUP_TIMEOUT_MS") {
-            None => Duration::from_millis(DEFAULT_LOOKUP_TIMEOUT_MS),
-            Some(pair) => match pair.1.parse::<u64>() {
-                Ok(ms) if (1..=MAX_LOOKUP_TIMEOUT_MS).contains(&ms) => Duration::from_millis(ms),
-                _ => {
-                    return Err(invalid(
-                        pair,
-                        &format!(
-                            "milliseconds, from 1 to {MAX_LOOKUP_TIMEOUT_MS} (Connect waits at most 8 s)"
-                        ),
-                    ));
-                }
-            },
-        };
-        let record_hits = match var("RECORD_HITS") {
-            None => true,
-            Some(pair) => parse_bool(&pair.1).ok_or_else(|| invalid(pair, "`true` or `false`"))?,
-        };
-        let metrics_namespace = match var("METRICS_NAMESPACE") {
-            None => DEFAULT_METRICS_NAMESPACE.to_owned(),
-            Some((_, v)) if v.len() <= 255 && !v.starts_with(':') && v.is_ascii() => v,
-            Some(bad) => {
-                return Err(invalid(
-                    bad,
-                    "a CloudWatch namespace: up to 255 ASCII characters",
-                ));
-            }
-        };
-        let log_numbers = match var("LOG_PHONE_NUMBERS") {
-            None => LogNumbers::Masked,
-            Some(pair) => match pair.1.to_ascii_lowercase().as_str() {
-                "masked" => LogNumbers::Masked,
-                "full" => LogNumbers::Full,
-                _ => return Err(invalid(pair, "`masked` (the default) or `full`")),
-            },
-        };
+        }
+    }
 
-        Ok(Config {
-            table_name,
-            audit_table_name,
-            reports_block_immediately,
-            rules_table_name,
-            rules_refresh,
-            default_country,
-            policy: Policy {
-                fail_mode,
-                block_anonymous,
-                invalid_number_action,
+    /// `true` or `false` (any case), or `default`.
+    fn flag(&self, name: &'static str, default: bool) -> Result<bool, ConfigError> {
+        match self.var(name) {
+            None => Ok(default),
+            Some(v) => parse_bool(&v).ok_or_else(|| Self::invalid(name, v, "`true` or `false`")),
+        }
+    }
+
+    /// A whole number in `range`, or `default`.
+    fn number(
+        &self,
+        name: &'static str,
+        default: u64,
+        range: std::ops::RangeInclusive<u64>,
+        expected: &str,
+    ) -> Result<u64, ConfigError> {
+        match self.var(name) {
+            None => Ok(default),
+            Some(v) => match v.parse::<u64>() {
+                Ok(n) if range.contains(&n) => Ok(n),
+                _ => Err(Self::invalid(name, v, expected)),
             },
-            lookup_timeout,
-            log_numbers,
-            record_hits,
-            metrics_namespace,
-        })
+        }
+    }
+
+    /// A value with a `FromStr` (the policy enums, the country); the parse
+    /// error says what is accepted.
+    fn parsed<T>(&self, name: &'static str) -> Result<Option<T>, ConfigError>
+    where
+        T: std::str::FromStr,
+        T::Err: std::fmt::Display,
+    {
+        self.var(name)
+            .map(|v| {
+                v.parse()
+                    .map_err(|e: T::Err| Self::invalid(name, v, &e.to_string()))
+            })
+            .transpose()
+    }
+
+    fn metrics_namespace(&self) -> Result<String, ConfigError> {
+        match self.var("METRICS_NAMESPACE") {
+            None => Ok(DEFAULT_METRICS_NAMESPACE.to_owned()),
+            Some(v) if v.len() <= 255 && !v.starts_with(':') && v.is_ascii() => Ok(v),
+            Some(v) => Err(Self::invalid(
+                "METRICS_NAMESPACE",
+                v,
+                "a CloudWatch namespace: up to 255 ASCII characters",
+            )),
+        }
     }
 }
 
@@ -213,6 +208,7 @@ fn is_table_name(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::decision::{FailMode, InvalidNumberAction};
     use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {

@@ -14,6 +14,8 @@
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::path::PathBuf;
+use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::Client;
@@ -26,8 +28,65 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::aws::{ClientOptions, dynamodb_client};
-use crate::config::Config;
+use crate::config::{Config, ConfigError};
 use crate::logging;
+
+/// Why a function binary stopped; `main` prints it after the program's
+/// name (see [`exit_code`]).
+#[derive(Debug, thiserror::Error)]
+pub enum EntrypointError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("usage: {program} [--event FILE...]")]
+    Usage { program: String },
+    #[error("cannot read {}: {source}", .file.display())]
+    ReadEvent {
+        file: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{} is not JSON: {source}", .file.display())]
+    EventNotJson {
+        file: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error("the answer to {} cannot be written as JSON: {source}", .file.display())]
+    Answer {
+        file: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error("AWS_LAMBDA_RUNTIME_API is not set (outside Lambda, use --event FILE...)")]
+    NoRuntimeApi,
+    #[error("AWS_LAMBDA_RUNTIME_API={value:?} is not host:port: {source}")]
+    BadRuntimeApi {
+        value: String,
+        source: http::uri::InvalidUri,
+    },
+    /// The Runtime API failed or answered something unusable; Lambda
+    /// restarts the environment.
+    #[error("Runtime API {path}: {problem}")]
+    RuntimeApi { path: String, problem: String },
+}
+
+impl EntrypointError {
+    fn runtime_api(path: &str, problem: impl std::fmt::Display) -> EntrypointError {
+        EntrypointError::RuntimeApi {
+            path: path.to_owned(),
+            problem: problem.to_string(),
+        }
+    }
+}
+
+/// The process's exit status for `result`; an error is printed once, as
+/// `PROGRAM: message`.
+pub fn exit_code(program: &str, result: Result<(), EntrypointError>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("{program}: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
 
 /// How long each part of a function's init took; logged once, when it is
 /// ready for its first event (`bench/coldstart.sh` reads this line).
@@ -60,12 +119,11 @@ impl InitTimings {
 
 /// Logging, configuration and the DynamoDB client, once per container. A bad
 /// configuration value is logged and returned, naming the variable.
-pub async fn init(program: &str) -> Result<(Config, Client, InitTimings), String> {
+pub async fn init() -> Result<(Config, Client, InitTimings), EntrypointError> {
     let started = Instant::now();
     logging::init();
-    let config = Config::from_env().map_err(|err| {
+    let config = Config::from_env().inspect_err(|err| {
         tracing::error!(error = %err, "refusing to start");
-        format!("{program}: {err}")
     })?;
     let config_done = Instant::now();
     let client = dynamodb_client(&ClientOptions {
@@ -83,7 +141,11 @@ pub async fn init(program: &str) -> Result<(Config, Client, InitTimings), String
 
 /// Runs `handler` for every invocation until the runtime stops, or for each
 /// `--event` file in `args` (the arguments after the program name).
-pub async fn serve<H, Fut, R>(program: &str, args: &[String], handler: H) -> Result<(), String>
+pub async fn serve<H, Fut, R>(
+    program: &str,
+    args: &[String],
+    handler: H,
+) -> Result<(), EntrypointError>
 where
     H: Fn(Value) -> Fut,
     Fut: Future<Output = R>,
@@ -92,19 +154,35 @@ where
     match args.split_first() {
         Some((flag, files)) if flag == "--event" && !files.is_empty() => {
             for file in files {
-                let text = std::fs::read_to_string(file)
-                    .map_err(|e| format!("cannot read {file}: {e}"))?;
-                let event: Value =
-                    serde_json::from_str(&text).map_err(|e| format!("{file} is not JSON: {e}"))?;
-                let answer =
-                    serde_json::to_string(&handler(event).await).map_err(|e| e.to_string())?;
+                let answer = answer_file(PathBuf::from(file), &handler).await?;
                 println!("{file}\t{answer}");
             }
             Ok(())
         }
-        Some(_) => Err(format!("usage: {program} [--event FILE...]")),
+        Some(_) => Err(EntrypointError::Usage {
+            program: program.to_owned(),
+        }),
         None => run_runtime_api(&handler).await,
     }
+}
+
+/// The handler's answer to the event in `file`, as JSON.
+async fn answer_file<H, Fut, R>(file: PathBuf, handler: &H) -> Result<String, EntrypointError>
+where
+    H: Fn(Value) -> Fut,
+    Fut: Future<Output = R>,
+    R: Serialize,
+{
+    let text = match std::fs::read_to_string(&file) {
+        Ok(text) => text,
+        Err(source) => return Err(EntrypointError::ReadEvent { file, source }),
+    };
+    let event: Value = match serde_json::from_str(&text) {
+        Ok(event) => event,
+        Err(source) => return Err(EntrypointError::EventNotJson { file, source }),
+    };
+    serde_json::to_string(&handler(event).await)
+        .map_err(|source| EntrypointError::Answer { file, source })
 }
 
 const NEXT: &str = "/2018-06-01/runtime/invocation/next";
@@ -125,62 +203,35 @@ const INVOCATION_ID: &str = "lambda-runtime-invocation-id";
 /// doc: that leaks on every invocation). Nothing here needs it: X-Ray is not
 /// active for the function, and the SDK's recursion-detection header it would
 /// feed only matters for calls that can invoke this function again.
-async fn run_runtime_api<H, Fut, R>(handler: &H) -> Result<(), String>
+async fn run_runtime_api<H, Fut, R>(handler: &H) -> Result<(), EntrypointError>
 where
     H: Fn(Value) -> Fut,
     Fut: Future<Output = R>,
     R: Serialize,
 {
-    let api = std::env::var("AWS_LAMBDA_RUNTIME_API")
-        .map_err(|_| "AWS_LAMBDA_RUNTIME_API is not set (outside Lambda, use --event FILE...)")?;
-    let base: Uri = format!("http://{api}")
-        .parse()
-        .map_err(|e| format!("AWS_LAMBDA_RUNTIME_API={api:?} is not host:port: {e}"))?;
+    let api = std::env::var("AWS_LAMBDA_RUNTIME_API").map_err(|_| EntrypointError::NoRuntimeApi)?;
+    let base: Uri =
+        format!("http://{api}")
+            .parse()
+            .map_err(|source| EntrypointError::BadRuntimeApi {
+                value: api.clone(),
+                source,
+            })?;
     // Keep-alive: the polls and answers reuse the same connection(s).
     let client = PooledClient::builder().with_endpoint(base).build();
     loop {
-        let next = build_request()
-            .method(Method::GET)
-            .uri(NEXT)
-            .body(Body::empty())
-            .map_err(|e| e.to_string())?;
-        let (parts, body) = client
-            .call(next)
-            .await
-            .map_err(|e| format!("Runtime API {NEXT} failed: {e}"))?
-            .into_parts();
-        let body = body
-            .collect()
-            .await
-            .map_err(|e| format!("Runtime API {NEXT}: reading the event failed: {e}"))?
-            .to_bytes();
-        if !parts.status.is_success() {
-            return Err(format!("Runtime API {NEXT} answered {}", parts.status));
-        }
-        let request_id = parts
-            .headers
-            .get(REQUEST_ID)
-            .and_then(|v| v.to_str().ok())
-            .filter(|id| !id.is_empty() && !id.contains(['/', '?', '#']))
-            .ok_or_else(|| format!("Runtime API {NEXT}: no usable {REQUEST_ID} header"))?
-            .to_owned();
-        let outcome = match serde_json::from_slice::<Value>(&body) {
-            Err(err) => Err((
-                "Runtime.UnmarshalError",
-                format!("the event is not JSON: {err}"),
-            )),
-            Ok(event) => match AssertUnwindSafe(handler(event)).catch_unwind().await {
-                Ok(answer) => serde_json::to_vec(&answer)
-                    .map_err(|err| ("Runtime.MarshalError", format!("the answer: {err}"))),
-                Err(panic) => Err(("Runtime.Panic", panic_message(panic.as_ref()))),
-            },
-        };
-        let answer = answer_request(&request_id, parts.headers.get(INVOCATION_ID), outcome)?;
+        let invocation = next_invocation(&client).await?;
+        let outcome = invoke(handler, &invocation.body).await;
+        let answer = answer_request(
+            &invocation.request_id,
+            invocation.invocation_id.as_ref(),
+            outcome,
+        )?;
         let path = answer.uri().path().to_owned();
         let response = client
             .call(answer)
             .await
-            .map_err(|e| format!("Runtime API {path} failed: {e}"))?;
+            .map_err(|e| EntrypointError::runtime_api(&path, e))?;
         let status = response.status();
         // Read the (small) reply to the end so the connection can be reused.
         let _ = response.into_body().collect().await;
@@ -192,13 +243,91 @@ where
     }
 }
 
+/// One event handed out by the Runtime API.
+struct Invocation {
+    request_id: String,
+    invocation_id: Option<HeaderValue>,
+    body: Vec<u8>,
+}
+
+/// `GET .../invocation/next`: waits for the next event.
+async fn next_invocation(client: &PooledClient) -> Result<Invocation, EntrypointError> {
+    let next = build_request()
+        .method(Method::GET)
+        .uri(NEXT)
+        .body(Body::empty())
+        .map_err(|e| EntrypointError::runtime_api(NEXT, e))?;
+    let (parts, body) = client
+        .call(next)
+        .await
+        .map_err(|e| EntrypointError::runtime_api(NEXT, e))?
+        .into_parts();
+    let body = body
+        .collect()
+        .await
+        .map_err(|e| EntrypointError::runtime_api(NEXT, format!("reading the event failed: {e}")))?
+        .to_bytes()
+        .into();
+    if !parts.status.is_success() {
+        return Err(EntrypointError::runtime_api(
+            NEXT,
+            format!("answered {}", parts.status),
+        ));
+    }
+    let request_id = parts
+        .headers
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|id| !id.is_empty() && !id.contains(['/', '?', '#']))
+        .ok_or_else(|| {
+            EntrypointError::runtime_api(NEXT, format!("no usable {REQUEST_ID} header"))
+        })?
+        .to_owned();
+    Ok(Invocation {
+        request_id,
+        invocation_id: parts.headers.get(INVOCATION_ID).cloned(),
+        body,
+    })
+}
+
+/// An invocation that gets an error document instead of an answer.
+struct InvocationError {
+    /// `Runtime.UnmarshalError`, `Runtime.MarshalError` or `Runtime.Panic`.
+    error_type: &'static str,
+    message: String,
+}
+
+/// Runs the handler on one event: the answer's JSON, or why there is none.
+async fn invoke<H, Fut, R>(handler: &H, body: &[u8]) -> Result<Vec<u8>, InvocationError>
+where
+    H: Fn(Value) -> Fut,
+    Fut: Future<Output = R>,
+    R: Serialize,
+{
+    let error = |error_type, message| InvocationError {
+        error_type,
+        message,
+    };
+    let event = serde_json::from_slice::<Value>(body).map_err(|err| {
+        error(
+            "Runtime.UnmarshalError",
+            format!("the event is not JSON: {err}"),
+        )
+    })?;
+    match AssertUnwindSafe(handler(event)).catch_unwind().await {
+        Ok(answer) => serde_json::to_vec(&answer)
+            .map_err(|err| error("Runtime.MarshalError", format!("the answer: {err}"))),
+        Err(panic) => Err(error("Runtime.Panic", panic_message(panic.as_ref()))),
+    }
+}
+
 /// `POST .../{id}/response` with the answer's JSON, or `.../{id}/error` with
 /// an error document (`errorType`, `errorMessage`).
 fn answer_request(
     request_id: &str,
     invocation_id: Option<&HeaderValue>,
-    outcome: Result<Vec<u8>, (&str, String)>,
-) -> Result<Request<Body>, String> {
+    outcome: Result<Vec<u8>, InvocationError>,
+) -> Result<Request<Body>, EntrypointError> {
     let mut builder = build_request().method(Method::POST);
     if let Some(id) = invocation_id {
         builder = builder.header(INVOCATION_ID, id);
@@ -209,7 +338,10 @@ fn answer_request(
                 "/2018-06-01/runtime/invocation/{request_id}/response"
             ))
             .body(Body::from(json)),
-        Err((error_type, message)) => {
+        Err(InvocationError {
+            error_type,
+            message,
+        }) => {
             tracing::error!(error_type, error = %message, request_id, "invocation failed");
             let document = json!({"errorType": error_type, "errorMessage": message});
             builder
@@ -218,7 +350,9 @@ fn answer_request(
                 .body(Body::from(document.to_string()))
         }
     };
-    request.map_err(|e| format!("cannot build the answer to {request_id}: {e}"))
+    request.map_err(|e| {
+        EntrypointError::runtime_api(request_id, format!("cannot build the answer: {e}"))
+    })
 }
 
 fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {

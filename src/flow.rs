@@ -111,6 +111,27 @@ pub enum FlowProblem {
 /// Returns every problem found; an empty list means the flow passes.
 pub fn validate(content: &str) -> Vec<FlowProblem> {
     let mut problems = Vec::new();
+    let Some(flow) = check_document(content, &mut problems) else {
+        return problems;
+    };
+    let actions = flow
+        .get("Actions")
+        .and_then(Value::as_array)
+        .map_or(&[][..], Vec::as_slice);
+    let by_id = check_identifiers(actions, &mut problems);
+    let edges = check_actions(&by_id, &mut problems);
+    check_next_actions(&by_id, &edges, &mut problems);
+    check_reachable(&flow, &by_id, &edges, &mut problems);
+    problems
+}
+
+/// Actions by identifier, and the identifiers each one leads to.
+type ById<'a> = HashMap<&'a str, &'a Value>;
+type Edges<'a> = HashMap<&'a str, Vec<&'a str>>;
+
+/// Length, JSON, `Version` and `Actions`: the document, when it has a list
+/// of actions to check further.
+fn check_document(content: &str, problems: &mut Vec<FlowProblem>) -> Option<Value> {
     let chars = content.chars().count();
     if chars > MAX_CONTENT_CHARS {
         problems.push(FlowProblem::TooLong(chars));
@@ -119,7 +140,7 @@ pub fn validate(content: &str) -> Vec<FlowProblem> {
         Ok(v) => v,
         Err(e) => {
             problems.push(FlowProblem::NotJson(e.to_string()));
-            return problems;
+            return None;
         }
     };
     let version = flow
@@ -129,16 +150,19 @@ pub fn validate(content: &str) -> Vec<FlowProblem> {
     if version != FLOW_VERSION {
         problems.push(FlowProblem::WrongVersion(version.to_owned()));
     }
-    let Some(actions) = flow.get("Actions").and_then(Value::as_array) else {
+    let Some(count) = flow.get("Actions").and_then(Value::as_array).map(Vec::len) else {
         problems.push(FlowProblem::NoActions);
-        return problems;
+        return None;
     };
-    if actions.len() > MAX_ACTIONS {
-        problems.push(FlowProblem::TooManyActions(actions.len()));
+    if count > MAX_ACTIONS {
+        problems.push(FlowProblem::TooManyActions(count));
     }
+    Some(flow)
+}
 
-    // Identifiers.
-    let mut by_id: HashMap<&str, &Value> = HashMap::new();
+/// Each action has an identifier that is unique, short enough and allowed.
+fn check_identifiers<'a>(actions: &'a [Value], problems: &mut Vec<FlowProblem>) -> ById<'a> {
+    let mut by_id = HashMap::new();
     for (i, action) in actions.iter().enumerate() {
         let Some(id) = action.get("Identifier").and_then(Value::as_str) else {
             problems.push(FlowProblem::MissingIdentifier(i));
@@ -157,10 +181,14 @@ pub fn validate(content: &str) -> Vec<FlowProblem> {
             problems.push(FlowProblem::IdentifierReserved(id.to_owned()));
         }
     }
+    by_id
+}
 
-    // Per-action rules, and the graph.
-    let mut edges: HashMap<&str, Vec<&str>> = HashMap::new();
-    for (&id, action) in &by_id {
+/// The per-action rules (type, transitions, error branches, operators);
+/// returns the graph of transitions.
+fn check_actions<'a>(by_id: &ById<'a>, problems: &mut Vec<FlowProblem>) -> Edges<'a> {
+    let mut edges: Edges<'a> = HashMap::new();
+    for (&id, &action) in by_id {
         let Some(kind) = action.get("Type").and_then(Value::as_str) else {
             problems.push(FlowProblem::MissingType(id.to_owned()));
             continue;
@@ -188,15 +216,7 @@ pub fn validate(content: &str) -> Vec<FlowProblem> {
             .and_then(|t| t.get("Conditions"))
             .and_then(Value::as_array);
         if kind == "Compare" {
-            for condition in conditions.into_iter().flatten() {
-                let op = condition
-                    .pointer("/Condition/Operator")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default();
-                if !COMPARE_OPERATORS.contains(&op) {
-                    problems.push(FlowProblem::UnknownOperator(id.to_owned(), op.to_owned()));
-                }
-            }
+            check_operators(id, conditions.into_iter().flatten(), problems);
         }
         let branches = conditions
             .into_iter()
@@ -208,6 +228,28 @@ pub fn validate(content: &str) -> Vec<FlowProblem> {
             .filter_map(|t| t.get("NextAction").and_then(Value::as_str));
         edges.entry(id).or_default().extend(next_actions);
     }
+    edges
+}
+
+/// Each `Compare` condition uses an operator the flow language has.
+fn check_operators<'a>(
+    id: &str,
+    conditions: impl Iterator<Item = &'a Value>,
+    problems: &mut Vec<FlowProblem>,
+) {
+    for condition in conditions {
+        let op = condition
+            .pointer("/Condition/Operator")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if !COMPARE_OPERATORS.contains(&op) {
+            problems.push(FlowProblem::UnknownOperator(id.to_owned(), op.to_owned()));
+        }
+    }
+}
+
+/// Every transition leads to an action that exists.
+fn check_next_actions(by_id: &ById<'_>, edges: &Edges<'_>, problems: &mut Vec<FlowProblem>) {
     let mut unknown: Vec<FlowProblem> = edges
         .iter()
         .flat_map(|(&from, tos)| {
@@ -221,15 +263,22 @@ pub fn validate(content: &str) -> Vec<FlowProblem> {
         .collect();
     unknown.sort_by_key(|p| p.to_string());
     problems.extend(unknown);
+}
 
-    // Reachability from StartAction.
+/// `StartAction` exists and every action can be reached from it.
+fn check_reachable(
+    flow: &Value,
+    by_id: &ById<'_>,
+    edges: &Edges<'_>,
+    problems: &mut Vec<FlowProblem>,
+) {
     let start = flow
         .get("StartAction")
         .and_then(Value::as_str)
         .unwrap_or_default();
     if !by_id.contains_key(start) {
         problems.push(FlowProblem::UnknownStartAction(start.to_owned()));
-        return problems;
+        return;
     }
     let mut seen: HashSet<&str> = HashSet::from([start]);
     let mut queue = VecDeque::from([start]);
@@ -251,5 +300,4 @@ pub fn validate(content: &str) -> Vec<FlowProblem> {
             .into_iter()
             .map(|id| FlowProblem::Unreachable(id.to_owned())),
     );
-    problems
 }

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 
-use crate::entry::{BlockAction, Entry, Kind};
+use crate::entry::{BlockAction, Entry, EntryTable, Kind};
 use crate::store::attr;
 
 /// A rules-table item as DynamoDB holds it.
@@ -138,7 +138,10 @@ pub fn encode(entries: &[Entry]) -> Vec<String> {
     let mut chunks = Vec::new();
     let mut current: Vec<String> = Vec::new();
     let mut size = 2;
-    for e in entries.iter().filter(|e| e.kind != Kind::Block) {
+    for e in entries
+        .iter()
+        .filter(|e| e.kind.table() == EntryTable::Rules)
+    {
         let published = Published {
             k: e.kind.as_str().to_owned(),
             v: e.value.clone(),

@@ -18,14 +18,14 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, OnceLock};
 
+use connect_blocklist::admin::Admin;
 use connect_blocklist::answer::{ANSWER_KEYS, Answer, LookupStatus};
 use connect_blocklist::checker::Checker;
 use connect_blocklist::config::Config;
 use connect_blocklist::entry::{BlockAction, Entry, Kind, Status};
 use connect_blocklist::metrics::MetricsSink;
-use connect_blocklist::phone::E164;
-use connect_blocklist::rules::RuleSet;
-use connect_blocklist::store::{BlocklistStore, StoreError};
+use connect_blocklist::phone::Normalizer;
+use connect_blocklist::store::memory::{Fault, Faults, MemoryStore};
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 
@@ -130,16 +130,26 @@ fn entry(kind: Kind, value: &str) -> Entry {
     }
 }
 
-/// The stored entries: exact blocks (one per interesting shape) and rules.
-struct Data {
-    exact: HashMap<String, Entry>,
-    rules: Vec<Entry>,
+/// The stored entries, with the rules published (by the admin's own
+/// publish): exact blocks, one per interesting shape, and rules. Each fuzz
+/// run gets a store over these tables with its own faults.
+fn stored() -> &'static MemoryStore {
+    static STORE: OnceLock<MemoryStore> = OnceLock::new();
+    STORE.get_or_init(|| {
+        let store = MemoryStore::new();
+        for entry in exact_entries().into_iter().chain(rules()) {
+            store.insert(entry);
+        }
+        let admin = Admin::with_store(store.clone(), "fuzz", Normalizer::default());
+        runtime()
+            .block_on(admin.publish_rules())
+            .expect("the fuzz rules publish");
+        store
+    })
 }
 
-fn data() -> Arc<Data> {
-    static DATA: OnceLock<Arc<Data>> = OnceLock::new();
-    DATA.get_or_init(|| {
-        let exact = vec![
+fn exact_entries() -> Vec<Entry> {
+    vec![
             entry(Kind::Block, "+14155550123"),
             Entry {
                 expires_at: Some(LONG_AGO),
@@ -193,9 +203,11 @@ fn data() -> Arc<Data> {
             },
             // Also allowed: the allow entry wins.
             entry(Kind::Block, "+14155550199"),
-        ];
+    ]
+}
 
-        let rules = vec![
+fn rules() -> Vec<Entry> {
+    vec![
             entry(Kind::Prefix, "+1900"),
             Entry {
                 action: Some(BlockAction::Message),
@@ -222,61 +234,7 @@ fn data() -> Arc<Data> {
                 expires_at: Some(LONG_AGO),
                 ..entry(Kind::AllowPrefix, "+1900555")
             },
-            // Block entries live in the other table; the rule set ignores them.
-            entry(Kind::Block, "+19005550100"),
-        ];
-        Arc::new(Data {
-            exact: exact
-                .into_iter()
-                .map(|e| (e.value.clone(), e))
-                .collect(),
-            rules,
-        })
-    })
-    .clone()
-}
-
-/// The blocklist in memory. Numbers ending in `666` fail to look up, numbers
-/// ending in `777` never answer (the lookup times out).
-#[derive(Clone)]
-struct MemoryStore {
-    data: Arc<Data>,
-    rules_fail: bool,
-    hits_fail: bool,
-}
-
-fn failure(what: &str) -> StoreError {
-    StoreError::Request {
-        table: "fuzz".to_owned(),
-        message: format!("{what} (simulated)"),
-    }
-}
-
-impl BlocklistStore for MemoryStore {
-    async fn get(&self, number: &E164) -> Result<Option<Entry>, StoreError> {
-        let n = number.as_str();
-        if n.ends_with("666") {
-            return Err(failure("InternalServerError"));
-        }
-        if n.ends_with("777") {
-            std::future::pending::<()>().await;
-        }
-        Ok(self.data.exact.get(n).cloned())
-    }
-
-    async fn load_rules(&self) -> Result<RuleSet, StoreError> {
-        if self.rules_fail {
-            return Err(failure("AccessDeniedException"));
-        }
-        Ok(RuleSet::new(self.data.rules.iter().cloned()))
-    }
-
-    async fn record_hit(&self, _kind: Kind, _value: &str, _at: &str) -> Result<(), StoreError> {
-        if self.hits_fail {
-            return Err(failure("ConditionalCheckFailedException"));
-        }
-        Ok(())
-    }
+    ]
 }
 
 /// `FUZZ_PRINT_ANSWERS=1` prints each answer (to see what an input does).
@@ -360,11 +318,14 @@ fuzz_target!(|input: &[u8]| {
         return;
     };
     let settings = Settings::from_byte(byte);
-    let store = MemoryStore {
-        data: data(),
-        rules_fail: settings.rules_fail,
-        hits_fail: settings.hits_fail,
-    };
+    let fails = |yes: bool| if yes { Fault::Fail } else { Fault::None };
+    // Numbers ending in 666 fail to look up; ending in 777 never answer.
+    let store = stored().with_faults(Faults {
+        lookups_ending: vec![("666".to_owned(), Fault::Fail), ("777".to_owned(), Fault::Hang)],
+        rules: fails(settings.rules_fail),
+        hits: fails(settings.hits_fail),
+        admin: Fault::None,
+    });
     let config = &configs()[usize::from(settings.config)];
     let checker = Checker::new(store, config).with_metrics(metrics());
     let (loading, cached) = runtime().block_on(async {

@@ -26,6 +26,24 @@ pub struct Change {
 }
 
 impl Change {
+    /// A change an admin makes from the command line.
+    fn by_admin(
+        target: &Target,
+        action: AuditAction,
+        reason: Option<String>,
+        before: Option<Entry>,
+        after: Option<Entry>,
+    ) -> Change {
+        Change {
+            target: target.clone(),
+            action,
+            reason,
+            source: "cli".to_owned(),
+            before,
+            after,
+        }
+    }
+
     /// The audit record of this change, made now by `actor`.
     pub fn record(&self, actor: &str) -> AuditRecord {
         AuditRecord::new(
@@ -62,17 +80,17 @@ pub fn add(
         });
     }
     let entry = fields.into_entry(target, actor, &rfc3339(now));
-    Ok(Change {
-        target: target.clone(),
-        action: match existing {
-            Some(_) => AuditAction::Replace,
-            None => AuditAction::Add,
-        },
-        reason: entry.reason.clone(),
-        source: "cli".to_owned(),
-        before: existing,
-        after: Some(entry),
-    })
+    let action = match existing {
+        Some(_) => AuditAction::Replace,
+        None => AuditAction::Add,
+    };
+    Ok(Change::by_admin(
+        target,
+        action,
+        entry.reason.clone(),
+        existing,
+        Some(entry),
+    ))
 }
 
 /// `remove` / `unallow`: the stored entry goes, expired or not.
@@ -85,14 +103,13 @@ pub fn remove(
         kind: target.kind,
         value: target.value.clone(),
     })?;
-    Ok(Change {
-        target: target.clone(),
-        action: AuditAction::Remove,
-        reason: reason.map(str::to_owned),
-        source: "cli".to_owned(),
-        before: Some(existing),
-        after: None,
-    })
+    Ok(Change::by_admin(
+        target,
+        AuditAction::Remove,
+        reason.map(str::to_owned),
+        Some(existing),
+        None,
+    ))
 }
 
 /// `approve`: a pending report blocks from now on (with the new reason, if given).
@@ -107,14 +124,13 @@ pub fn approve(
     if let Some(reason) = reason {
         approved.reason = Some(reason.to_owned());
     }
-    Ok(Change {
-        target: target.clone(),
-        action: AuditAction::Approve,
-        reason: reason.map(str::to_owned),
-        source: "cli".to_owned(),
-        before: Some(pending),
-        after: Some(approved),
-    })
+    Ok(Change::by_admin(
+        target,
+        AuditAction::Approve,
+        reason.map(str::to_owned),
+        Some(pending),
+        Some(approved),
+    ))
 }
 
 /// `reject`: a pending report is removed.
@@ -124,14 +140,13 @@ pub fn reject(
     existing: Option<Entry>,
 ) -> Result<Change, AdminError> {
     let pending = pending(target, existing)?;
-    Ok(Change {
-        target: target.clone(),
-        action: AuditAction::Reject,
-        reason: reason.map(str::to_owned),
-        source: "cli".to_owned(),
-        before: Some(pending),
-        after: None,
-    })
+    Ok(Change::by_admin(
+        target,
+        AuditAction::Reject,
+        reason.map(str::to_owned),
+        Some(pending),
+        None,
+    ))
 }
 
 fn pending(target: &Target, existing: Option<Entry>) -> Result<Entry, AdminError> {

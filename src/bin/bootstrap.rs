@@ -11,18 +11,17 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
 use connect_blocklist::checker::Checker;
-use connect_blocklist::entrypoint::{init, serve};
+use connect_blocklist::entrypoint::{exit_code, init, serve};
 use connect_blocklist::metrics::MetricsSink;
 use connect_blocklist::store::DynamoStore;
 
+const PROGRAM: &str = "bootstrap";
+
 #[tokio::main]
 async fn main() -> ExitCode {
-    let (config, client, mut timings) = match init("bootstrap").await {
+    let (config, client, mut timings) = match init().await {
         Ok(init) => init,
-        Err(err) => {
-            eprintln!("{err}");
-            return ExitCode::FAILURE;
-        }
+        Err(err) => return exit_code(PROGRAM, Err(err)),
     };
     let store = DynamoStore::new(client, &config.table_name, &config.rules_table_name);
     let mut checker = Checker::new(store, &config);
@@ -44,15 +43,9 @@ async fn main() -> ExitCode {
         ));
     }
     let checker = &checker;
-    match serve("bootstrap", &args, |event| async move {
+    let served = serve(PROGRAM, &args, |event| async move {
         checker.handle(&event).await
     })
-    .await
-    {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("bootstrap: {err}");
-            ExitCode::FAILURE
-        }
-    }
+    .await;
+    exit_code(PROGRAM, served)
 }

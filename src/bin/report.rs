@@ -4,31 +4,24 @@
 
 use std::process::ExitCode;
 
-use connect_blocklist::entrypoint::{init, serve};
+use connect_blocklist::entrypoint::{exit_code, init, serve};
 use connect_blocklist::report::Reporter;
+
+const PROGRAM: &str = "report";
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let (config, client, timings) = match init("report").await {
+    let (config, client, timings) = match init().await {
         Ok(init) => init,
-        Err(err) => {
-            eprintln!("{err}");
-            return ExitCode::FAILURE;
-        }
+        Err(err) => return exit_code(PROGRAM, Err(err)),
     };
     let reporter = Reporter::new(client, &config);
     timings.log();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let reporter = &reporter;
-    match serve("report", &args, |event| async move {
+    let served = serve(PROGRAM, &args, |event| async move {
         reporter.handle(&event).await
     })
-    .await
-    {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("report: {err}");
-            ExitCode::FAILURE
-        }
-    }
+    .await;
+    exit_code(PROGRAM, served)
 }

@@ -54,15 +54,16 @@ struct State {
     audit: BTreeMap<(String, String), AuditRecord>,
     /// The rules table's snapshot items, by `ruleKey`.
     rules_items: HashMap<String, Item>,
-    faults: Faults,
     /// How many times the rules were loaded (or tried).
     rules_loads: usize,
 }
 
-/// The blocklist, rules and audit tables in memory. Clones share the state.
+/// The blocklist, rules and audit tables in memory. Clones share the
+/// tables and the faults; [`MemoryStore::with_faults`] shares only the tables.
 #[derive(Debug, Clone, Default)]
 pub struct MemoryStore {
     state: Arc<Mutex<State>>,
+    faults: Arc<Mutex<Faults>>,
 }
 
 impl MemoryStore {
@@ -96,13 +97,21 @@ impl MemoryStore {
         self.state().rules_loads
     }
 
-    /// Replaces the faults to inject.
+    /// Replaces the faults to inject (for this store and its clones).
     pub fn set_faults(&self, faults: Faults) {
-        self.state().faults = faults;
+        *self.faults.lock().unwrap_or_else(|p| p.into_inner()) = faults;
+    }
+
+    /// A store over the same tables with faults of its own.
+    pub fn with_faults(&self, faults: Faults) -> MemoryStore {
+        MemoryStore {
+            state: Arc::clone(&self.state),
+            faults: Arc::new(Mutex::new(faults)),
+        }
     }
 
     fn fault(&self, pick: impl Fn(&Faults) -> Fault) -> Fault {
-        pick(&self.state().faults)
+        pick(&self.faults.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
     fn get_entry(&self, kind: Kind, value: &str) -> Option<Entry> {
