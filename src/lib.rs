@@ -1,9 +1,35 @@
 //! connect-blocklist: call blocking for Amazon Connect.
 //!
-//! The `bootstrap` Lambda and the `blocklist` CLI share everything here:
-//! caller-ID normalization ([`phone`]), event parsing ([`event`]), the pure
-//! block decision ([`decision`]), the answer map ([`answer`]), storage
-//! ([`store`]) and the handler that ties them together ([`checker`]).
+//! The `bootstrap` Lambda, the `report` Lambda and the `blocklist` CLI share
+//! everything here. The read path, per call: [`event`] finds the caller ID,
+//! [`phone`] normalizes it, [`checker`] looks it up through a
+//! [`store::BlocklistStore`] within one deadline (rules from [`snapshot`],
+//! indexed by [`rules`]), [`decision`] decides as a pure function, and
+//! [`answer`] is the flat map Connect gets. The write side: [`admin`] reads,
+//! plans ([`admin::plan`], pure) and writes each change with its audit record
+//! through an [`admin::store::AdminStore`]; [`cli`] is its command line.
+//!
+//! - [`admin`]: admin operations, their storage seam, import/export, publishing, reports
+//! - [`answer`]: the answer map and its wire values
+//! - [`aws`]: the DynamoDB client
+//! - [`checker`]: the Lambda's handler
+//! - [`cli`]: the `blocklist` command line (dispatch, arguments, output)
+//! - [`config`]: settings from the environment
+//! - [`decision`]: the pure block decision and the policy
+//! - [`embedded_flow`]: the no-Lambda flow of `render-flow`
+//! - [`entry`]: entries, their kinds and tables
+//! - [`entrypoint`]: init, the Runtime API loop and `--event` files for the function binaries
+//! - [`event`]: the Connect event, tolerantly read
+//! - [`flow`]: the flow-language validator
+//! - [`logging`]: JSON logs
+//! - [`metrics`]: EMF metrics lines
+//! - [`phone`]: caller-ID normalization and masking
+//! - [`report`]: the report function's handler
+//! - [`rules`]: prefix rules and allow entries, indexed
+//! - [`snapshot`]: the published rules' format
+//! - [`store`]: the Lambda's storage seam, DynamoDB and in-memory stores, the item format
+//! - [`when`]: times and expiry specs
+//! - [`wire`]: enum ↔ wire-string names
 
 pub mod admin;
 pub mod answer;

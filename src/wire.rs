@@ -1,6 +1,6 @@
 //! One way to name the values of a fieldless enum as they are written in
 //! tables, CSV files, settings and the answer map, and to read them back:
-//! [`wire_names!`]. Its `match` lists every variant, so a new variant
+//! [`wire_names!`](crate::wire_names). Its `match` lists every variant, so a new variant
 //! without a name does not compile.
 
 /// A name that is none of an enum's wire names.

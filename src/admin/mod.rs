@@ -4,7 +4,7 @@
 //!
 //! Every operation reads what is stored, plans the change with a pure
 //! function of [`plan`], and writes it through an [`AdminStore`]: the
-//! DynamoDB tables in production, [`crate::store::memory::MemoryStore`] in
+//! DynamoDB tables in production, `store::memory::MemoryStore` (the `memory-store` feature) in
 //! unit tests.
 //!
 //! Ordering rule: an audit record is written (and acknowledged) before the

@@ -1,7 +1,7 @@
 //! The admin side's storage seam: the few operations admin commands need
 //! ([`AdminStore`]), their DynamoDB implementation ([`DynamoAdminStore`]),
 //! and the conditions writes are made under. Admin logic above this trait
-//! is unit-tested over [`crate::store::memory::MemoryStore`].
+//! is unit-tested over `store::memory::MemoryStore` (the `memory-store` feature).
 
 use std::collections::HashMap;
 use std::future::Future;

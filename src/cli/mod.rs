@@ -2,7 +2,7 @@
 //! ([`output`]) and one function per command against [`crate::admin`].
 //!
 //! [`run`] is only a dispatcher, in the manner of ripgrep's `try_main`: it
-//! resolves the global options into a [`Context`] and hands the command's
+//! resolves the global options into a `Context` and hands the command's
 //! arguments to the function of that command. The DynamoDB client is built
 //! only by the commands that talk to DynamoDB.
 

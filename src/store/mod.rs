@@ -1,6 +1,6 @@
 //! Storage of blocklist entries: what the Lambda reads ([`BlocklistStore`]),
 //! its DynamoDB implementation, the item format both tables share, and (for
-//! tests and fuzzing) an in-memory store ([`memory`]).
+//! tests and fuzzing) an in-memory store (`memory`, with the `memory-store` feature).
 
 #[cfg(any(test, feature = "memory-store"))]
 pub mod memory;
