@@ -182,3 +182,54 @@ pub(crate) fn unique_u64() -> u64 {
     x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     x ^ (x >> 31)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::entry::Kind;
+
+    #[test]
+    fn records_round_trip_and_an_abort_names_what_it_aborts() {
+        let after = Entry {
+            kind: Kind::Prefix,
+            value: "+1900".into(),
+            reason: Some("premium".into()),
+            ..Entry::default()
+        };
+        let record = AuditRecord::new(
+            "prefix#+1900".into(),
+            AuditAction::Add,
+            "me",
+            Some("premium"),
+            "cli".into(),
+            None,
+            Some(after),
+        );
+        assert_eq!(
+            AuditRecord::from_item(&record.to_item()),
+            Some(record.clone())
+        );
+        let abort = record.aborted("me", "lost a race");
+        assert_eq!(abort.action, AuditAction::Abort);
+        assert_eq!(abort.before, abort.after);
+        assert!(abort.reason.unwrap().contains(&record.audit_id));
+        assert_ne!(abort.audit_id, record.audit_id);
+    }
+
+    #[test]
+    fn an_item_that_is_no_record_reads_as_none() {
+        assert_eq!(AuditRecord::from_item(&HashMap::new()), None);
+        let mut item = AuditRecord::new(
+            "+1".into(),
+            AuditAction::Remove,
+            "me",
+            None,
+            "cli".into(),
+            None,
+            None,
+        )
+        .to_item();
+        item.insert(attr::ACTION.to_owned(), AttributeValue::S("explode".into()));
+        assert_eq!(AuditRecord::from_item(&item), None);
+    }
+}

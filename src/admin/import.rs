@@ -340,3 +340,122 @@ impl<S: AdminStore> Admin<S> {
         Ok(summary)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<ParsedCsv, CsvError> {
+        let defaults = ImportDefaults {
+            reason: Some("bulk".into()),
+            expires_at: None,
+        };
+        parse_csv(text.as_bytes(), &Normalizer::default(), &defaults)
+    }
+
+    #[test]
+    fn every_rejected_row_is_named_with_its_line_and_why() {
+        let parsed = parse(
+            "phoneNumber,kind,expiresAt,action\n\
+             +14155550123,,,\n\
+             ,,,\n\
+             +14155550124,sometimes,,\n\
+             +1 555,,,\n\
+             anonymous,,,\n\
+             +14155550125,,soon,\n\
+             +14155550126,,,shout\n\
+             +14155550127,allow,,queue\n\
+             +14155550128,,\n",
+        )
+        .unwrap();
+        assert_eq!(parsed.read, 9);
+        assert_eq!(parsed.rows.len(), 1);
+        assert_eq!(parsed.rows[0].fields.reason.as_deref(), Some("bulk"));
+        let rejected: Vec<(u64, &str)> = parsed
+            .rejected
+            .iter()
+            .map(|r| (r.line, r.value.as_str()))
+            .collect();
+        assert_eq!(
+            rejected,
+            [
+                (3, ""),
+                (4, "+14155550124"),
+                (5, "+1 555"),
+                (6, "anonymous"),
+                (7, "+14155550125"),
+                (8, "+14155550126"),
+                (9, "+14155550127"),
+                (10, "+14155550128"),
+            ]
+        );
+        let why: Vec<String> = parsed.rejected.iter().map(|r| r.why.to_string()).collect();
+        assert_eq!(why[0], "phoneNumber is empty");
+        assert!(
+            why[1].starts_with("kind: `sometimes` is not a kind"),
+            "{}",
+            why[1]
+        );
+        assert!(why[2].starts_with("not a valid phone number"), "{}", why[2]);
+        assert_eq!(why[3], "a withheld caller ID, not a number");
+        assert!(why[4].starts_with("expiresAt: "), "{}", why[4]);
+        assert!(
+            why[5].starts_with("action: `shout` is not an action"),
+            "{}",
+            why[5]
+        );
+        assert_eq!(why[6], "allow entries take no action: they never block");
+        assert_eq!(why[7], "has 3 fields, the header has 4");
+    }
+
+    #[test]
+    fn a_later_row_for_the_same_entry_wins() {
+        let parsed =
+            parse("phoneNumber,reason\n(415) 555-0123,first\n+14155550123,second\n").unwrap();
+        assert_eq!(parsed.rows.len(), 1);
+        assert_eq!(parsed.rows[0].fields.reason.as_deref(), Some("second"));
+        assert_eq!(parsed.rows[0].line, 3);
+        let d = &parsed.duplicates[0];
+        assert_eq!((d.line, d.earlier_line), (3, 2));
+    }
+
+    #[test]
+    fn a_header_it_cannot_use_refuses_the_whole_file() {
+        assert!(matches!(
+            parse("number\n+1\n"),
+            Err(CsvError::UnknownColumn { .. })
+        ));
+        assert!(matches!(
+            parse("phoneNumber,reason,reason\n"),
+            Err(CsvError::DuplicateColumn(_))
+        ));
+        assert!(matches!(
+            parse("reason\nx\n"),
+            Err(CsvError::MissingPhoneNumberColumn)
+        ));
+    }
+
+    #[test]
+    fn an_export_reads_back_as_the_same_rows() {
+        let parsed = parse(
+            "phoneNumber,kind,reason,expiresAt,note,action,message,queueArn\n\
+             +14155550123,block,spam,2099-01-01,n,message,Goodbye,\n\
+             +1900,prefix,premium,,,,,\n\
+             +14155550100,allow,vip,,,,,\n",
+        )
+        .unwrap();
+        let entries: Vec<Entry> = parsed
+            .rows
+            .iter()
+            .map(|r| {
+                r.fields
+                    .clone()
+                    .into_entry(&r.target, "x", "2026-01-01T00:00:00Z")
+            })
+            .collect();
+        let mut csv = Vec::new();
+        write_csv(&entries, &mut csv).unwrap();
+        let back = parse(std::str::from_utf8(&csv).unwrap()).unwrap();
+        assert_eq!(back.rows, parsed.rows);
+    }
+}

@@ -317,3 +317,91 @@ fn parse_epoch(v: &str) -> Option<i64> {
     let whole = v.split_once('.').map_or(v, |(whole, _)| whole);
     whole.parse().ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(kind: Kind, value: &str) -> Entry {
+        Entry {
+            kind,
+            value: value.into(),
+            reason: Some("why".into()),
+            created_at: Some("2026-01-01T00:00:00Z".into()),
+            created_by: Some("me".into()),
+            expires_at: Some(1_900_000_000),
+            note: Some("note".into()),
+            action: Some(BlockAction::Queue),
+            queue_arn: Some("arn:aws:connect:r:1:instance/i/queue/q".into()),
+            status: Status::Pending,
+            contact_id: Some("c".into()),
+            ..Entry::default()
+        }
+    }
+
+    #[test]
+    fn items_round_trip_for_every_kind_under_its_own_key() {
+        for kind in Kind::ALL {
+            let e = entry(*kind, "+1900");
+            let item = item_from_entry(&e);
+            let (key, value) = item_key(*kind, "+1900");
+            assert_eq!(item.get(key), Some(&AttributeValue::S(value)), "{kind}");
+            assert_eq!(entry_from_item(&item), e, "{kind}");
+        }
+        assert_eq!(
+            item_key(Kind::Block, "+1"),
+            (attr::PHONE_NUMBER, "+1".to_owned())
+        );
+        assert_eq!(
+            item_key(Kind::AllowPrefix, "+1"),
+            (attr::RULE_KEY, "allowPrefix#+1".to_owned())
+        );
+    }
+
+    #[test]
+    fn older_items_and_odd_values_still_read() {
+        let item = HashMap::from([
+            (
+                attr::PHONE_NUMBER.to_owned(),
+                AttributeValue::S("+14155550123".into()),
+            ),
+            (
+                attr::LEGACY_REASON.to_owned(),
+                AttributeValue::S("old reason".into()),
+            ),
+            (
+                attr::LEGACY_DATE.to_owned(),
+                AttributeValue::S("2020-01-01".into()),
+            ),
+            (
+                attr::EXPIRES_AT.to_owned(),
+                AttributeValue::S("1767225600.5".into()),
+            ),
+            (attr::STATUS.to_owned(), AttributeValue::S("PENDING".into())),
+            (attr::BLOCK_COUNT.to_owned(), AttributeValue::N("7".into())),
+        ]);
+        let e = entry_from_item(&item);
+        assert_eq!(e.kind, Kind::Block);
+        assert_eq!(e.reason.as_deref(), Some("old reason"));
+        assert_eq!(e.created_at.as_deref(), Some("2020-01-01"));
+        assert_eq!(e.expires_at, Some(1_767_225_600));
+        assert_eq!(e.status, Status::Active, "only exactly `pending` waits");
+        assert_eq!(e.block_count, Some(7));
+        assert!(
+            !item_from_entry(&e).contains_key(attr::BLOCK_COUNT),
+            "hit counts are the Lambda's"
+        );
+    }
+
+    #[test]
+    fn an_unreadable_snapshot_is_one_error_said_once() {
+        let err = StoreError::UnreadableRules {
+            table: "Rules".into(),
+            source: SnapshotError("manifest without chunks".into()),
+        };
+        assert_eq!(
+            err.to_string(),
+            "the published rules in `Rules` are unreadable (manifest without chunks); run `blocklist publish-rules`"
+        );
+    }
+}
