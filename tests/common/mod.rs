@@ -9,18 +9,16 @@
 #![allow(dead_code)]
 
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::Credentials;
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
-    ScalarAttributeType,
-};
+use aws_sdk_dynamodb::types::AttributeValue;
+use connect_blocklist::admin::tables::{create_table, init_audit_table};
 use connect_blocklist::aws::{ClientOptions, dynamodb_client};
 use connect_blocklist::checker::Checker;
 use connect_blocklist::config::Config;
-use connect_blocklist::store::DynamoStore;
+use connect_blocklist::store::{DynamoStore, attr};
 
 /// A local DynamoDB-compatible server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,70 +83,18 @@ pub fn rules_table_for(table: &str) -> String {
 pub async fn new_table(server: Server) -> (Client, String) {
     let client = client_for(&server.endpoint()).await;
     let table = unique_table_name("blocked");
-    create_table(&client, &table, "phoneNumber").await;
-    create_table(&client, &rules_table_for(&table), "ruleKey").await;
+    create_table(&client, &table, &[attr::PHONE_NUMBER])
+        .await
+        .unwrap();
+    create_table(&client, &rules_table_for(&table), &[attr::RULE_KEY])
+        .await
+        .unwrap();
     (client, table)
 }
 
 /// Creates an audit table (keys `phoneNumber`, `auditId`), as `blocklist init` does.
 pub async fn create_audit_table(client: &Client, name: &str) {
-    let tables = connect_blocklist::admin::Tables {
-        blocklist: String::new(),
-        rules: String::new(),
-        audit: name.to_owned(),
-    };
-    let admin = connect_blocklist::admin::Admin::new(
-        client.clone(),
-        tables,
-        "tests",
-        connect_blocklist::phone::Normalizer::default(),
-    );
-    connect_blocklist::admin::tables::init_audit_table(admin.client(), name)
-        .await
-        .unwrap();
-}
-
-/// Creates a table with one String partition key.
-pub async fn create_table(client: &Client, table: &str, key: &str) {
-    client
-        .create_table()
-        .table_name(table)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name(key)
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name(key)
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
-    wait_active(client, table).await;
-}
-
-async fn wait_active(client: &Client, table: &str) {
-    for _ in 0..100 {
-        let out = client
-            .describe_table()
-            .table_name(table)
-            .send()
-            .await
-            .unwrap();
-        let status = out.table.and_then(|t| t.table_status);
-        if status == Some(aws_sdk_dynamodb::types::TableStatus::Active) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("table {table} did not become ACTIVE");
+    init_audit_table(client, name).await.unwrap();
 }
 
 /// Puts a rule (`kind` prefix, allow or allowPrefix) into `table`'s rules
