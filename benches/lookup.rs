@@ -13,12 +13,12 @@ use std::time::{Duration, Instant};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::Credentials;
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
+use blocklist_harness::connect_event::connect_event;
 use connect_blocklist::admin::tables::create_table;
 use connect_blocklist::aws::{ClientOptions, dynamodb_client};
 use connect_blocklist::checker::Checker;
 use connect_blocklist::config::Config;
 use connect_blocklist::store::{DynamoStore, attr};
-use serde_json::json;
 
 const WARMUP: usize = 300;
 const SAMPLES: usize = 3_000;
@@ -92,11 +92,7 @@ async fn main() {
         DynamoStore::new(client.clone(), &table, &rules_table),
         &config,
     );
-    let event = json!({
-        "Name": "ContactFlowEvent",
-        "Details": {"ContactData": {"Channel": "VOICE", "ContactId": "bench",
-            "CustomerEndpoint": {"Address": "+14155550123", "Type": "TELEPHONE_NUMBER"}}, "Parameters": {}}
-    });
+    let event = connect_event(Some("+14155550123"));
     // Decision log lines would dominate the measurement: no subscriber is installed.
     // This checker loads the (still empty) rules now and keeps them: the
     // refresh interval is an hour.

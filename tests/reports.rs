@@ -5,20 +5,21 @@
 
 mod common;
 
-use std::process::Command;
-
-use common::{Server, checker, new_table, put_raw, unique_table_name};
+use blocklist_harness::connect_event::ContactFlowEvent;
+use common::{Server, checker, new_table, put_block, unique_table_name};
 use connect_blocklist::config::Config;
 use connect_blocklist::report::Reporter;
 use serde_json::{Value, json};
 
+/// A voice call from `address` to the report function, as the agent's flow
+/// invokes it (with the agent's name when it has one).
 fn report_event(address: &str, agent: Option<&str>) -> Value {
-    let mut params = json!({});
-    if let Some(agent) = agent {
-        params["agent"] = json!(agent);
+    let event = ContactFlowEvent::voice(address).contact_id("contact-42");
+    match agent {
+        Some(agent) => event.parameter("agent", agent),
+        None => event,
     }
-    json!({"Name": "ContactFlowEvent", "Details": {"ContactData": {"Channel": "VOICE", "ContactId": "contact-42",
-        "CustomerEndpoint": {"Address": address, "Type": "TELEPHONE_NUMBER"}}, "Parameters": params}})
+    .build()
 }
 
 struct Setup {
@@ -51,26 +52,9 @@ fn reporter(s: &Setup, block_now: bool) -> Reporter {
 
 /// Runs the `blocklist` CLI on these tables; returns (status, stdout, stderr).
 fn blocklist(s: &Setup, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_blocklist"))
-        .args([
-            "--endpoint-url",
-            &Server::Dynalite.endpoint(),
-            "--region",
-            "us-east-1",
-        ])
-        .args([
-            "--table",
-            &s.table,
-            "--audit-table",
-            &s.audit,
-            "--rules-table",
-            &common::rules_table_for(&s.table),
-        ])
+    let out = common::blocklist_cli(Server::Dynalite, &s.table, &s.audit)
         .args(["--actor", "admin@ci", "--output", "json"])
         .args(args)
-        .env("AWS_ACCESS_KEY_ID", "local")
-        .env("AWS_SECRET_ACCESS_KEY", "local")
-        .env_remove("AWS_ENDPOINT_URL_DYNAMODB")
         .output()
         .unwrap();
     (
@@ -189,7 +173,7 @@ async fn withheld_and_invalid_callers_cannot_be_reported() {
             ("notANumber", "")
         );
     }
-    let chat = json!({"Details": {"ContactData": {"Channel": "CHAT"}}});
+    let chat = ContactFlowEvent::chat().build();
     assert_eq!(
         reporter(&s, true).handle(&chat).await.report_status,
         "notANumber"
@@ -214,34 +198,18 @@ async fn an_unwritable_table_answers_error() {
 #[tokio::test(flavor = "multi_thread")]
 async fn report_binary_answers_event_files() {
     let s = setup().await;
-    put_raw(
-        &s.client,
+    put_block(&s.client, &s.table, "+14155550123", "spam").await;
+    let out = common::lambda_on_event_files(
+        env!("CARGO_BIN_EXE_report"),
+        Server::Dynalite,
         &s.table,
-        &[("phoneNumber", "+14155550123"), ("reason", "spam")],
+        &["report-caller.json"],
     )
-    .await;
-    let out = Command::new(env!("CARGO_BIN_EXE_report"))
-        .args([
-            "--event",
-            concat!(env!("CARGO_MANIFEST_DIR"), "/events/report-caller.json"),
-        ])
-        .env("AWS_ENDPOINT_URL_DYNAMODB", Server::Dynalite.endpoint())
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "local")
-        .env("AWS_SECRET_ACCESS_KEY", "local")
-        .env("TABLE_NAME", &s.table)
-        .env("AUDIT_TABLE_NAME", &s.audit)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    let answer: Value = serde_json::from_str(stdout.trim().split_once('\t').unwrap().1).unwrap();
+    .env("AUDIT_TABLE_NAME", &s.audit)
+    .output()
+    .unwrap();
     assert_eq!(
-        answer,
-        json!({"reportStatus": "pending", "phoneNumber": "+14155550177"})
+        common::event_file_answers(&out),
+        [json!({"reportStatus": "pending", "phoneNumber": "+14155550177"})]
     );
 }

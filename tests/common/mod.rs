@@ -8,6 +8,7 @@
 //! - moto only: UpdateTimeToLive / DescribeTimeToLive and TransactWriteItems.
 #![allow(dead_code)]
 
+use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -15,10 +16,12 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::Credentials;
 use aws_sdk_dynamodb::types::AttributeValue;
 use connect_blocklist::admin::tables::{create_table, init_audit_table};
+use connect_blocklist::answer::ANSWER_KEYS;
 use connect_blocklist::aws::{ClientOptions, dynamodb_client};
 use connect_blocklist::checker::Checker;
 use connect_blocklist::config::Config;
 use connect_blocklist::store::{DynamoStore, attr};
+use serde_json::{Map, Value};
 
 /// A local DynamoDB-compatible server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +59,12 @@ pub async fn client_for(endpoint: &str) -> Client {
         credentials: Some(local_credentials()),
     })
     .await
+}
+
+/// An endpoint where nothing listens: every request is refused.
+pub fn unreachable_endpoint() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    format!("http://{}", listener.local_addr().unwrap())
 }
 
 /// A name no other test (or earlier run against the same server) uses.
@@ -148,10 +157,20 @@ pub async fn put_raw(client: &Client, table: &str, attrs: &[(&str, &str)]) {
     req.send().await.unwrap();
 }
 
-/// A checker configured by `vars` (as the Lambda's environment) over `table`
-/// and its rules table.
-pub fn checker(client: Client, table: &str, vars: &[(&str, &str)]) -> Checker<DynamoStore> {
-    let config = Config::from_lookup(|name| {
+/// Puts a block entry for `number` with `reason` straight into `table`.
+pub async fn put_block(client: &Client, table: &str, number: &str, reason: &str) {
+    put_raw(
+        client,
+        table,
+        &[("phoneNumber", number), ("reason", reason)],
+    )
+    .await;
+}
+
+/// The Lambda's configuration from `vars` (as its environment), over
+/// `table` and its rules table.
+pub fn config(table: &str, vars: &[(&str, &str)]) -> Config {
+    Config::from_lookup(|name| {
         if let Some((_, v)) = vars.iter().find(|(k, _)| *k == name) {
             return Some((*v).to_owned());
         }
@@ -161,9 +180,112 @@ pub fn checker(client: Client, table: &str, vars: &[(&str, &str)]) -> Checker<Dy
             _ => None,
         }
     })
-    .unwrap();
+    .unwrap()
+}
+
+/// A checker configured by `vars` (as the Lambda's environment) over `table`
+/// and its rules table.
+pub fn checker(client: Client, table: &str, vars: &[(&str, &str)]) -> Checker<DynamoStore> {
+    let config = config(table, vars);
     let store = DynamoStore::new(client, &config.table_name, &config.rules_table_name);
     Checker::new(store, &config)
+}
+
+/// The handler's answer to `event` as Connect receives it, checked by
+/// [`assert_flat`].
+pub async fn answer(c: &Checker<DynamoStore>, event: &Value) -> Map<String, Value> {
+    let value = serde_json::to_value(c.handle(event).await).unwrap();
+    let map = value.as_object().unwrap().clone();
+    assert_flat(&map);
+    map
+}
+
+/// The answer's values of `keys`, in that order, to compare in one assertion.
+pub fn fields<'a>(answer: &'a Map<String, Value>, keys: &[&str]) -> Vec<&'a str> {
+    keys.iter()
+        .map(|k| {
+            answer[*k]
+                .as_str()
+                .unwrap_or_else(|| panic!("{k} is not a string: {answer:?}"))
+        })
+        .collect()
+}
+
+/// The answer as Connect needs it: every key of `ANSWER_KEYS`, every value a
+/// string, the whole under Connect's 32 KiB limit.
+pub fn assert_flat(answer: &Map<String, Value>) {
+    let keys: Vec<&str> = answer.keys().map(String::as_str).collect();
+    assert_eq!(keys, ANSWER_KEYS, "every key present: {answer:?}");
+    assert!(
+        answer.values().all(Value::is_string),
+        "all values strings: {answer:?}"
+    );
+    assert!(serde_json::to_string(answer).unwrap().len() < 32 * 1024);
+}
+
+/// Points a function or CLI process at the local server `endpoint`, with the
+/// dummy credentials and nothing of the caller's own AWS set-up.
+pub fn local_aws_env<'c>(command: &'c mut Command, endpoint: &str) -> &'c mut Command {
+    command
+        .env("AWS_ENDPOINT_URL_DYNAMODB", endpoint)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "local")
+        .env("AWS_SECRET_ACCESS_KEY", "local")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_PROFILE")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+}
+
+/// A Lambda binary (`env!("CARGO_BIN_EXE_bootstrap")` or `..._report`)
+/// to answer the sample events `files` (in events/), pointed at `server`
+/// with `table` and its rules table.
+pub fn lambda_on_event_files(binary: &str, server: Server, table: &str, files: &[&str]) -> Command {
+    let mut command = Command::new(binary);
+    command.arg("--event");
+    for file in files {
+        command.arg(format!("{}/events/{file}", env!("CARGO_MANIFEST_DIR")));
+    }
+    local_aws_env(&mut command, &server.endpoint())
+        .env("TABLE_NAME", table)
+        .env("RULES_TABLE_NAME", rules_table_for(table));
+    command
+}
+
+/// The answers a Lambda binary printed for its `--event` files (a line
+/// each: the file, a tab, the answer), once it exited successfully.
+pub fn event_file_answers(out: &std::process::Output) -> Vec<Value> {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l.split_once('\t').unwrap().1).unwrap())
+        .collect()
+}
+
+/// The `blocklist` CLI pointed at `server` and these tables (the rules
+/// table named by [`rules_table_for`]), whatever the caller's environment.
+pub fn blocklist_cli(server: Server, table: &str, audit: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_blocklist"));
+    command
+        .args([
+            "--endpoint-url",
+            &server.endpoint(),
+            "--region",
+            "us-east-1",
+        ])
+        .args(["--table", table, "--audit-table", audit])
+        .args(["--rules-table", &rules_table_for(table)])
+        .env("AWS_ACCESS_KEY_ID", "local")
+        .env("AWS_SECRET_ACCESS_KEY", "local")
+        .env_remove("AWS_ENDPOINT_URL_DYNAMODB")
+        .env_remove("TABLE_NAME")
+        .env_remove("BLOCK_ANONYMOUS")
+        .env_remove("FAIL_MODE");
+    command
 }
 
 /// Generates one `#[tokio::test]` per server for each `async fn name(server: Server)`.
