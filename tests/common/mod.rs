@@ -200,15 +200,14 @@ pub async fn answer(c: &Checker<DynamoStore>, event: &Value) -> Map<String, Valu
     map
 }
 
-/// The answer's values of `keys`, in that order, to compare in one assertion.
-pub fn fields<'a>(answer: &'a Map<String, Value>, keys: &[&str]) -> Vec<&'a str> {
-    keys.iter()
-        .map(|k| {
-            answer[*k]
-                .as_str()
-                .unwrap_or_else(|| panic!("{k} is not a string: {answer:?}"))
-        })
-        .collect()
+/// Checks the answer's values for the `expected` keys in one assertion,
+/// showing the whole answer when any differs.
+pub fn assert_fields(answer: &Map<String, Value>, expected: &[(&str, &str)]) {
+    let got: Vec<(&str, &str)> = expected
+        .iter()
+        .map(|&(key, _)| (key, answer[key].as_str().unwrap_or("<not a string>")))
+        .collect();
+    assert_eq!(got, expected, "{answer:?}");
 }
 
 /// The answer as Connect needs it: every key of `ANSWER_KEYS`, every value a
