@@ -8,19 +8,8 @@ mod common;
 use blocklist_harness::connect_event::ContactFlowEvent;
 use common::{Server, checker, new_table, put_block, unique_table_name};
 use connect_blocklist::config::Config;
-use connect_blocklist::report::Reporter;
+use connect_blocklist::report::{ReportAnswer, Reporter};
 use serde_json::{Value, json};
-
-/// A voice call from `address` to the report function, as the agent's flow
-/// invokes it (with the agent's name when it has one).
-fn report_event(address: &str, agent: Option<&str>) -> Value {
-    let event = ContactFlowEvent::voice(address).contact_id("contact-42");
-    match agent {
-        Some(agent) => event.parameter("agent", agent),
-        None => event,
-    }
-    .build()
-}
 
 struct Setup {
     client: aws_sdk_dynamodb::Client,
@@ -50,6 +39,18 @@ fn reporter(s: &Setup, block_now: bool) -> Reporter {
     Reporter::new(s.client.clone(), &config)
 }
 
+/// The report function (see [`reporter`]) asked about a voice call from
+/// `address`, as the agent's flow invokes it (with the agent's name when it
+/// has one).
+async fn report(s: &Setup, block_now: bool, address: &str, agent: Option<&str>) -> ReportAnswer {
+    let event = ContactFlowEvent::voice(address).contact_id("contact-42");
+    let event = match agent {
+        Some(agent) => event.parameter("agent", agent),
+        None => event,
+    };
+    reporter(s, block_now).handle(&event.build()).await
+}
+
 /// Runs the `blocklist` CLI on these tables; returns (status, stdout, stderr).
 fn blocklist(s: &Setup, args: &[&str]) -> (i32, String, String) {
     let out = common::blocklist_cli(Server::Dynalite, &s.table, &s.audit)
@@ -72,9 +73,7 @@ async fn is_blocked(s: &Setup, number: &str) -> bool {
 #[tokio::test(flavor = "multi_thread")]
 async fn report_then_approve_blocks() {
     let s = setup().await;
-    let answer = reporter(&s, false)
-        .handle(&report_event("(415) 555-0177", Some("jdoe")))
-        .await;
+    let answer = report(&s, false, "(415) 555-0177", Some("jdoe")).await;
     assert_eq!(
         (answer.report_status.as_str(), answer.phone_number.as_str()),
         ("pending", "+14155550177")
@@ -92,9 +91,7 @@ async fn report_then_approve_blocks() {
     assert_eq!(pending[0]["createdBy"], "agent:jdoe");
 
     // A second report of the same caller changes nothing.
-    let again = reporter(&s, false)
-        .handle(&report_event("+14155550177", Some("asmith")))
-        .await;
+    let again = report(&s, false, "+14155550177", Some("asmith")).await;
     assert_eq!(again.report_status, "alreadyPending");
 
     let (code, _, err) = blocklist(&s, &["approve", "+14155550177"]);
@@ -116,9 +113,7 @@ async fn report_then_approve_blocks() {
     assert_eq!(history[1]["source"], "report contact contact-42");
     assert_eq!(history[1]["after"]["reason"], "reported by an agent");
 
-    let blocked = reporter(&s, false)
-        .handle(&report_event("+14155550177", None))
-        .await;
+    let blocked = report(&s, false, "+14155550177", None).await;
     assert_eq!(blocked.report_status, "alreadyBlocked");
 }
 
@@ -126,8 +121,7 @@ async fn report_then_approve_blocks() {
 async fn report_then_reject_removes() {
     let s = setup().await;
     assert_eq!(
-        reporter(&s, false)
-            .handle(&report_event("+14155550178", Some("jdoe")))
+        report(&s, false, "+14155550178", Some("jdoe"))
             .await
             .report_status,
         "pending"
@@ -154,9 +148,7 @@ async fn report_then_reject_removes() {
 #[tokio::test(flavor = "multi_thread")]
 async fn reports_can_block_at_once() {
     let s = setup().await;
-    let answer = reporter(&s, true)
-        .handle(&report_event("+14155550179", Some("jdoe")))
-        .await;
+    let answer = report(&s, true, "+14155550179", Some("jdoe")).await;
     assert_eq!(answer.report_status, "blocked");
     assert!(is_blocked(&s, "+14155550179").await);
 }
@@ -165,9 +157,7 @@ async fn reports_can_block_at_once() {
 async fn withheld_and_invalid_callers_cannot_be_reported() {
     let s = setup().await;
     for address in ["anonymous", "123"] {
-        let answer = reporter(&s, true)
-            .handle(&report_event(address, Some("jdoe")))
-            .await;
+        let answer = report(&s, true, address, Some("jdoe")).await;
         assert_eq!(
             (answer.report_status.as_str(), answer.phone_number.as_str()),
             ("notANumber", "")
@@ -188,9 +178,7 @@ async fn an_unwritable_table_answers_error() {
         table: "no-such-table-xyz".into(),
         audit: s.audit.clone(),
     };
-    let answer = reporter(&missing, false)
-        .handle(&report_event("+14155550180", Some("jdoe")))
-        .await;
+    let answer = report(&missing, false, "+14155550180", Some("jdoe")).await;
     assert_eq!(answer.report_status, "error");
 }
 
