@@ -10,7 +10,7 @@ rows=${1:-100000}
 build --bin blocklist
 start_dynalite "${BENCH_PORT:-18022}"
 csv=$(mktemp --suffix=.csv)
-trap 'kill $bench_server 2>/dev/null || true; rm -f "$csv"' EXIT
+trap 'stop_dynalite; rm -f "$csv"' EXIT
 awk -v n="$rows" 'BEGIN { print "phoneNumber,reason,expiresAt,note"; for (i = 0; i < n; i++) printf "+1415%07d,bulk load %d,,\n", 2000000 + i, i }' >"$csv"
 "$bin"/blocklist init >/dev/null
 for run in first re-run; do

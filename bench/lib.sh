@@ -1,11 +1,12 @@
 # Sourced by the bench scripts (not run on its own): the build profile, a
-# fresh dynalite on 127.0.0.1 for one benchmark, stopped when the script
-# exits, and the environment that points the SDK (and so the binaries) at it.
+# fresh dynalite on 127.0.0.1 for one benchmark (scripts/local-dynamodb.sh,
+# with state of its own), stopped when the script exits, and the environment
+# that points the SDK (and so the binaries) at it.
 
 # BENCH_PROFILE=debug runs the scripts on debug builds: CI's smoke run checks
 # that they work without paying for an LTO build. Numbers come from release.
 bench_profile=${BENCH_PROFILE:-release}
-bin=target/$bench_profile
+bin=${CARGO_TARGET_DIR:-target}/$bench_profile
 
 # build ARGS...: cargo build in the bench profile.
 build() {
@@ -17,20 +18,24 @@ build() {
 }
 
 # start_dynalite PORT: starts dynalite on PORT, or on a free port if PORT is
-# taken, and exports AWS_ENDPOINT_URL_DYNAMODB and dummy credentials.
+# taken, and exports AWS_ENDPOINT_URL_DYNAMODB, DYNALITE_ENDPOINT and dummy
+# credentials. Stopped on exit; a script with an EXIT trap of its own calls
+# stop_dynalite from it.
 start_dynalite() {
-  local port=$1
+  export LOCAL_DYNAMODB_STATE LOCAL_DYNAMODB_QUIET=1
+  LOCAL_DYNAMODB_STATE=$(mktemp -d)
+  trap stop_dynalite EXIT
   scripts/local-dynamodb.sh install dynalite
-  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-    port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  fi
-  node tools/dynalite/node_modules/dynalite/cli.js --host 127.0.0.1 --port "$port" \
-    --createTableMs 0 --deleteTableMs 0 --updateTableMs 0 >/dev/null 2>&1 &
-  bench_server=$!
-  trap 'kill $bench_server 2>/dev/null || true' EXIT
-  for _ in $(seq 1 50); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.2; done
+  DYNALITE_DEFAULT_PORT=$1 scripts/local-dynamodb.sh start dynalite
+  eval "$(scripts/local-dynamodb.sh env)"
   export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1
-  export AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:$port DYNALITE_ENDPOINT=http://127.0.0.1:$port
+  export AWS_ENDPOINT_URL_DYNAMODB=$DYNALITE_ENDPOINT
+}
+
+# stop_dynalite: stops what start_dynalite started.
+stop_dynalite() {
+  scripts/local-dynamodb.sh stop
+  rm -rf "$LOCAL_DYNAMODB_STATE"
 }
 
 # seed_blocklist: creates the tables with the release `blocklist` and blocks

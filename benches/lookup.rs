@@ -12,15 +12,13 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::Credentials;
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, PutRequest,
-    ScalarAttributeType, WriteRequest,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
+use blocklist_harness::connect_event::connect_event;
+use connect_blocklist::admin::tables::create_table;
 use connect_blocklist::aws::{ClientOptions, dynamodb_client};
 use connect_blocklist::checker::Checker;
 use connect_blocklist::config::Config;
-use connect_blocklist::store::DynamoStore;
-use serde_json::json;
+use connect_blocklist::store::{DynamoStore, attr};
 
 const WARMUP: usize = 300;
 const SAMPLES: usize = 3_000;
@@ -59,7 +57,9 @@ async fn main() {
     })
     .await;
     let table = format!("bench-{}", std::process::id());
-    create(&client, &table, "phoneNumber").await;
+    create_table(&client, &table, &[attr::PHONE_NUMBER])
+        .await
+        .expect("create table");
     client
         .put_item()
         .table_name(&table)
@@ -74,7 +74,9 @@ async fn main() {
         .expect("seed");
 
     let rules_table = format!("{table}-rules");
-    create(&client, &rules_table, "ruleKey").await;
+    create_table(&client, &rules_table, &[attr::RULE_KEY])
+        .await
+        .expect("create rules table");
     let config = Config::from_lookup(|name| match name {
         "TABLE_NAME" => Some(table.clone()),
         "RULES_TABLE_NAME" => Some(rules_table.clone()),
@@ -90,11 +92,7 @@ async fn main() {
         DynamoStore::new(client.clone(), &table, &rules_table),
         &config,
     );
-    let event = json!({
-        "Name": "ContactFlowEvent",
-        "Details": {"ContactData": {"Channel": "VOICE", "ContactId": "bench",
-            "CustomerEndpoint": {"Address": "+14155550123", "Type": "TELEPHONE_NUMBER"}}, "Parameters": {}}
-    });
+    let event = connect_event(Some("+14155550123"));
     // Decision log lines would dominate the measurement: no subscriber is installed.
     // This checker loads the (still empty) rules now and keeps them: the
     // refresh interval is an hour.
@@ -247,28 +245,4 @@ fn rule_item(kind: &str, value: &str) -> std::collections::HashMap<String, Attri
         ),
         ("reason".to_owned(), AttributeValue::S("bench".to_owned())),
     ])
-}
-
-async fn create(client: &Client, table: &str, key: &str) {
-    client
-        .create_table()
-        .table_name(table)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name(key)
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .expect("valid definition"),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name(key)
-                .key_type(KeyType::Hash)
-                .build()
-                .expect("valid key"),
-        )
-        .send()
-        .await
-        .expect("create table");
 }

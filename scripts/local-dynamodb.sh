@@ -6,18 +6,26 @@
 #   scripts/local-dynamodb.sh stop               stop what `start` started
 #   scripts/local-dynamodb.sh env                print the endpoints as shell exports
 #
-# Ports: DYNALITE_PORT (default 18000), MOTO_PORT (default 18001); a default
-# port that is taken is replaced by a free one, and `env` prints the ports used.
+# Ports: DYNALITE_PORT / MOTO_PORT name the port to use (if it is taken,
+# `start` fails). Without them the default is used, 18000 / 18001 or
+# DYNALITE_DEFAULT_PORT / MOTO_DEFAULT_PORT where a caller has its own, and a
+# default port that is taken is replaced by a free one; `env` prints the ports used.
+#
+# State (pid, port and log files): LOCAL_DYNAMODB_STATE, default
+# target/local-dynamodb. `start`, `stop` and `env` act on the servers of that
+# directory only: a caller that gives its own (scripts/demo.sh, bench/lib.sh)
+# neither reuses nor stops the servers of a test run going on beside it.
+# LOCAL_DYNAMODB_QUIET=1 leaves out the progress lines (errors still print).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-state="$root/target/local-dynamodb"
-dynalite_port=${DYNALITE_PORT:-18000}
-moto_port=${MOTO_PORT:-18001}
-[ -n "${DYNALITE_PORT:-}${MOTO_PORT:-}" ] && explicit_ports=1
+state=${LOCAL_DYNAMODB_STATE:-$root/target/local-dynamodb}
+dynalite_port=${DYNALITE_PORT:-${DYNALITE_DEFAULT_PORT:-18000}}
+moto_port=${MOTO_PORT:-${MOTO_DEFAULT_PORT:-18001}}
 mkdir -p "$state"
 
 log() { echo "local-dynamodb: $*" >&2; }
+info() { [ "${LOCAL_DYNAMODB_QUIET:-}" = 1 ] || log "$@"; }
 
 install() {
   if [ ! -x "$(command -v node)" ] || [ ! -x "$(command -v npm)" ]; then
@@ -52,12 +60,13 @@ any_free_port() {
 start_one() { # name port command...
   local name=$1 port=$2; shift 2
   if [ -f "$state/$name.pid" ] && kill -0 "$(cat "$state/$name.pid")" 2>/dev/null; then
-    log "$name already running (pid $(cat "$state/$name.pid"))"; return 0
+    info "$name already running (pid $(cat "$state/$name.pid"))"; return 0
   fi
   if ! port_free "$port"; then
-    if [ -n "${explicit_ports:-}" ]; then log "port $port is taken; set ${name^^}_PORT to another"; exit 1; fi
+    local explicit=${name^^}_PORT
+    if [ -n "${!explicit:-}" ]; then log "port $port is taken; set $explicit to another"; exit 1; fi
     port=$(any_free_port)
-    log "default port taken; $name uses $port"
+    info "default port taken; $name uses $port"
   fi
   # The command line names the port as {PORT}.
   local args=()
@@ -67,7 +76,7 @@ start_one() { # name port command...
   setsid "$@" >"$state/$name.log" 2>&1 < /dev/null &
   echo $! >"$state/$name.pid"
   wait_for_port "$name" "$port" "$!"
-  log "$name listening on http://127.0.0.1:$port"
+  info "$name listening on http://127.0.0.1:$port"
 }
 
 start() {
@@ -106,5 +115,5 @@ case $cmd in
   start) start "$@" ;;
   stop) stop ;;
   env) env_exports ;;
-  *) sed -n '2,9p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,20p' "$0" >&2; exit 2 ;;
 esac

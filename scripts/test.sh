@@ -8,14 +8,13 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
 scripts/local-dynamodb.sh install
-trap 'scripts/local-dynamodb.sh stop' EXIT
+log=$(mktemp)
+trap 'scripts/local-dynamodb.sh stop; rm -f "$log"' EXIT
 scripts/local-dynamodb.sh start dynalite moto
 eval "$(scripts/local-dynamodb.sh env)"
 
 # Dummy credentials: the SDK signs requests, the local servers accept any.
 export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1
-log=$(mktemp)
-trap 'scripts/local-dynamodb.sh stop; rm -f "$log"' EXIT
 status=0
 cargo test --locked --workspace "$@" 2>&1 | tee "$log" || status=$?
 # One closing line for the whole run, summed over cargo's per-binary results.

@@ -161,67 +161,37 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use blocklist_harness::connect_event::{CONTACT_ID, ContactFlowEvent, connect_event};
     use serde_json::json;
-
-    fn voice_event(address: Value) -> Value {
-        json!({
-            "Name": "ContactFlowEvent",
-            "Details": {
-                "ContactData": {
-                    "Attributes": {},
-                    "Channel": "VOICE",
-                    "ContactId": "4a573372-1f28-4e26-b97b-XXXXXXXXXXX",
-                    "CustomerEndpoint": { "Address": address, "Type": "TELEPHONE_NUMBER" },
-                    "InitialContactId": "4a573372-1f28-4e26-b97b-XXXXXXXXXXX",
-                    "InitiationMethod": "INBOUND",
-                    "InstanceARN": "arn:aws:connect:us-east-1:123456789012:instance/11111111-2222-3333-4444-555555555555",
-                    "PreviousContactId": "4a573372-1f28-4e26-b97b-XXXXXXXXXXX",
-                    "Queue": null,
-                    "SystemEndpoint": { "Address": "+18005550100", "Type": "TELEPHONE_NUMBER" }
-                },
-                "Parameters": {}
-            }
-        })
-    }
 
     #[test]
     fn voice_call_uses_customer_endpoint() {
-        let call = CallToCheck::from_event(&voice_event(json!("+14155550123")));
+        let call = CallToCheck::from_event(&connect_event(Some("+14155550123")));
         assert_eq!(call.raw_number.as_deref(), Some("+14155550123"));
         assert_eq!(call.source, NumberSource::CustomerEndpoint);
         assert_eq!(call.channel.as_deref(), Some("VOICE"));
-        assert_eq!(
-            call.contact_id.as_deref(),
-            Some("4a573372-1f28-4e26-b97b-XXXXXXXXXXX")
-        );
+        assert_eq!(call.contact_id.as_deref(), Some(CONTACT_ID));
     }
 
     #[test]
     fn parameters_phone_number_overrides_endpoint() {
-        let mut event = voice_event(json!("+14155550123"));
-        event["Details"]["Parameters"]["phoneNumber"] = json!("+442079460958");
-        let call = CallToCheck::from_event(&event);
+        let event =
+            ContactFlowEvent::voice("+14155550123").parameter("phoneNumber", "+442079460958");
+        let call = CallToCheck::from_event(&event.build());
         assert_eq!(call.raw_number.as_deref(), Some("+442079460958"));
         assert_eq!(call.source, NumberSource::Parameters);
     }
 
     #[test]
     fn blank_parameter_falls_back_to_endpoint() {
-        let mut event = voice_event(json!("+14155550123"));
-        event["Details"]["Parameters"]["phoneNumber"] = json!("  ");
-        let call = CallToCheck::from_event(&event);
+        let event = ContactFlowEvent::voice("+14155550123").parameter("phoneNumber", "  ");
+        let call = CallToCheck::from_event(&event.build());
         assert_eq!(call.source, NumberSource::CustomerEndpoint);
     }
 
     #[test]
     fn chat_without_customer_endpoint_has_no_number() {
-        let mut event = voice_event(json!(null));
-        event["Details"]["ContactData"]
-            .as_object_mut()
-            .unwrap()
-            .remove("CustomerEndpoint");
-        event["Details"]["ContactData"]["Channel"] = json!("CHAT");
-        let call = CallToCheck::from_event(&event);
+        let call = CallToCheck::from_event(&ContactFlowEvent::chat().build());
         assert_eq!(call.raw_number, None);
         assert_eq!(call.source, NumberSource::None);
         assert_eq!(call.channel.as_deref(), Some("CHAT"));
@@ -229,19 +199,14 @@ mod tests {
 
     #[test]
     fn null_customer_endpoint_has_no_number() {
-        let mut event = voice_event(json!(null));
-        event["Details"]["ContactData"]["CustomerEndpoint"] = Value::Null;
-        let call = CallToCheck::from_event(&event);
+        let call = CallToCheck::from_event(&connect_event(None));
         assert_eq!(call.raw_number, None);
-        assert_eq!(
-            call.contact_id.as_deref(),
-            Some("4a573372-1f28-4e26-b97b-XXXXXXXXXXX")
-        );
+        assert_eq!(call.contact_id.as_deref(), Some(CONTACT_ID));
     }
 
     #[test]
     fn empty_address_is_kept_as_empty_for_the_anonymous_check() {
-        let call = CallToCheck::from_event(&voice_event(json!("")));
+        let call = CallToCheck::from_event(&connect_event(Some("")));
         assert_eq!(call.raw_number.as_deref(), Some(""));
         assert_eq!(call.source, NumberSource::CustomerEndpoint);
     }
@@ -255,7 +220,7 @@ mod tests {
 
     #[test]
     fn unknown_fields_are_ignored() {
-        let mut event = voice_event(json!("+14155550123"));
+        let mut event = connect_event(Some("+14155550123"));
         event["Details"]["ContactData"]["SomethingNew"] = json!({"deep": [1, 2, 3]});
         event["Unexpected"] = json!(true);
         let call = CallToCheck::from_event(&event);

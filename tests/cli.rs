@@ -4,13 +4,14 @@
 
 mod common;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
+use blocklist_harness::connect_event::connect_event;
 use common::{Server, client_for, unique_table_name};
 use serde_json::Value;
 
@@ -37,30 +38,9 @@ impl Env {
 
     /// Runs `blocklist` with these tables; returns the process output.
     fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_blocklist"))
-            .args([
-                "--endpoint-url",
-                &self.server.endpoint(),
-                "--region",
-                "us-east-1",
-            ])
-            .args([
-                "--table",
-                &self.table,
-                "--audit-table",
-                &self.audit,
-                "--actor",
-                "tester@ci",
-                "--rules-table",
-                &common::rules_table_for(&self.table),
-            ])
+        common::blocklist_cli(self.server, &self.table, &self.audit)
+            .args(["--actor", "tester@ci"])
             .args(args)
-            .env("AWS_ACCESS_KEY_ID", "local")
-            .env("AWS_SECRET_ACCESS_KEY", "local")
-            .env_remove("AWS_ENDPOINT_URL_DYNAMODB")
-            .env_remove("TABLE_NAME")
-            .env_remove("BLOCK_ANONYMOUS")
-            .env_remove("FAIL_MODE")
             .output()
             .unwrap()
     }
@@ -113,6 +93,21 @@ impl Env {
         }
         items
     }
+
+    /// The numbers the audit table has a record for.
+    async fn audited_numbers(&self) -> HashSet<String> {
+        let items = self.audit_items().await;
+        items.iter().map(|a| s(a, "phoneNumber")).collect()
+    }
+}
+
+/// The `key` of every row of a JSON array (`list`, `history`), as strings.
+fn column<'a>(rows: &'a Value, key: &str) -> Vec<&'a str> {
+    rows.as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row[key].as_str().unwrap())
+        .collect()
 }
 
 fn s(item: &HashMap<String, AttributeValue>, key: &str) -> String {
@@ -224,12 +219,7 @@ async fn add_refuses_an_existing_entry_unless_replace() {
     assert_eq!(replaced[0]["reason"], "second");
 
     let history = env.json(&["history", "+14155550123"]);
-    let actions: Vec<_> = history
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["action"].as_str().unwrap())
-        .collect();
+    let actions = column(&history, "action");
     assert_eq!(actions, ["replace", "add"], "newest first");
     assert_eq!(history[0]["before"]["reason"], "first");
     assert_eq!(history[0]["after"]["reason"], "second");
@@ -273,7 +263,7 @@ async fn check_prints_the_lambdas_answer() {
     let checked = env.json(&["check", "(415) 555-0123"]);
     let client = client_for(&env.server.endpoint()).await;
     let handler = common::checker(client, &env.table, &[]);
-    let event = serde_json::json!({"Details": {"ContactData": {"CustomerEndpoint": {"Address": "(415) 555-0123"}}}});
+    let event = connect_event(Some("(415) 555-0123"));
     let lambda = serde_json::to_value(handler.handle(&event).await).unwrap();
     assert_eq!(checked["answer"], lambda);
     assert_eq!(checked["answer"]["isBlocked"], "true");
@@ -315,12 +305,7 @@ async fn an_entry_expiring_in_1s_stops_blocking() {
         "the entry is still stored"
     );
     let listed = env.json(&["list"]);
-    let numbers: Vec<_> = listed
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["phoneNumber"].clone())
-        .collect();
+    let numbers = column(&listed, "phoneNumber");
     assert_eq!(numbers, ["+14155550124"], "list hides expired entries");
     assert_eq!(
         env.json(&["list", "--include-expired"])
@@ -410,12 +395,7 @@ async fn import_reports_each_rejected_row_and_writes_the_rest() {
     );
 
     let list = env.json(&["list"]);
-    let numbers: Vec<_> = list
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["phoneNumber"].as_str().unwrap())
-        .collect();
+    let numbers = column(&list, "phoneNumber");
     assert_eq!(numbers, ["+14155550101", "+14155550102"]);
     assert_eq!(list[0]["reason"], "repeat wins");
     assert_eq!(list[1]["expiresAt"], "2099-01-01T00:00:00Z");
@@ -573,25 +553,8 @@ async fn a_killed_import_is_completed_by_a_rerun() {
         writeln!(csv, "+1415300{i:04},bulk").unwrap();
     }
     let file = env.file("killed.csv", &csv);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_blocklist"))
-        .args([
-            "--endpoint-url",
-            &env.server.endpoint(),
-            "--region",
-            "us-east-1",
-        ])
-        .args([
-            "--table",
-            &env.table,
-            "--audit-table",
-            &env.audit,
-            "--rules-table",
-            &common::rules_table_for(&env.table),
-            "import",
-            &file,
-        ])
-        .env("AWS_ACCESS_KEY_ID", "local")
-        .env("AWS_SECRET_ACCESS_KEY", "local")
+    let mut child = common::blocklist_cli(env.server, &env.table, &env.audit)
+        .args(["import", &file])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -600,34 +563,19 @@ async fn a_killed_import_is_completed_by_a_rerun() {
     child.kill().unwrap();
     child.wait().unwrap();
 
-    let audited: std::collections::HashSet<String> = env
-        .audit_items()
-        .await
-        .iter()
-        .map(|a| s(a, "phoneNumber"))
-        .collect();
+    let audited = env.audited_numbers().await;
     let entries = env.json(&["list"]);
-    let written: Vec<_> = entries
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["phoneNumber"].as_str().unwrap().to_owned())
-        .collect();
+    let written = column(&entries, "phoneNumber");
     for number in &written {
         assert!(
-            audited.contains(number),
+            audited.contains(*number),
             "{number} changed without an audit record"
         );
     }
     eprintln!("killed after {} of 3000 entries", written.len());
 
     env.ok(&["import", &file]);
-    let audited: std::collections::HashSet<String> = env
-        .audit_items()
-        .await
-        .iter()
-        .map(|a| s(a, "phoneNumber"))
-        .collect();
+    let audited = env.audited_numbers().await;
     assert_eq!(env.json(&["list"]).as_array().unwrap().len(), 3_000);
     assert_eq!(audited.len(), 3_000, "every entry has its record");
 }
@@ -800,12 +748,7 @@ async fn prefix_and_allow_rules_from_the_cli() {
 
     // Every change is audited under its own key.
     let history = env.json(&["history", "+14155550123"]);
-    let actions: Vec<_> = history
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["action"].as_str().unwrap())
-        .collect();
+    let actions = column(&history, "action");
     assert_eq!(
         actions,
         ["remove", "add", "add"],
@@ -813,12 +756,7 @@ async fn prefix_and_allow_rules_from_the_cli() {
     );
     assert_eq!(history[0]["phoneNumber"], "allow#+14155550123");
     let history = env.json(&["history", "+1900", "--prefix"]);
-    let actions: Vec<_> = history
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["action"].as_str().unwrap())
-        .collect();
+    let actions = column(&history, "action");
     assert_eq!(actions, ["remove", "add"]);
 }
 
@@ -973,12 +911,7 @@ async fn list_shows_hits_and_finds_stale_entries() {
         .collect();
     assert_eq!(hits, [7, 7, 0, 0, 0]);
     let stale = env.json(&["list", "--not-hit-since", "90d"]);
-    let numbers: Vec<_> = stale
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["phoneNumber"].as_str().unwrap())
-        .collect();
+    let numbers = column(&stale, "phoneNumber");
     assert_eq!(
         numbers,
         ["+14155550101", "+14155550103"],

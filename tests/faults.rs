@@ -23,11 +23,11 @@ use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use blocklist_harness::connect_event::connect_event;
 use blocklist_harness::fault_proxy::{Fault, FaultProxy};
 use blocklist_harness::runtime_api::{Counts, Function, Invocation, RuntimeApi};
-use common::{Server, new_table, put_raw, put_rule, rules_table_for};
-use connect_blocklist::answer::ANSWER_KEYS;
-use serde_json::{Map, Value, json};
+use common::{Server, assert_flat, local_aws_env, new_table, put_raw, put_rule, rules_table_for};
+use serde_json::Value;
 use tokio::task::JoinSet;
 
 /// Small, so a suite of timeouts stays fast; still far above a healthy
@@ -112,21 +112,6 @@ fn expected(
     }
 }
 
-fn voice_event(number: &str) -> Value {
-    json!({
-        "Name": "ContactFlowEvent",
-        "Details": {
-            "ContactData": {
-                "Channel": "VOICE",
-                "ContactId": "c0ffee00-0000-4000-8000-00000000fa17",
-                "CustomerEndpoint": {"Address": number, "Type": "TELEPHONE_NUMBER"},
-                "SystemEndpoint": {"Address": "+18005550100", "Type": "TELEPHONE_NUMBER"}
-            },
-            "Parameters": {}
-        }
-    })
-}
-
 /// A blocklist table (and rules table) with the numbers above: one exact
 /// entry, one published prefix rule and one published allow entry.
 async fn seeded_table() -> String {
@@ -191,19 +176,12 @@ impl Rig {
         let mut command = Function::command(&binary, &api);
         let rules_table = rules_table_for(table);
         let timeout_ms = lookup_timeout.as_millis().to_string();
-        command
+        local_aws_env(&mut command, &proxy.endpoint())
             .env("TABLE_NAME", table)
             .env("RULES_TABLE_NAME", &rules_table)
             .env("FAIL_MODE", mode.as_str())
             .env("LOOKUP_TIMEOUT_MS", &timeout_ms)
             .env("LOG_PHONE_NUMBERS", "full")
-            .env("AWS_ENDPOINT_URL_DYNAMODB", proxy.endpoint())
-            .env("AWS_ACCESS_KEY_ID", "local")
-            .env("AWS_SECRET_ACCESS_KEY", "local")
-            .env_remove("AWS_SESSION_TOKEN")
-            .env_remove("AWS_PROFILE")
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
             .envs(env.iter().copied())
             .stderr(Stdio::from(stderr));
         let function = Function::start(&mut command).expect("bootstrap starts");
@@ -235,7 +213,8 @@ impl Rig {
         for (i, &number) in numbers.iter().enumerate() {
             let api = self.api.clone();
             calls.spawn(async move {
-                let answer = tokio::time::timeout(limit, api.invoke(voice_event(number))).await;
+                let answer =
+                    tokio::time::timeout(limit, api.invoke(connect_event(Some(number)))).await;
                 (i, number, answer)
             });
         }
@@ -387,16 +366,6 @@ fn delta(before: Counts, after: Counts) -> Counts {
         errored: after.errored - before.errored,
         init_errors: after.init_errors - before.init_errors,
     }
-}
-
-/// The answer as Connect needs it: every key, every value a string.
-fn assert_flat(answer: &Map<String, Value>) {
-    let keys: Vec<&str> = answer.keys().map(String::as_str).collect();
-    assert_eq!(keys, ANSWER_KEYS, "every key present: {answer:?}");
-    assert!(
-        answer.values().all(Value::is_string),
-        "all values strings: {answer:?}"
-    );
 }
 
 /// Runs `fault` against a fresh table in both FAIL_MODEs side by side.

@@ -9,18 +9,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use common::{Server, checker, new_table, put_raw, put_rule, rules_table_for};
+use blocklist_harness::connect_event::connect_event;
+use common::{Server, checker, new_table, put_block, put_rule, rules_table_for};
 use connect_blocklist::entry::Kind;
 use connect_blocklist::metrics::{METRIC_NAMES, MetricsSink};
 use connect_blocklist::phone::E164;
 use connect_blocklist::rules::RuleSet;
 use connect_blocklist::store::{BlocklistStore, DynamoStore, StoreError};
-use serde_json::{Value, json};
-
-fn call(address: &str) -> Value {
-    json!({"Details": {"ContactData": {"Channel": "VOICE", "ContactId": "c",
-        "CustomerEndpoint": {"Address": address, "Type": "TELEPHONE_NUMBER"}}}})
-}
+use serde_json::Value;
 
 async fn count_of(
     client: &aws_sdk_dynamodb::Client,
@@ -69,12 +65,7 @@ async fn settled_count(
 
 async fn concurrent_blocked_calls_lose_no_increments(server: Server) {
     let (client, table) = new_table(server).await;
-    put_raw(
-        &client,
-        &table,
-        &[("phoneNumber", "+14155550123"), ("reason", "spam")],
-    )
-    .await;
+    put_block(&client, &table, "+14155550123", "spam").await;
     put_rule(&client, &table, "prefix", "+1900", &[("reason", "premium")]).await;
     let c = Arc::new(checker(client.clone(), &table, &[]));
     c.warm_up().await;
@@ -86,7 +77,9 @@ async fn concurrent_blocked_calls_lose_no_increments(server: Server) {
         } else {
             "+14155550123"
         };
-        calls.push(tokio::spawn(async move { c.handle(&call(address)).await }));
+        calls.push(tokio::spawn(async move {
+            c.handle(&connect_event(Some(address))).await
+        }));
     }
     for call in calls {
         assert!(call.await.unwrap().is_blocked);
@@ -106,7 +99,7 @@ async fn concurrent_blocked_calls_lose_no_increments(server: Server) {
         "lastBlockedAt is set"
     );
     // An allowed call counts nothing, and no entry is created for it.
-    c.handle(&call("+14155550199")).await;
+    c.handle(&connect_event(Some("+14155550199"))).await;
     let missing = client
         .get_item()
         .table_name(&table)
@@ -119,15 +112,14 @@ async fn concurrent_blocked_calls_lose_no_increments(server: Server) {
 
 async fn record_hits_false_counts_nothing(server: Server) {
     let (client, table) = new_table(server).await;
-    put_raw(
-        &client,
-        &table,
-        &[("phoneNumber", "+14155550123"), ("reason", "spam")],
-    )
-    .await;
+    put_block(&client, &table, "+14155550123", "spam").await;
     let c = checker(client.clone(), &table, &[("RECORD_HITS", "false")]);
     for _ in 0..3 {
-        assert!(c.handle(&call("+14155550123")).await.is_blocked);
+        assert!(
+            c.handle(&connect_event(Some("+14155550123")))
+                .await
+                .is_blocked
+        );
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(
@@ -166,25 +158,15 @@ impl BlocklistStore for HitsFail {
 #[tokio::test]
 async fn a_failed_hit_write_never_fails_the_answer() {
     let (client, table) = new_table(Server::Dynalite).await;
-    put_raw(
-        &client,
-        &table,
-        &[("phoneNumber", "+14155550123"), ("reason", "spam")],
-    )
-    .await;
-    let config = connect_blocklist::config::Config::from_lookup(|name| match name {
-        "TABLE_NAME" => Some(table.clone()),
-        "RULES_TABLE_NAME" => Some(rules_table_for(&table)),
-        _ => None,
-    })
-    .unwrap();
+    put_block(&client, &table, "+14155550123", "spam").await;
+    let config = common::config(&table, &[]);
     let store = HitsFail(DynamoStore::new(
         client,
         &config.table_name,
         &config.rules_table_name,
     ));
     let c = connect_blocklist::checker::Checker::new(store, &config);
-    let answer = c.handle(&call("+14155550123")).await;
+    let answer = c.handle(&connect_event(Some("+14155550123"))).await;
     assert!(answer.is_blocked);
     assert_eq!(answer.blocked_reason, "spam");
 }
@@ -192,6 +174,19 @@ async fn a_failed_hit_write_never_fails_the_answer() {
 /// A `Write` the test can read back.
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Captured {
+    /// A metrics sink writing here.
+    fn sink(&self, namespace: &str, service: &str) -> MetricsSink {
+        let out: Arc<Mutex<dyn Write + Send>> = Arc::new(Mutex::new(self.clone()));
+        MetricsSink::new(namespace, service, out)
+    }
+
+    /// What was written so far.
+    fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+}
 
 impl Write for Captured {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -249,24 +244,15 @@ fn assert_emf(line: &str) -> Value {
 #[tokio::test]
 async fn every_call_writes_one_emf_line() {
     let (client, table) = new_table(Server::Dynalite).await;
-    put_raw(
-        &client,
-        &table,
-        &[("phoneNumber", "+14155550123"), ("reason", "spam")],
-    )
-    .await;
+    put_block(&client, &table, "+14155550123", "spam").await;
     put_rule(&client, &table, "prefix", "+1900", &[]).await;
     let captured = Captured::default();
-    let out: Arc<Mutex<dyn Write + Send>> = Arc::new(Mutex::new(captured.clone()));
-    let c = checker(client, &table, &[("BLOCK_ANONYMOUS", "true")]).with_metrics(MetricsSink::new(
-        "ConnectBlocklistTest",
-        "blocklist-fn",
-        out,
-    ));
+    let c = checker(client, &table, &[("BLOCK_ANONYMOUS", "true")])
+        .with_metrics(captured.sink("ConnectBlocklistTest", "blocklist-fn"));
     for address in ["+14155550123", "+19007771234", "+14155550199", "anonymous"] {
-        c.handle(&call(address)).await;
+        c.handle(&connect_event(Some(address))).await;
     }
-    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let text = captured.text();
     let docs: Vec<Value> = text.lines().map(assert_emf).collect();
     assert_eq!(docs.len(), 4);
     let seen: Vec<(String, i64)> = docs
@@ -311,17 +297,11 @@ async fn every_call_writes_one_emf_line() {
 
 #[tokio::test]
 async fn lookup_failures_are_counted() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let endpoint = format!("http://{}", listener.local_addr().unwrap());
-    drop(listener);
     let captured = Captured::default();
-    let out: Arc<Mutex<dyn Write + Send>> = Arc::new(Mutex::new(captured.clone()));
-    let client = common::client_for(&endpoint).await;
-    let c =
-        checker(client, "BlockedPhoneNumbers", &[]).with_metrics(MetricsSink::new("N", "s", out));
-    c.handle(&call("+14155550123")).await;
-    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    let doc = assert_emf(text.lines().next().unwrap());
+    let client = common::client_for(&common::unreachable_endpoint()).await;
+    let c = checker(client, "BlockedPhoneNumbers", &[]).with_metrics(captured.sink("N", "s"));
+    c.handle(&connect_event(Some("+14155550123"))).await;
+    let doc = assert_emf(captured.text().lines().next().unwrap());
     assert_eq!(
         (doc["LookupErrors"].as_i64(), doc["LookupTimeouts"].as_i64()),
         (Some(1), Some(0))

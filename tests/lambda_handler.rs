@@ -6,48 +6,11 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Server, checker, client_for, new_table, put_raw};
-use connect_blocklist::answer::ANSWER_KEYS;
-use serde_json::{Map, Value, json};
+use aws_sdk_dynamodb::Client;
+use blocklist_harness::connect_event::{ContactFlowEvent, connect_event};
+use common::{Server, answer, checker, client_for, new_table, put_block, put_raw};
+use serde_json::json;
 use tokio::net::TcpListener;
-
-fn voice_event(address: Option<&str>) -> Value {
-    let endpoint = match address {
-        Some(a) => json!({"Address": a, "Type": "TELEPHONE_NUMBER"}),
-        None => Value::Null,
-    };
-    json!({
-        "Name": "ContactFlowEvent",
-        "Details": {
-            "ContactData": {
-                "Channel": "VOICE",
-                "ContactId": "c0ffee00-0000-4000-8000-000000000001",
-                "InstanceARN": "arn:aws:connect:us-east-1:123456789012:instance/11111111-2222-3333-4444-555555555555",
-                "CustomerEndpoint": endpoint,
-                "SystemEndpoint": {"Address": "+18005550100", "Type": "TELEPHONE_NUMBER"}
-            },
-            "Parameters": {}
-        }
-    })
-}
-
-/// The handler's answer as Connect receives it: a flat map of strings.
-async fn answer(
-    c: &connect_blocklist::checker::Checker<connect_blocklist::store::DynamoStore>,
-    event: Value,
-) -> Map<String, Value> {
-    let answer = c.handle(&event).await;
-    let value = serde_json::to_value(&answer).unwrap();
-    let map = value.as_object().unwrap().clone();
-    let keys: Vec<&str> = map.keys().map(String::as_str).collect();
-    assert_eq!(keys, ANSWER_KEYS, "every key present: {map:?}");
-    assert!(
-        map.values().all(Value::is_string),
-        "all values strings: {map:?}"
-    );
-    assert!(serde_json::to_string(&map).unwrap().len() < 32 * 1024);
-    map
-}
 
 async fn blocked_number_is_blocked(server: Server) {
     let (client, table) = new_table(server).await;
@@ -64,7 +27,7 @@ async fn blocked_number_is_blocked(server: Server) {
     .await;
     let c = checker(client, &table, &[]);
     // The caller's number arrives in a national format; it is normalized first.
-    let a = answer(&c, voice_event(Some("(415) 555-0123"))).await;
+    let a = answer(&c, &connect_event(Some("(415) 555-0123"))).await;
     assert_eq!(a["isBlocked"], "true");
     assert_eq!(a["phoneNumber"], "+14155550123");
     assert_eq!(a["callerIdStatus"], "valid");
@@ -76,14 +39,9 @@ async fn blocked_number_is_blocked(server: Server) {
 
 async fn unlisted_number_is_allowed(server: Server) {
     let (client, table) = new_table(server).await;
-    put_raw(
-        &client,
-        &table,
-        &[("phoneNumber", "+14155550123"), ("reason", "spam")],
-    )
-    .await;
+    put_block(&client, &table, "+14155550123", "spam").await;
     let c = checker(client, &table, &[("FAIL_MODE", "closed")]);
-    let a = answer(&c, voice_event(Some("+14155550199"))).await;
+    let a = answer(&c, &connect_event(Some("+14155550199"))).await;
     assert_eq!(a["isBlocked"], "false");
     assert_eq!(a["phoneNumber"], "+14155550199");
     assert_eq!(a["matchType"], "none");
@@ -116,11 +74,11 @@ async fn expired_entry_is_not_a_block(server: Server) {
     )
     .await;
     let c = checker(client, &table, &[]);
-    let expired = answer(&c, voice_event(Some("+14155550123"))).await;
+    let expired = answer(&c, &connect_event(Some("+14155550123"))).await;
     assert_eq!(expired["isBlocked"], "false");
     assert_eq!(expired["matchType"], "none");
     assert_eq!(expired["lookupStatus"], "ok");
-    let current = answer(&c, voice_event(Some("+14155550124"))).await;
+    let current = answer(&c, &connect_event(Some("+14155550124"))).await;
     assert_eq!(current["isBlocked"], "true");
 }
 
@@ -137,7 +95,7 @@ async fn legacy_attribute_names_are_read(server: Server) {
     )
     .await;
     let c = checker(client, &table, &[("DEFAULT_COUNTRY", "GB")]);
-    let a = answer(&c, voice_event(Some("020 7946 0958"))).await;
+    let a = answer(&c, &connect_event(Some("020 7946 0958"))).await;
     assert_eq!(a["isBlocked"], "true");
     assert_eq!(a["blockedReason"], "abusive caller");
     assert_eq!(a["blockedDate"], "2024-05-06");
@@ -145,20 +103,14 @@ async fn legacy_attribute_names_are_read(server: Server) {
 
 async fn parameters_override_and_bare_events(server: Server) {
     let (client, table) = new_table(server).await;
-    put_raw(
-        &client,
-        &table,
-        &[("phoneNumber", "+14155550123"), ("reason", "fraud")],
-    )
-    .await;
+    put_block(&client, &table, "+14155550123", "fraud").await;
     let c = checker(client, &table, &[]);
     // The caller is clean, but the flow asks about the blocked number (a transfer).
-    let mut event = voice_event(Some("+14155550199"));
-    event["Details"]["Parameters"]["phoneNumber"] = json!("+1 415 555 0123");
-    let a = answer(&c, event).await;
+    let event = ContactFlowEvent::voice("+14155550199").parameter("phoneNumber", "+1 415 555 0123");
+    let a = answer(&c, &event.build()).await;
     assert_eq!(a["isBlocked"], "true");
     assert_eq!(a["phoneNumber"], "+14155550123");
-    let bare = answer(&c, json!({"phoneNumber": "+14155550123"})).await;
+    let bare = answer(&c, &json!({"phoneNumber": "+14155550123"})).await;
     assert_eq!(bare["isBlocked"], "true");
 }
 
@@ -177,24 +129,21 @@ async fn anonymous_callers_follow_block_anonymous(server: Server) {
         } else {
             "missing"
         };
-        let a = answer(&allow, voice_event(address)).await;
+        let a = answer(&allow, &connect_event(address)).await;
         assert_eq!(a["isBlocked"], "false", "{address:?}");
         assert_eq!(a["callerIdStatus"], status);
         assert_eq!(a["matchType"], "none");
         assert_eq!(a["lookupStatus"], "skipped");
         assert_eq!(a["phoneNumber"], "");
-        let b = answer(&block, voice_event(address)).await;
+        let b = answer(&block, &connect_event(address)).await;
         assert_eq!(b["isBlocked"], "true", "{address:?}");
         assert_eq!(b["callerIdStatus"], status);
         assert_eq!(b["matchType"], "anonymous");
     }
     // Chat: no CustomerEndpoint at all.
-    let chat = json!({"Name": "ContactFlowEvent", "Details": {"ContactData": {"Channel": "CHAT", "ContactId": "x"}, "Parameters": {}}});
-    assert_eq!(
-        answer(&allow, chat.clone()).await["callerIdStatus"],
-        "missing"
-    );
-    assert_eq!(answer(&block, chat).await["isBlocked"], "true");
+    let chat = ContactFlowEvent::chat().build();
+    assert_eq!(answer(&allow, &chat).await["callerIdStatus"], "missing");
+    assert_eq!(answer(&block, &chat).await["isBlocked"], "true");
 }
 
 async fn invalid_numbers_follow_invalid_number_action(server: Server) {
@@ -207,36 +156,35 @@ async fn invalid_numbers_follow_invalid_number_action(server: Server) {
         "1;phone-context=+1;tel:2",
         "not a number at all!",
     ] {
-        let a = answer(&allow, voice_event(Some(address))).await;
+        let a = answer(&allow, &connect_event(Some(address))).await;
         assert_eq!(a["isBlocked"], "false", "{address}");
         assert_eq!(a["callerIdStatus"], "invalid");
         assert_eq!(a["matchType"], "none");
         assert_eq!(a["lookupStatus"], "skipped");
-        let b = answer(&block, voice_event(Some(address))).await;
+        let b = answer(&block, &connect_event(Some(address))).await;
         assert_eq!(b["isBlocked"], "true", "{address}");
         assert_eq!(b["matchType"], "invalid");
     }
 }
 
-async fn missing_table_follows_fail_mode(server: Server) {
-    let client = client_for(&server.endpoint()).await;
-    let table = common::unique_table_name("no-such-table");
-    let open = answer(
-        &checker(client.clone(), &table, &[]),
-        voice_event(Some("+14155550123")),
-    )
-    .await;
+/// A lookup that fails (`error`) leaves the decision to FAIL_MODE: `open`
+/// lets the call through, `closed` blocks it.
+async fn assert_fail_mode_decides(client: Client, table: &str) {
+    let event = connect_event(Some("+14155550123"));
+    let open = answer(&checker(client.clone(), table, &[]), &event).await;
     assert_eq!(open["isBlocked"], "false");
     assert_eq!(open["lookupStatus"], "error");
     assert_eq!(open["matchType"], "none");
-    let closed = answer(
-        &checker(client, &table, &[("FAIL_MODE", "closed")]),
-        voice_event(Some("+14155550123")),
-    )
-    .await;
+    let closed = answer(&checker(client, table, &[("FAIL_MODE", "closed")]), &event).await;
     assert_eq!(closed["isBlocked"], "true");
     assert_eq!(closed["lookupStatus"], "error");
     assert_eq!(closed["matchType"], "failClosed");
+}
+
+async fn missing_table_follows_fail_mode(server: Server) {
+    let client = client_for(&server.endpoint()).await;
+    let table = common::unique_table_name("no-such-table");
+    assert_fail_mode_decides(client, &table).await;
 }
 
 on_both_servers!(
@@ -253,25 +201,8 @@ on_both_servers!(
 /// Nothing listens: connection refused, answered as `error` by the fail mode.
 #[tokio::test]
 async fn unreachable_server_follows_fail_mode() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let endpoint = format!("http://{}", listener.local_addr().unwrap());
-    drop(listener);
-    let client = client_for(&endpoint).await;
-    let open = answer(
-        &checker(client.clone(), "BlockedPhoneNumbers", &[]),
-        voice_event(Some("+14155550123")),
-    )
-    .await;
-    assert_eq!(open["isBlocked"], "false");
-    assert_eq!(open["lookupStatus"], "error");
-    let closed = answer(
-        &checker(client, "BlockedPhoneNumbers", &[("FAIL_MODE", "closed")]),
-        voice_event(Some("+14155550123")),
-    )
-    .await;
-    assert_eq!(closed["isBlocked"], "true");
-    assert_eq!(closed["matchType"], "failClosed");
-    assert_eq!(closed["lookupStatus"], "error");
+    let client = client_for(&common::unreachable_endpoint()).await;
+    assert_fail_mode_decides(client, "BlockedPhoneNumbers").await;
 }
 
 /// A server that accepts connections and never answers: the answer still
@@ -294,7 +225,7 @@ async fn stalled_server_answers_within_the_deadline() {
             &[("LOOKUP_TIMEOUT_MS", "300"), ("FAIL_MODE", fail_mode)],
         );
         let started = Instant::now();
-        let a = answer(&c, voice_event(Some("+14155550123"))).await;
+        let a = answer(&c, &connect_event(Some("+14155550123"))).await;
         let elapsed = started.elapsed();
         assert_eq!(a["lookupStatus"], "timeout");
         assert_eq!(a["isBlocked"], blocked);
@@ -321,12 +252,12 @@ async fn malformed_events_still_get_a_valid_answer() {
         json!(12),
         json!([1, 2]),
         json!({}),
-        json!({"Details": {"ContactData": {"CustomerEndpoint": {"Address": 14155550123u64}}}}),
-        json!({"Details": {"ContactData": {"CustomerEndpoint": {"Address": huge}}}}),
-        json!({"Details": {"ContactData": {"CustomerEndpoint": {"Address": ["+14155550123"]}}}}),
+        ContactFlowEvent::voice(14155550123u64).build(),
+        ContactFlowEvent::voice(huge).build(),
+        ContactFlowEvent::voice(json!(["+14155550123"])).build(),
         json!({"phoneNumber": {"nested": true}}),
     ] {
-        let a = answer(&c, event).await;
+        let a = answer(&c, &event).await;
         assert!(a["isBlocked"] == "false" || a["isBlocked"] == "true");
     }
 }
@@ -336,37 +267,16 @@ async fn malformed_events_still_get_a_valid_answer() {
 #[tokio::test]
 async fn bootstrap_binary_answers_event_files() {
     let (client, table) = new_table(Server::Dynalite).await;
-    put_raw(
-        &client,
+    put_block(&client, &table, "+14155550123", "robocaller").await;
+    let out = common::lambda_on_event_files(
+        env!("CARGO_BIN_EXE_bootstrap"),
+        Server::Dynalite,
         &table,
-        &[("phoneNumber", "+14155550123"), ("reason", "robocaller")],
+        &["blocked-call.json", "chat-contact.json"],
     )
-    .await;
-    let events = concat!(env!("CARGO_MANIFEST_DIR"), "/events");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bootstrap"))
-        .args([
-            "--event",
-            &format!("{events}/blocked-call.json"),
-            &format!("{events}/chat-contact.json"),
-        ])
-        .env("AWS_ENDPOINT_URL_DYNAMODB", Server::Dynalite.endpoint())
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "local")
-        .env("AWS_SECRET_ACCESS_KEY", "local")
-        .env("TABLE_NAME", &table)
-        .env("RULES_TABLE_NAME", common::rules_table_for(&table))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    let answers: Vec<Value> = stdout
-        .lines()
-        .map(|l| serde_json::from_str(l.split_once('\t').unwrap().1).unwrap())
-        .collect();
+    .output()
+    .unwrap();
+    let answers = common::event_file_answers(&out);
     assert_eq!(answers[0]["isBlocked"], "true");
     assert_eq!(answers[1]["callerIdStatus"], "missing");
     // One decision line per event, the number masked.
@@ -401,20 +311,15 @@ async fn bootstrap_refuses_bad_configuration_naming_the_variable() {
 async fn log_phone_numbers_full_unmasks() {
     let (client, table) = new_table(Server::Dynalite).await;
     drop(client);
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bootstrap"))
-        .args([
-            "--event",
-            concat!(env!("CARGO_MANIFEST_DIR"), "/events/allowed-call.json"),
-        ])
-        .env("AWS_ENDPOINT_URL_DYNAMODB", Server::Dynalite.endpoint())
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "local")
-        .env("AWS_SECRET_ACCESS_KEY", "local")
-        .env("TABLE_NAME", &table)
-        .env("RULES_TABLE_NAME", common::rules_table_for(&table))
-        .env("LOG_PHONE_NUMBERS", "full")
-        .output()
-        .unwrap();
+    let out = common::lambda_on_event_files(
+        env!("CARGO_BIN_EXE_bootstrap"),
+        Server::Dynalite,
+        &table,
+        &["allowed-call.json"],
+    )
+    .env("LOG_PHONE_NUMBERS", "full")
+    .output()
+    .unwrap();
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(
         stderr.contains("\"phone_number\":\"+14155550199\""),

@@ -5,21 +5,11 @@
 
 mod common;
 
-use std::process::Command;
-
-use common::{Server, checker, new_table, put_raw, unique_table_name};
+use blocklist_harness::connect_event::ContactFlowEvent;
+use common::{Server, checker, new_table, put_block, unique_table_name};
 use connect_blocklist::config::Config;
-use connect_blocklist::report::Reporter;
+use connect_blocklist::report::{ReportAnswer, Reporter};
 use serde_json::{Value, json};
-
-fn report_event(address: &str, agent: Option<&str>) -> Value {
-    let mut params = json!({});
-    if let Some(agent) = agent {
-        params["agent"] = json!(agent);
-    }
-    json!({"Name": "ContactFlowEvent", "Details": {"ContactData": {"Channel": "VOICE", "ContactId": "contact-42",
-        "CustomerEndpoint": {"Address": address, "Type": "TELEPHONE_NUMBER"}}, "Parameters": params}})
-}
 
 struct Setup {
     client: aws_sdk_dynamodb::Client,
@@ -49,28 +39,23 @@ fn reporter(s: &Setup, block_now: bool) -> Reporter {
     Reporter::new(s.client.clone(), &config)
 }
 
+/// The report function (see [`reporter`]) asked about a voice call from
+/// `address`, as the agent's flow invokes it (with the agent's name when it
+/// has one).
+async fn report(s: &Setup, block_now: bool, address: &str, agent: Option<&str>) -> ReportAnswer {
+    let event = ContactFlowEvent::voice(address).contact_id("contact-42");
+    let event = match agent {
+        Some(agent) => event.parameter("agent", agent),
+        None => event,
+    };
+    reporter(s, block_now).handle(&event.build()).await
+}
+
 /// Runs the `blocklist` CLI on these tables; returns (status, stdout, stderr).
 fn blocklist(s: &Setup, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_blocklist"))
-        .args([
-            "--endpoint-url",
-            &Server::Dynalite.endpoint(),
-            "--region",
-            "us-east-1",
-        ])
-        .args([
-            "--table",
-            &s.table,
-            "--audit-table",
-            &s.audit,
-            "--rules-table",
-            &common::rules_table_for(&s.table),
-        ])
+    let out = common::blocklist_cli(Server::Dynalite, &s.table, &s.audit)
         .args(["--actor", "admin@ci", "--output", "json"])
         .args(args)
-        .env("AWS_ACCESS_KEY_ID", "local")
-        .env("AWS_SECRET_ACCESS_KEY", "local")
-        .env_remove("AWS_ENDPOINT_URL_DYNAMODB")
         .output()
         .unwrap();
     (
@@ -88,9 +73,7 @@ async fn is_blocked(s: &Setup, number: &str) -> bool {
 #[tokio::test(flavor = "multi_thread")]
 async fn report_then_approve_blocks() {
     let s = setup().await;
-    let answer = reporter(&s, false)
-        .handle(&report_event("(415) 555-0177", Some("jdoe")))
-        .await;
+    let answer = report(&s, false, "(415) 555-0177", Some("jdoe")).await;
     assert_eq!(
         (answer.report_status.as_str(), answer.phone_number.as_str()),
         ("pending", "+14155550177")
@@ -108,9 +91,7 @@ async fn report_then_approve_blocks() {
     assert_eq!(pending[0]["createdBy"], "agent:jdoe");
 
     // A second report of the same caller changes nothing.
-    let again = reporter(&s, false)
-        .handle(&report_event("+14155550177", Some("asmith")))
-        .await;
+    let again = report(&s, false, "+14155550177", Some("asmith")).await;
     assert_eq!(again.report_status, "alreadyPending");
 
     let (code, _, err) = blocklist(&s, &["approve", "+14155550177"]);
@@ -132,9 +113,7 @@ async fn report_then_approve_blocks() {
     assert_eq!(history[1]["source"], "report contact contact-42");
     assert_eq!(history[1]["after"]["reason"], "reported by an agent");
 
-    let blocked = reporter(&s, false)
-        .handle(&report_event("+14155550177", None))
-        .await;
+    let blocked = report(&s, false, "+14155550177", None).await;
     assert_eq!(blocked.report_status, "alreadyBlocked");
 }
 
@@ -142,8 +121,7 @@ async fn report_then_approve_blocks() {
 async fn report_then_reject_removes() {
     let s = setup().await;
     assert_eq!(
-        reporter(&s, false)
-            .handle(&report_event("+14155550178", Some("jdoe")))
+        report(&s, false, "+14155550178", Some("jdoe"))
             .await
             .report_status,
         "pending"
@@ -170,9 +148,7 @@ async fn report_then_reject_removes() {
 #[tokio::test(flavor = "multi_thread")]
 async fn reports_can_block_at_once() {
     let s = setup().await;
-    let answer = reporter(&s, true)
-        .handle(&report_event("+14155550179", Some("jdoe")))
-        .await;
+    let answer = report(&s, true, "+14155550179", Some("jdoe")).await;
     assert_eq!(answer.report_status, "blocked");
     assert!(is_blocked(&s, "+14155550179").await);
 }
@@ -181,15 +157,13 @@ async fn reports_can_block_at_once() {
 async fn withheld_and_invalid_callers_cannot_be_reported() {
     let s = setup().await;
     for address in ["anonymous", "123"] {
-        let answer = reporter(&s, true)
-            .handle(&report_event(address, Some("jdoe")))
-            .await;
+        let answer = report(&s, true, address, Some("jdoe")).await;
         assert_eq!(
             (answer.report_status.as_str(), answer.phone_number.as_str()),
             ("notANumber", "")
         );
     }
-    let chat = json!({"Details": {"ContactData": {"Channel": "CHAT"}}});
+    let chat = ContactFlowEvent::chat().build();
     assert_eq!(
         reporter(&s, true).handle(&chat).await.report_status,
         "notANumber"
@@ -204,9 +178,7 @@ async fn an_unwritable_table_answers_error() {
         table: "no-such-table-xyz".into(),
         audit: s.audit.clone(),
     };
-    let answer = reporter(&missing, false)
-        .handle(&report_event("+14155550180", Some("jdoe")))
-        .await;
+    let answer = report(&missing, false, "+14155550180", Some("jdoe")).await;
     assert_eq!(answer.report_status, "error");
 }
 
@@ -214,34 +186,18 @@ async fn an_unwritable_table_answers_error() {
 #[tokio::test(flavor = "multi_thread")]
 async fn report_binary_answers_event_files() {
     let s = setup().await;
-    put_raw(
-        &s.client,
+    put_block(&s.client, &s.table, "+14155550123", "spam").await;
+    let out = common::lambda_on_event_files(
+        env!("CARGO_BIN_EXE_report"),
+        Server::Dynalite,
         &s.table,
-        &[("phoneNumber", "+14155550123"), ("reason", "spam")],
+        &["report-caller.json"],
     )
-    .await;
-    let out = Command::new(env!("CARGO_BIN_EXE_report"))
-        .args([
-            "--event",
-            concat!(env!("CARGO_MANIFEST_DIR"), "/events/report-caller.json"),
-        ])
-        .env("AWS_ENDPOINT_URL_DYNAMODB", Server::Dynalite.endpoint())
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "local")
-        .env("AWS_SECRET_ACCESS_KEY", "local")
-        .env("TABLE_NAME", &s.table)
-        .env("AUDIT_TABLE_NAME", &s.audit)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    let answer: Value = serde_json::from_str(stdout.trim().split_once('\t').unwrap().1).unwrap();
+    .env("AUDIT_TABLE_NAME", &s.audit)
+    .output()
+    .unwrap();
     assert_eq!(
-        answer,
-        json!({"reportStatus": "pending", "phoneNumber": "+14155550177"})
+        common::event_file_answers(&out),
+        [json!({"reportStatus": "pending", "phoneNumber": "+14155550177"})]
     );
 }

@@ -4,23 +4,30 @@
 
 mod common;
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
-use common::{Server, checker, new_table, put_raw, put_rule, rules_table_for};
-use serde_json::{Value, json};
+use aws_sdk_dynamodb::Client;
+use blocklist_harness::connect_event::connect_event;
+use blocklist_harness::fault_proxy::FaultProxy;
+use common::{Server, assert_fields, checker, new_table, put_block, put_rule, rules_table_for};
+use connect_blocklist::checker::Checker;
+use connect_blocklist::store::DynamoStore;
+use serde_json::{Map, Value};
 
-fn call(address: &str) -> Value {
-    json!({"Name": "ContactFlowEvent", "Details": {"ContactData": {"Channel": "VOICE", "ContactId": "c1",
-        "CustomerEndpoint": {"Address": address, "Type": "TELEPHONE_NUMBER"}}, "Parameters": {}}})
+/// The handler's answer to a call from `address`, checked as Connect needs it.
+async fn answer(c: &Checker<DynamoStore>, address: &str) -> Map<String, Value> {
+    common::answer(c, &connect_event(Some(address))).await
 }
 
-async fn answer(
-    c: &connect_blocklist::checker::Checker<connect_blocklist::store::DynamoStore>,
-    address: &str,
-) -> Value {
-    let a = serde_json::to_value(c.handle(&call(address)).await).unwrap();
-    assert!(a.as_object().unwrap().values().all(Value::is_string), "{a}");
-    a
+/// Deletes `table`'s rules table: every rules load fails from now on.
+async fn delete_rules_table(client: &Client, table: &str) {
+    client
+        .delete_table()
+        .table_name(rules_table_for(table))
+        .send()
+        .await
+        .unwrap();
 }
 
 async fn prefix_rules_block_and_allow_entries_override(server: Server) {
@@ -64,89 +71,69 @@ async fn prefix_rules_block_and_allow_entries_override(server: Server) {
         &[("reason", "head office")],
     )
     .await;
-    put_raw(
-        &client,
-        &table,
-        &[("phoneNumber", "+14155550123"), ("reason", "exact block")],
-    )
-    .await;
-    put_raw(
-        &client,
-        &table,
-        &[
-            ("phoneNumber", "+19007771234"),
-            ("reason", "exact beats prefix"),
-        ],
-    )
-    .await;
+    put_block(&client, &table, "+14155550123", "exact block").await;
+    put_block(&client, &table, "+19007771234", "exact beats prefix").await;
     let c = checker(client, &table, &[("BLOCK_ANONYMOUS", "true")]);
 
-    let a = answer(&c, "+19005512345").await;
-    assert_eq!(
+    // Each caller, and the answer it gets (the fields that tell what decided).
+    let message = "This line does not accept calls from premium numbers.";
+    for (caller, expected) in [
         (
-            a["isBlocked"].as_str(),
-            a["matchType"].as_str(),
-            a["matchedRule"].as_str()
+            "+19005512345",
+            &[
+                ("isBlocked", "true"),
+                ("matchType", "prefix"),
+                ("matchedRule", "+190055"),
+                ("blockedReason", "known scam range"),
+                ("blockAction", "message"),
+                ("blockMessage", message),
+            ][..],
         ),
-        (Some("true"), Some("prefix"), Some("+190055"))
-    );
-    assert_eq!(a["blockedReason"], "known scam range");
-    assert_eq!(a["blockAction"], "message");
-    assert_eq!(
-        a["blockMessage"],
-        "This line does not accept calls from premium numbers."
-    );
-
-    let a = answer(&c, "+19007654321").await;
-    assert_eq!(
         (
-            a["matchType"].as_str(),
-            a["matchedRule"].as_str(),
-            a["blockAction"].as_str()
+            "+19007654321",
+            &[
+                ("matchType", "prefix"),
+                ("matchedRule", "+1900"),
+                ("blockAction", "disconnect"),
+            ],
         ),
-        (Some("prefix"), Some("+1900"), Some("disconnect"))
-    );
-
-    let a = answer(&c, "+19007771234").await;
-    assert_eq!(
-        (a["matchType"].as_str(), a["blockedReason"].as_str()),
-        (Some("exact"), Some("exact beats prefix"))
-    );
-
-    let a = answer(&c, "+19005550100").await;
-    assert_eq!(
         (
-            a["isBlocked"].as_str(),
-            a["matchType"].as_str(),
-            a["matchedRule"].as_str()
+            "+19007771234",
+            &[
+                ("matchType", "exact"),
+                ("blockedReason", "exact beats prefix"),
+            ],
         ),
-        (Some("false"), Some("allow"), Some("+19005550100"))
-    );
-    assert_eq!(
-        a["lookupStatus"], "skipped",
-        "an allow entry decides without a read"
-    );
-
-    // The allow prefix wins over the exact block on +14155550123.
-    let a = answer(&c, "+14155550123").await;
-    assert_eq!(
+        // An allow entry decides without a read.
         (
-            a["isBlocked"].as_str(),
-            a["matchType"].as_str(),
-            a["matchedRule"].as_str()
+            "+19005550100",
+            &[
+                ("isBlocked", "false"),
+                ("matchType", "allow"),
+                ("matchedRule", "+19005550100"),
+                ("lookupStatus", "skipped"),
+            ],
         ),
-        (Some("false"), Some("allow"), Some("+1415555"))
-    );
-
-    let a = answer(&c, "+442079460958").await;
-    assert_eq!(
+        // The allow prefix wins over the exact block on +14155550123.
         (
-            a["isBlocked"].as_str(),
-            a["matchType"].as_str(),
-            a["lookupStatus"].as_str()
+            "+14155550123",
+            &[
+                ("isBlocked", "false"),
+                ("matchType", "allow"),
+                ("matchedRule", "+1415555"),
+            ],
         ),
-        (Some("false"), Some("none"), Some("ok"))
-    );
+        (
+            "+442079460958",
+            &[
+                ("isBlocked", "false"),
+                ("matchType", "none"),
+                ("lookupStatus", "ok"),
+            ],
+        ),
+    ] {
+        assert_fields(&answer(&c, caller).await, expected);
+    }
 }
 
 async fn expired_rules_do_not_apply(server: Server) {
@@ -161,12 +148,7 @@ async fn expired_rules_do_not_apply(server: Server) {
         &[("expiresAt", &past)],
     )
     .await;
-    put_raw(
-        &client,
-        &table,
-        &[("phoneNumber", "+14155550123"), ("reason", "spam")],
-    )
-    .await;
+    put_block(&client, &table, "+14155550123", "spam").await;
     let c = checker(client, &table, &[]);
     assert_eq!(answer(&c, "+19007771234").await["isBlocked"], "false");
     assert_eq!(answer(&c, "+14155550123").await["matchType"], "exact");
@@ -195,11 +177,8 @@ async fn a_new_rule_is_honoured_after_the_refresh_interval(server: Server) {
     );
     tokio::time::sleep(Duration::from_millis(1200)).await;
     let a = answer(&c, "+19007771234").await;
-    assert_eq!(
-        (a["isBlocked"].as_str(), a["matchType"].as_str()),
-        (Some("true"), Some("prefix")),
-        "after the interval"
-    );
+    // After the interval.
+    assert_fields(&a, &[("isBlocked", "true"), ("matchType", "prefix")]);
 }
 
 /// When a reload fails the last good rules are kept.
@@ -208,19 +187,11 @@ async fn a_failed_reload_keeps_the_last_good_rules(server: Server) {
     put_rule(&client, &table, "prefix", "+1900", &[("reason", "premium")]).await;
     let c = checker(client.clone(), &table, &[("RULES_REFRESH_SECONDS", "1")]);
     assert_eq!(answer(&c, "+19007771234").await["matchType"], "prefix");
-    client
-        .delete_table()
-        .table_name(rules_table_for(&table))
-        .send()
-        .await
-        .unwrap();
+    delete_rules_table(&client, &table).await;
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let a = answer(&c, "+19007771234").await;
-    assert_eq!(
-        (a["isBlocked"].as_str(), a["matchType"].as_str()),
-        (Some("true"), Some("prefix")),
-        "the last good set still applies"
-    );
+    // The last good set still applies.
+    assert_fields(&a, &[("isBlocked", "true"), ("matchType", "prefix")]);
     let a = answer(&c, "+14155550123").await;
     assert_eq!(a["lookupStatus"], "ok", "the exact lookup itself worked");
 }
@@ -228,30 +199,14 @@ async fn a_failed_reload_keeps_the_last_good_rules(server: Server) {
 /// With no rules ever loaded, FAIL_MODE decides (exact blocks still count).
 async fn no_rules_at_all_follow_fail_mode(server: Server) {
     let (client, table) = new_table(server).await;
-    put_raw(
-        &client,
-        &table,
-        &[("phoneNumber", "+14155550123"), ("reason", "spam")],
-    )
-    .await;
-    client
-        .delete_table()
-        .table_name(rules_table_for(&table))
-        .send()
-        .await
-        .unwrap();
+    put_block(&client, &table, "+14155550123", "spam").await;
+    delete_rules_table(&client, &table).await;
     let open = checker(client.clone(), &table, &[]);
     let a = answer(&open, "+14155550199").await;
-    assert_eq!(
-        (a["isBlocked"].as_str(), a["lookupStatus"].as_str()),
-        (Some("false"), Some("error"))
-    );
+    assert_fields(&a, &[("isBlocked", "false"), ("lookupStatus", "error")]);
     let closed = checker(client, &table, &[("FAIL_MODE", "closed")]);
     let a = answer(&closed, "+14155550199").await;
-    assert_eq!(
-        (a["isBlocked"].as_str(), a["matchType"].as_str()),
-        (Some("true"), Some("failClosed"))
-    );
+    assert_fields(&a, &[("isBlocked", "true"), ("matchType", "failClosed")]);
     let a = answer(&closed, "+14155550123").await;
     assert_eq!(
         a["matchType"], "exact",
@@ -267,62 +222,23 @@ on_both_servers!(
     no_rules_at_all_follow_fail_mode,
 );
 
-/// Counts the DynamoDB operations a client sends, by forwarding its traffic
-/// to the real server and reading each request's `X-Amz-Target` header.
-struct CountingProxy {
-    endpoint: String,
-    seen: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
-}
-
-impl CountingProxy {
-    async fn start(upstream: String) -> CountingProxy {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let endpoint = format!("http://{}", listener.local_addr().unwrap());
-        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let upstream = upstream.trim_start_matches("http://").to_owned();
-        let record = seen.clone();
-        tokio::spawn(async move {
-            while let Ok((mut client, _)) = listener.accept().await {
-                let upstream = upstream.clone();
-                let record = record.clone();
-                tokio::spawn(async move {
-                    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-                    let mut server = tokio::net::TcpStream::connect(&upstream).await.unwrap();
-                    let (mut client_read, mut client_write) = client.split();
-                    let (mut server_read, mut server_write) = server.split();
-                    let requests = async {
-                        let mut buf = [0u8; 16 * 1024];
-                        loop {
-                            let n = client_read.read(&mut buf).await.unwrap_or(0);
-                            if n == 0 {
-                                break;
-                            }
-                            record.lock().unwrap().extend_from_slice(&buf[..n]);
-                            if server_write.write_all(&buf[..n]).await.is_err() {
-                                break;
-                            }
-                        }
-                        let _ = server_write.shutdown().await;
-                    };
-                    let responses = tokio::io::copy(&mut server_read, &mut client_write);
-                    let _ = tokio::join!(requests, responses);
-                });
-            }
-        });
-        CountingProxy { endpoint, seen }
-    }
-
-    /// Operations seen since the last call, e.g. `["GetItem"]`.
-    fn take(&self) -> Vec<String> {
-        let bytes = std::mem::take(&mut *self.seen.lock().unwrap());
-        let text = String::from_utf8_lossy(&bytes).to_ascii_lowercase();
-        text.match_indices("x-amz-target: dynamodb_20120810.")
-            .map(|(i, m)| {
-                let rest = &text[i + m.len()..];
-                rest[..rest.find('\r').unwrap_or(rest.len())].to_owned()
-            })
-            .collect()
-    }
+/// The requests `proxy` read since `seen` was taken, as `(operation,
+/// table, count)`; `seen` moves on to now.
+fn new_requests(
+    proxy: &FaultProxy,
+    seen: &mut BTreeMap<(String, String), u64>,
+) -> Vec<(String, String, u64)> {
+    let now = proxy.targets();
+    let new = now
+        .iter()
+        .filter_map(|((operation, table), &n)| {
+            let before = seen.get(&(operation.clone(), table.clone())).copied();
+            let added = n - before.unwrap_or(0);
+            (added > 0).then(|| (operation.clone(), table.clone(), added))
+        })
+        .collect();
+    *seen = now;
+    new
 }
 
 /// A call costs at most one read: the exact GetItem (none when an allow
@@ -342,33 +258,38 @@ async fn a_call_costs_at_most_one_read() {
         .await;
     }
     put_rule(&client, &table, "allow", "+14155550100", &[]).await;
-    put_raw(
-        &client,
-        &table,
-        &[("phoneNumber", "+14155550123"), ("reason", "spam")],
-    )
-    .await;
-    let proxy = CountingProxy::start(Server::Dynalite.endpoint()).await;
-    let counted = common::client_for(&proxy.endpoint).await;
+    put_block(&client, &table, "+14155550123", "spam").await;
+    // The harness's proxy, passing everything, counts the requests.
+    let proxy = FaultProxy::start(&Server::Dynalite.endpoint())
+        .await
+        .unwrap();
+    let counted = common::client_for(&proxy.endpoint()).await;
     let c = checker(counted, &table, &[("RECORD_HITS", "false")]);
+    let mut seen = BTreeMap::new();
     c.warm_up().await;
+    let rules = rules_table_for(&table);
     assert_eq!(
-        proxy.take(),
-        ["getitem", "getitem"],
+        new_requests(&proxy, &mut seen),
+        [("GetItem".to_owned(), rules, 2)],
         "the published rules at init: manifest, one chunk"
     );
     for address in ["+14155550123", "+442079460958", "+19007771234"] {
         answer(&c, address).await;
-        assert_eq!(proxy.take(), ["getitem"], "{address}");
+        assert_eq!(
+            new_requests(&proxy, &mut seen),
+            [("GetItem".to_owned(), table.clone(), 1)],
+            "{address}"
+        );
     }
     answer(&c, "+14155550100").await;
+    let none = Vec::<(String, String, u64)>::new();
     assert_eq!(
-        proxy.take(),
-        Vec::<String>::new(),
+        new_requests(&proxy, &mut seen),
+        none,
         "an allow entry decides without a read"
     );
     answer(&c, "anonymous").await;
-    assert_eq!(proxy.take(), Vec::<String>::new(), "nothing to look up");
+    assert_eq!(new_requests(&proxy, &mut seen), none, "nothing to look up");
 }
 
 /// Rules added at the same moment by several admins all reach the published

@@ -74,6 +74,37 @@ fn as_list(v: &Value) -> Vec<Value> {
     }
 }
 
+/// `{"Fn::GetAtt": "<id>.Arn"}`: the ARN of the resource `id`.
+fn arn_of(id: &str) -> Value {
+    json!({"Fn::GetAtt": format!("{id}.Arn")})
+}
+
+/// The statements of an IAM role's inline policies.
+fn role_statements(role: &Value) -> Vec<&Value> {
+    role["Properties"]["Policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|policy| policy["PolicyDocument"]["Statement"].as_array().unwrap())
+        .collect()
+}
+
+/// Every (action, resource) pair `statements` grant, sorted by action then
+/// resource; each statement must be an `Allow`.
+fn grants(statements: &[&Value]) -> Vec<(String, Value)> {
+    let mut grants = Vec::new();
+    for statement in statements {
+        assert_eq!(statement["Effect"], "Allow", "{statement}");
+        for action in as_list(&statement["Action"]) {
+            for resource in as_list(&statement["Resource"]) {
+                grants.push((action.as_str().unwrap().to_owned(), resource));
+            }
+        }
+    }
+    grants.sort_by_key(|(a, r)| (a.clone(), r.to_string()));
+    grants
+}
+
 #[test]
 fn declares_every_parameter() {
     let t = template();
@@ -109,17 +140,35 @@ fn declares_every_parameter() {
     assert_eq!(params["TableName"]["Default"], "BlockedPhoneNumbers");
 }
 
-fn assert_protected(table: &Value) {
-    assert_eq!(table["DeletionPolicy"], "Retain");
-    assert_eq!(table["UpdateReplacePolicy"], "Retain");
+/// A table of the stack, checked for the protections every one has (kept
+/// on delete and replace, on demand, point-in-time recovery, encryption,
+/// deletion protection), its name from the parameter `name_parameter` and
+/// its key schema; returns its properties.
+fn protected_table<'a>(
+    t: &'a Value,
+    id: &str,
+    name_parameter: &str,
+    key_schema: Value,
+) -> &'a Value {
+    let table = resource(t, id, "AWS::DynamoDB::Table");
+    assert_eq!(table["DeletionPolicy"], "Retain", "{id}");
+    assert_eq!(table["UpdateReplacePolicy"], "Retain", "{id}");
     let p = &table["Properties"];
-    assert_eq!(p["BillingMode"], "PAY_PER_REQUEST");
+    assert_eq!(p["BillingMode"], "PAY_PER_REQUEST", "{id}");
     assert_eq!(
-        p["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"],
-        true
+        p["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"], true,
+        "{id}"
     );
-    assert_eq!(p["SSESpecification"]["SSEEnabled"], true);
-    assert_eq!(p["DeletionProtectionEnabled"], true);
+    assert_eq!(p["SSESpecification"]["SSEEnabled"], true, "{id}");
+    assert_eq!(p["DeletionProtectionEnabled"], true, "{id}");
+    assert_eq!(p["TableName"], json!({"Ref": name_parameter}), "{id}");
+    assert_eq!(p["KeySchema"], key_schema, "{id}");
+    p
+}
+
+/// Expired entries are deleted by DynamoDB's TTL on `expiresAt`.
+fn ttl_on_expires_at() -> Value {
+    json!({"AttributeName": "expiresAt", "Enabled": true})
 }
 
 #[test]
@@ -130,51 +179,39 @@ fn table_is_protected() {
         3,
         "the blocklist, its rules and its audit trail"
     );
-    let table = resource(&t, TABLE, "AWS::DynamoDB::Table");
-    assert_protected(table);
-    let p = &table["Properties"];
-    assert_eq!(p["TableName"], json!({"Ref": "TableName"}));
-    assert_eq!(
-        p["KeySchema"],
-        json!([{"AttributeName": "phoneNumber", "KeyType": "HASH"}])
+    let p = protected_table(
+        &t,
+        TABLE,
+        "TableName",
+        json!([{"AttributeName": "phoneNumber", "KeyType": "HASH"}]),
     );
     assert_eq!(
         p["AttributeDefinitions"],
         json!([{"AttributeName": "phoneNumber", "AttributeType": "S"}])
     );
-    assert_eq!(
-        p["TimeToLiveSpecification"],
-        json!({"AttributeName": "expiresAt", "Enabled": true})
-    );
+    assert_eq!(p["TimeToLiveSpecification"], ttl_on_expires_at());
 }
 
 #[test]
 fn rules_table_has_the_same_protections() {
     let t = template();
-    let rules = resource(&t, RULES_TABLE, "AWS::DynamoDB::Table");
-    assert_protected(rules);
-    let p = &rules["Properties"];
-    assert_eq!(p["TableName"], json!({"Ref": "RulesTableName"}));
-    assert_eq!(
-        p["KeySchema"],
-        json!([{"AttributeName": "ruleKey", "KeyType": "HASH"}])
+    let p = protected_table(
+        &t,
+        RULES_TABLE,
+        "RulesTableName",
+        json!([{"AttributeName": "ruleKey", "KeyType": "HASH"}]),
     );
-    assert_eq!(
-        p["TimeToLiveSpecification"],
-        json!({"AttributeName": "expiresAt", "Enabled": true})
-    );
+    assert_eq!(p["TimeToLiveSpecification"], ttl_on_expires_at());
 }
 
 #[test]
 fn audit_table_has_the_same_protections() {
     let t = template();
-    let audit = resource(&t, AUDIT_TABLE, "AWS::DynamoDB::Table");
-    assert_protected(audit);
-    let p = &audit["Properties"];
-    assert_eq!(p["TableName"], json!({"Ref": "AuditTableName"}));
-    assert_eq!(
-        p["KeySchema"],
-        json!([{"AttributeName": "phoneNumber", "KeyType": "HASH"}, {"AttributeName": "auditId", "KeyType": "RANGE"}])
+    protected_table(
+        &t,
+        AUDIT_TABLE,
+        "AuditTableName",
+        json!([{"AttributeName": "phoneNumber", "KeyType": "HASH"}, {"AttributeName": "auditId", "KeyType": "RANGE"}]),
     );
 }
 
@@ -184,54 +221,31 @@ fn audit_table_has_the_same_protections() {
 fn admin_policy_grants_exactly_what_the_cli_needs() {
     let t = template();
     let (policy_id, policy) = one(&t, "AWS::IAM::ManagedPolicy");
-    let mut grants: Vec<(String, Value)> = Vec::new();
-    for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    let statements: Vec<&Value> = policy["Properties"]["PolicyDocument"]["Statement"]
         .as_array()
         .unwrap()
-    {
-        assert_eq!(statement["Effect"], "Allow");
-        for action in as_list(&statement["Action"]) {
-            for r in as_list(&statement["Resource"]) {
-                grants.push((action.as_str().unwrap().to_owned(), r));
-            }
-        }
-    }
-    grants.sort_by_key(|(a, r)| (r.to_string(), a.clone()));
+        .iter()
+        .collect();
     let on = |table: &str, actions: &[&str]| {
         actions
             .iter()
-            .map(|a| {
-                (
-                    format!("dynamodb:{a}"),
-                    json!({"Fn::GetAtt": format!("{table}.Arn")}),
-                )
-            })
+            .map(|a| (format!("dynamodb:{a}"), arn_of(table)))
             .collect::<Vec<_>>()
     };
-    let mut expected = on(
-        TABLE,
-        &[
-            "BatchGetItem",
-            "BatchWriteItem",
-            "DeleteItem",
-            "GetItem",
-            "PutItem",
-            "Scan",
-        ],
-    );
+    // The blocklist and rules tables: the same read-write actions.
+    let read_write = [
+        "BatchGetItem",
+        "BatchWriteItem",
+        "DeleteItem",
+        "GetItem",
+        "PutItem",
+        "Scan",
+    ];
+    let mut expected = on(TABLE, &read_write);
     expected.extend(on(AUDIT_TABLE, &["BatchWriteItem", "PutItem", "Query"]));
-    expected.extend(on(
-        RULES_TABLE,
-        &[
-            "BatchGetItem",
-            "BatchWriteItem",
-            "DeleteItem",
-            "GetItem",
-            "PutItem",
-            "Scan",
-        ],
-    ));
-    assert_eq!(grants, expected);
+    expected.extend(on(RULES_TABLE, &read_write));
+    expected.sort_by_key(|(a, r)| (a.clone(), r.to_string()));
+    assert_eq!(grants(&statements), expected);
     assert_eq!(
         t["Outputs"]["AdminPolicyArn"]["Value"],
         json!({"Ref": policy_id})
@@ -307,45 +321,15 @@ fn function_role_is_least_privilege() {
         json!({"Service": "lambda.amazonaws.com"})
     );
 
-    let mut grants: Vec<(String, Value)> = Vec::new();
-    for policy in p["Policies"].as_array().unwrap() {
-        for statement in policy["PolicyDocument"]["Statement"].as_array().unwrap() {
-            assert_eq!(statement["Effect"], "Allow");
-            for action in as_list(&statement["Action"]) {
-                for resource in as_list(&statement["Resource"]) {
-                    grants.push((action.as_str().unwrap().to_owned(), resource));
-                }
-            }
-        }
-    }
-    grants.sort_by_key(|(a, r)| (a.clone(), r.to_string()));
     assert_eq!(
-        grants,
+        grants(&role_statements(role)),
         vec![
-            (
-                "dynamodb:GetItem".to_owned(),
-                json!({"Fn::GetAtt": format!("{table_name}.Arn")})
-            ),
-            (
-                "dynamodb:GetItem".to_owned(),
-                json!({"Fn::GetAtt": format!("{RULES_TABLE}.Arn")})
-            ),
-            (
-                "dynamodb:UpdateItem".to_owned(),
-                json!({"Fn::GetAtt": format!("{table_name}.Arn")})
-            ),
-            (
-                "dynamodb:UpdateItem".to_owned(),
-                json!({"Fn::GetAtt": format!("{RULES_TABLE}.Arn")})
-            ),
-            (
-                "logs:CreateLogStream".to_owned(),
-                json!({"Fn::GetAtt": format!("{log_group}.Arn")})
-            ),
-            (
-                "logs:PutLogEvents".to_owned(),
-                json!({"Fn::GetAtt": format!("{log_group}.Arn")})
-            ),
+            ("dynamodb:GetItem".to_owned(), arn_of(table_name)),
+            ("dynamodb:GetItem".to_owned(), arn_of(RULES_TABLE)),
+            ("dynamodb:UpdateItem".to_owned(), arn_of(table_name)),
+            ("dynamodb:UpdateItem".to_owned(), arn_of(RULES_TABLE)),
+            ("logs:CreateLogStream".to_owned(), arn_of(log_group)),
+            ("logs:PutLogEvents".to_owned(), arn_of(log_group)),
         ]
     );
 }
@@ -413,52 +397,37 @@ fn report_role_is_least_privilege() {
     let f = resource(&t, "ReportFunction", "AWS::Serverless::Function");
     assert_eq!(f["Metadata"]["BuildProperties"]["Binary"], "report");
     assert_eq!(f["Properties"]["Architectures"], json!(["arm64"]));
-    assert_eq!(
-        f["Properties"]["Role"],
-        json!({"Fn::GetAtt": "ReportFunctionRole.Arn"})
-    );
+    assert_eq!(f["Properties"]["Role"], arn_of("ReportFunctionRole"));
     let role = resource(&t, "ReportFunctionRole", "AWS::IAM::Role");
     assert!(role["Properties"].get("ManagedPolicyArns").is_none());
-    let mut grants: Vec<(String, Value)> = Vec::new();
-    for policy in role["Properties"]["Policies"].as_array().unwrap() {
-        for statement in policy["PolicyDocument"]["Statement"].as_array().unwrap() {
-            if statement["Resource"] == json!({"Fn::GetAtt": format!("{TABLE}.Arn")})
-                && statement["Action"] == "dynamodb:PutItem"
-            {
-                // Reports write only the attributes of a report.
-                let attrs =
-                    &statement["Condition"]["ForAllValues:StringEquals"]["dynamodb:Attributes"];
-                assert_eq!(
-                    attrs,
-                    &json!([
-                        "phoneNumber",
-                        "reason",
-                        "createdAt",
-                        "createdBy",
-                        "status",
-                        "contactId"
-                    ])
-                );
-            } else {
-                assert!(statement.get("Condition").is_none());
-            }
-            for action in as_list(&statement["Action"]) {
-                for r in as_list(&statement["Resource"]) {
-                    grants.push((action.as_str().unwrap().to_owned(), r));
-                }
-            }
+    let statements = role_statements(role);
+    for statement in &statements {
+        if statement["Resource"] == arn_of(TABLE) && statement["Action"] == "dynamodb:PutItem" {
+            // Reports write only the attributes of a report.
+            let attrs = &statement["Condition"]["ForAllValues:StringEquals"]["dynamodb:Attributes"];
+            assert_eq!(
+                attrs,
+                &json!([
+                    "phoneNumber",
+                    "reason",
+                    "createdAt",
+                    "createdBy",
+                    "status",
+                    "contactId"
+                ])
+            );
+        } else {
+            assert!(statement.get("Condition").is_none());
         }
     }
-    grants.sort_by_key(|(a, r)| (a.clone(), r.to_string()));
-    let at = |id: &str| json!({"Fn::GetAtt": format!("{id}.Arn")});
     assert_eq!(
-        grants,
+        grants(&statements),
         vec![
-            ("dynamodb:GetItem".to_owned(), at(TABLE)),
-            ("dynamodb:PutItem".to_owned(), at(TABLE)),
-            ("dynamodb:PutItem".to_owned(), at(AUDIT_TABLE)),
-            ("logs:CreateLogStream".to_owned(), at("ReportLogGroup")),
-            ("logs:PutLogEvents".to_owned(), at("ReportLogGroup")),
+            ("dynamodb:GetItem".to_owned(), arn_of(TABLE)),
+            ("dynamodb:PutItem".to_owned(), arn_of(TABLE)),
+            ("dynamodb:PutItem".to_owned(), arn_of(AUDIT_TABLE)),
+            ("logs:CreateLogStream".to_owned(), arn_of("ReportLogGroup")),
+            ("logs:PutLogEvents".to_owned(), arn_of("ReportLogGroup")),
         ]
     );
 }

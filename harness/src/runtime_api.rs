@@ -451,6 +451,14 @@ mod tests {
         answer
     }
 
+    /// The request id the API gave a `next` answer.
+    fn request_id(next: &str) -> String {
+        next.lines()
+            .find_map(|l| l.strip_prefix("lambda-runtime-aws-request-id: "))
+            .unwrap()
+            .to_string()
+    }
+
     #[tokio::test]
     async fn hands_out_events_and_returns_answers() {
         let api = RuntimeApi::start().await.unwrap();
@@ -460,11 +468,7 @@ mod tests {
             assert!(next.starts_with("HTTP/1.1 200"), "{next}");
             assert!(next.contains("lambda-runtime-deadline-ms: "), "{next}");
             assert!(next.ends_with("{\"n\":1}"), "{next}");
-            let id = next
-                .lines()
-                .find_map(|l| l.strip_prefix("lambda-runtime-aws-request-id: "))
-                .unwrap()
-                .to_string();
+            let id = request_id(&next);
             let path = format!("/2018-06-01/runtime/invocation/{id}/response");
             let done = request(&address, "POST", &path, "{\"ok\":\"yes\"}").await;
             assert!(done.starts_with("HTTP/1.1 202"), "{done}");
@@ -498,11 +502,7 @@ mod tests {
             )
             .await;
             let next = request(&address, "GET", "/2018-06-01/runtime/invocation/next", "").await;
-            let id = next
-                .lines()
-                .find_map(|l| l.strip_prefix("lambda-runtime-aws-request-id: "))
-                .unwrap()
-                .to_string();
+            let id = request_id(&next);
             let path = format!("/2018-06-01/runtime/invocation/{id}/error");
             request(&address, "POST", &path, "not json").await;
         });

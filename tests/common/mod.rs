@@ -8,19 +8,20 @@
 //! - moto only: UpdateTimeToLive / DescribeTimeToLive and TransactWriteItems.
 #![allow(dead_code)]
 
+use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::Credentials;
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
-    ScalarAttributeType,
-};
+use aws_sdk_dynamodb::types::AttributeValue;
+use connect_blocklist::admin::tables::{create_table, init_audit_table};
+use connect_blocklist::answer::ANSWER_KEYS;
 use connect_blocklist::aws::{ClientOptions, dynamodb_client};
 use connect_blocklist::checker::Checker;
 use connect_blocklist::config::Config;
-use connect_blocklist::store::DynamoStore;
+use connect_blocklist::store::{DynamoStore, attr};
+use serde_json::{Map, Value};
 
 /// A local DynamoDB-compatible server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +61,12 @@ pub async fn client_for(endpoint: &str) -> Client {
     .await
 }
 
+/// An endpoint where nothing listens: every request is refused.
+pub fn unreachable_endpoint() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    format!("http://{}", listener.local_addr().unwrap())
+}
+
 /// A name no other test (or earlier run against the same server) uses.
 pub fn unique_table_name(prefix: &str) -> String {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -85,70 +92,18 @@ pub fn rules_table_for(table: &str) -> String {
 pub async fn new_table(server: Server) -> (Client, String) {
     let client = client_for(&server.endpoint()).await;
     let table = unique_table_name("blocked");
-    create_table(&client, &table, "phoneNumber").await;
-    create_table(&client, &rules_table_for(&table), "ruleKey").await;
+    create_table(&client, &table, &[attr::PHONE_NUMBER])
+        .await
+        .unwrap();
+    create_table(&client, &rules_table_for(&table), &[attr::RULE_KEY])
+        .await
+        .unwrap();
     (client, table)
 }
 
 /// Creates an audit table (keys `phoneNumber`, `auditId`), as `blocklist init` does.
 pub async fn create_audit_table(client: &Client, name: &str) {
-    let tables = connect_blocklist::admin::Tables {
-        blocklist: String::new(),
-        rules: String::new(),
-        audit: name.to_owned(),
-    };
-    let admin = connect_blocklist::admin::Admin::new(
-        client.clone(),
-        tables,
-        "tests",
-        connect_blocklist::phone::Normalizer::default(),
-    );
-    connect_blocklist::admin::tables::init_audit_table(admin.client(), name)
-        .await
-        .unwrap();
-}
-
-/// Creates a table with one String partition key.
-pub async fn create_table(client: &Client, table: &str, key: &str) {
-    client
-        .create_table()
-        .table_name(table)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name(key)
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name(key)
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
-    wait_active(client, table).await;
-}
-
-async fn wait_active(client: &Client, table: &str) {
-    for _ in 0..100 {
-        let out = client
-            .describe_table()
-            .table_name(table)
-            .send()
-            .await
-            .unwrap();
-        let status = out.table.and_then(|t| t.table_status);
-        if status == Some(aws_sdk_dynamodb::types::TableStatus::Active) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("table {table} did not become ACTIVE");
+    init_audit_table(client, name).await.unwrap();
 }
 
 /// Puts a rule (`kind` prefix, allow or allowPrefix) into `table`'s rules
@@ -202,10 +157,20 @@ pub async fn put_raw(client: &Client, table: &str, attrs: &[(&str, &str)]) {
     req.send().await.unwrap();
 }
 
-/// A checker configured by `vars` (as the Lambda's environment) over `table`
-/// and its rules table.
-pub fn checker(client: Client, table: &str, vars: &[(&str, &str)]) -> Checker<DynamoStore> {
-    let config = Config::from_lookup(|name| {
+/// Puts a block entry for `number` with `reason` straight into `table`.
+pub async fn put_block(client: &Client, table: &str, number: &str, reason: &str) {
+    put_raw(
+        client,
+        table,
+        &[("phoneNumber", number), ("reason", reason)],
+    )
+    .await;
+}
+
+/// The Lambda's configuration from `vars` (as its environment), over
+/// `table` and its rules table.
+pub fn config(table: &str, vars: &[(&str, &str)]) -> Config {
+    Config::from_lookup(|name| {
         if let Some((_, v)) = vars.iter().find(|(k, _)| *k == name) {
             return Some((*v).to_owned());
         }
@@ -215,9 +180,111 @@ pub fn checker(client: Client, table: &str, vars: &[(&str, &str)]) -> Checker<Dy
             _ => None,
         }
     })
-    .unwrap();
+    .unwrap()
+}
+
+/// A checker configured by `vars` (as the Lambda's environment) over `table`
+/// and its rules table.
+pub fn checker(client: Client, table: &str, vars: &[(&str, &str)]) -> Checker<DynamoStore> {
+    let config = config(table, vars);
     let store = DynamoStore::new(client, &config.table_name, &config.rules_table_name);
     Checker::new(store, &config)
+}
+
+/// The handler's answer to `event` as Connect receives it, checked by
+/// [`assert_flat`].
+pub async fn answer(c: &Checker<DynamoStore>, event: &Value) -> Map<String, Value> {
+    let value = serde_json::to_value(c.handle(event).await).unwrap();
+    let map = value.as_object().unwrap().clone();
+    assert_flat(&map);
+    map
+}
+
+/// Checks the answer's values for the `expected` keys in one assertion,
+/// showing the whole answer when any differs.
+pub fn assert_fields(answer: &Map<String, Value>, expected: &[(&str, &str)]) {
+    let got: Vec<(&str, &str)> = expected
+        .iter()
+        .map(|&(key, _)| (key, answer[key].as_str().unwrap_or("<not a string>")))
+        .collect();
+    assert_eq!(got, expected, "{answer:?}");
+}
+
+/// The answer as Connect needs it: every key of `ANSWER_KEYS`, every value a
+/// string, the whole under Connect's 32 KiB limit.
+pub fn assert_flat(answer: &Map<String, Value>) {
+    let keys: Vec<&str> = answer.keys().map(String::as_str).collect();
+    assert_eq!(keys, ANSWER_KEYS, "every key present: {answer:?}");
+    assert!(
+        answer.values().all(Value::is_string),
+        "all values strings: {answer:?}"
+    );
+    assert!(serde_json::to_string(answer).unwrap().len() < 32 * 1024);
+}
+
+/// Points a function or CLI process at the local server `endpoint`, with the
+/// dummy credentials and nothing of the caller's own AWS set-up.
+pub fn local_aws_env<'c>(command: &'c mut Command, endpoint: &str) -> &'c mut Command {
+    command
+        .env("AWS_ENDPOINT_URL_DYNAMODB", endpoint)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "local")
+        .env("AWS_SECRET_ACCESS_KEY", "local")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_PROFILE")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+}
+
+/// A Lambda binary (`env!("CARGO_BIN_EXE_bootstrap")` or `..._report`)
+/// to answer the sample events `files` (in events/), pointed at `server`
+/// with `table` and its rules table.
+pub fn lambda_on_event_files(binary: &str, server: Server, table: &str, files: &[&str]) -> Command {
+    let mut command = Command::new(binary);
+    command.arg("--event");
+    for file in files {
+        command.arg(format!("{}/events/{file}", env!("CARGO_MANIFEST_DIR")));
+    }
+    local_aws_env(&mut command, &server.endpoint())
+        .env("TABLE_NAME", table)
+        .env("RULES_TABLE_NAME", rules_table_for(table));
+    command
+}
+
+/// The answers a Lambda binary printed for its `--event` files (a line
+/// each: the file, a tab, the answer), once it exited successfully.
+pub fn event_file_answers(out: &std::process::Output) -> Vec<Value> {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l.split_once('\t').unwrap().1).unwrap())
+        .collect()
+}
+
+/// The `blocklist` CLI pointed at `server` and these tables (the rules
+/// table named by [`rules_table_for`]), whatever the caller's environment.
+pub fn blocklist_cli(server: Server, table: &str, audit: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_blocklist"));
+    command
+        .args([
+            "--endpoint-url",
+            &server.endpoint(),
+            "--region",
+            "us-east-1",
+        ])
+        .args(["--table", table, "--audit-table", audit])
+        .args(["--rules-table", &rules_table_for(table)])
+        .env("AWS_ACCESS_KEY_ID", "local")
+        .env("AWS_SECRET_ACCESS_KEY", "local")
+        .env_remove("AWS_ENDPOINT_URL_DYNAMODB")
+        .env_remove("TABLE_NAME")
+        .env_remove("BLOCK_ANONYMOUS")
+        .env_remove("FAIL_MODE");
+    command
 }
 
 /// Generates one `#[tokio::test]` per server for each `async fn name(server: Server)`.
