@@ -144,14 +144,10 @@ async fn main() {
         );
     }
     // Publish them for the Lambda, as the CLI does after a rule change.
-    let tables = connect_blocklist::admin::Tables {
-        blocklist: table.clone(),
-        rules: rules_table.clone(),
-        audit: format!("{table}-audit-unused"),
-    };
-    let admin =
-        connect_blocklist::admin::Admin::new(client.clone(), tables, "bench", Default::default());
-    let published = admin.publish_rules().await.expect("publish");
+    let published =
+        connect_blocklist::admin::publish::publish_rules_table(&client, &rules_table, "bench")
+            .await
+            .expect("publish");
     assert_eq!(published, prefixes + allows);
     let loaded = Checker::new(
         DynamoStore::new(client.clone(), &table, &rules_table),

@@ -13,7 +13,9 @@ use crate::when::now_rfc3339_millis;
 
 /// Attribute names of the audit table.
 pub mod attr {
-    pub const PHONE_NUMBER: &str = "phoneNumber";
+    /// The partition key: the audit key of the entry changed
+    /// ([`crate::admin::Target::audit_key`]), named as the blocklist's key.
+    pub const PHONE_NUMBER: &str = crate::store::attr::PHONE_NUMBER;
     pub const AUDIT_ID: &str = "auditId";
     pub const ACTION: &str = "action";
     pub const ACTOR: &str = "actor";

@@ -4,10 +4,13 @@
 
 use std::time::Duration;
 
+use aws_sdk_dynamodb::Client;
+
 use super::audit::unique_u64;
 use super::store::{AdminStore, ItemPrecondition, WriteOutcome};
-use super::{Admin, AdminError};
+use super::{Admin, AdminError, Tables};
 use crate::entry::EntryTable;
+use crate::phone::Normalizer;
 use crate::snapshot::{self, MANIFEST_KEY, Manifest, chunk_item, chunk_key};
 use crate::when::now_rfc3339_millis;
 
@@ -21,6 +24,24 @@ const PUBLISH_ATTEMPTS: u32 = 20;
 fn retry_pause(attempt: u32) -> Duration {
     let ceiling = 20u64 << attempt.min(5);
     Duration::from_millis(ceiling / 2 + unique_u64() % ceiling)
+}
+
+/// Publishes the rules of the DynamoDB table `rules_table` as `actor`, with
+/// no other table involved (publishing writes no audit record): for tests,
+/// benchmarks and tools that fill a rules table by other means.
+pub async fn publish_rules_table(
+    client: &Client,
+    rules_table: &str,
+    actor: &str,
+) -> Result<usize, AdminError> {
+    let tables = Tables {
+        blocklist: String::new(),
+        rules: rules_table.to_owned(),
+        audit: String::new(),
+    };
+    Admin::new(client.clone(), tables, actor, Normalizer::default())
+        .publish_rules()
+        .await
 }
 
 impl<S: AdminStore> Admin<S> {

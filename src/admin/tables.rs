@@ -9,6 +9,7 @@ use aws_sdk_dynamodb::types::{
 };
 
 use super::AdminError;
+use crate::entry::EntryTable;
 use crate::{admin::audit, store};
 
 /// What `init` did to one table.
@@ -33,9 +34,7 @@ pub async fn init_blocklist_table(
     client: &Client,
     table: &str,
 ) -> Result<(TableInit, TtlInit), AdminError> {
-    let created = create_table(client, table, &[store::attr::PHONE_NUMBER]).await?;
-    let ttl = enable_ttl(client, table).await;
-    Ok((created, ttl))
+    init_entry_table(client, table, EntryTable::Blocklist).await
 }
 
 /// Creates the rules table (key `ruleKey`) with TTL on `expiresAt`.
@@ -43,7 +42,21 @@ pub async fn init_rules_table(
     client: &Client,
     table: &str,
 ) -> Result<(TableInit, TtlInit), AdminError> {
-    let created = create_table(client, table, &[store::attr::RULE_KEY]).await?;
+    init_entry_table(client, table, EntryTable::Rules).await
+}
+
+/// Creates a table holding entries of `which` (keyed as its entries are)
+/// with TTL on `expiresAt`.
+pub async fn init_entry_table(
+    client: &Client,
+    table: &str,
+    which: EntryTable,
+) -> Result<(TableInit, TtlInit), AdminError> {
+    let key = match which {
+        EntryTable::Blocklist => store::attr::PHONE_NUMBER,
+        EntryTable::Rules => store::attr::RULE_KEY,
+    };
+    let created = create_table(client, table, &[key]).await?;
     let ttl = enable_ttl(client, table).await;
     Ok((created, ttl))
 }

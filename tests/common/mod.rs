@@ -129,18 +129,13 @@ pub async fn put_rule(
 /// Publishes `table`'s rules table for the Lambda, as the CLI does after
 /// every rule change (see `connect_blocklist::snapshot`).
 pub async fn publish_rules(client: &Client, table: &str) {
-    let tables = connect_blocklist::admin::Tables {
-        blocklist: table.to_owned(),
-        rules: rules_table_for(table),
-        audit: format!("{table}-audit-unused"),
-    };
-    let admin = connect_blocklist::admin::Admin::new(
-        client.clone(),
-        tables,
+    connect_blocklist::admin::publish::publish_rules_table(
+        client,
+        &rules_table_for(table),
         "tests",
-        connect_blocklist::phone::Normalizer::default(),
-    );
-    admin.publish_rules().await.unwrap();
+    )
+    .await
+    .unwrap();
 }
 
 /// Puts a raw item of string attributes (and `expiresAt` as a number).
