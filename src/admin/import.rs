@@ -11,7 +11,9 @@ use std::collections::HashMap;
 use std::io::{Read, Write};
 
 use super::store::AdminStore;
-use super::{Admin, AdminError, EntryFields, Target, parse_target, plan};
+use super::{
+    ActionProblem, Admin, AdminError, EntryFields, Target, TargetError, parse_target, plan,
+};
 use crate::entry::{BlockAction, Entry, Kind};
 use crate::phone::{InvalidReason, Normalizer};
 use crate::when::{TimeError, now_epoch, parse_absolute, rfc3339};
@@ -66,14 +68,14 @@ pub enum RowError {
     InvalidNumber(InvalidReason),
     #[error("a withheld caller ID, not a number")]
     NotANumber,
-    #[error("{0}")]
-    Target(String),
+    #[error(transparent)]
+    InvalidPrefix(TargetError),
     #[error("expiresAt: {0}")]
     Expiry(TimeError),
     #[error("action: {0}")]
-    Action(UnknownName),
-    #[error("{0}")]
-    Fields(String),
+    UnknownAction(UnknownName),
+    #[error(transparent)]
+    Action(ActionProblem),
 }
 
 /// A row that was not imported, and why.
@@ -249,9 +251,9 @@ fn parse_row(
     };
     let raw = get("phoneNumber").ok_or(RowError::EmptyNumber)?;
     let target = parse_target(normalizer, kind, raw).map_err(|e| match e {
-        AdminError::InvalidNumber { reason, .. } => RowError::InvalidNumber(reason),
-        AdminError::NotANumber { .. } => RowError::NotANumber,
-        other => RowError::Target(other.to_string()),
+        TargetError::InvalidNumber { reason, .. } => RowError::InvalidNumber(reason),
+        TargetError::NotANumber { .. } => RowError::NotANumber,
+        prefix @ TargetError::InvalidPrefix { .. } => RowError::InvalidPrefix(prefix),
     })?;
     let expires_at = match get("expiresAt") {
         None => defaults.expires_at,
@@ -260,7 +262,7 @@ fn parse_row(
     let action = get("action")
         .map(str::parse::<BlockAction>)
         .transpose()
-        .map_err(RowError::Action)?;
+        .map_err(RowError::UnknownAction)?;
     let fields = EntryFields {
         reason: get("reason")
             .map(str::to_owned)
@@ -272,7 +274,7 @@ fn parse_row(
         queue_arn: get("queueArn").map(str::to_owned),
     }
     .checked(kind)
-    .map_err(|e| RowError::Fields(e.to_string()))?;
+    .map_err(RowError::Action)?;
     Ok(Row {
         line,
         target,

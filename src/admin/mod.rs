@@ -30,28 +30,19 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 
 use crate::entry::{Entry, EntryTable, Kind};
-use crate::phone::{InvalidReason, Normalizer};
+use crate::phone::Normalizer;
 use crate::store::{StoreError, sdk_error};
 use crate::when::{TimeError, now_epoch, rfc3339};
 use audit::AuditRecord;
-pub use fields::{ActionProblem, EntryFields, Target, parse_target};
+pub use fields::{ActionProblem, EntryFields, Target, TargetError, parse_target};
 use plan::Change;
 use store::{AdminStore, DynamoAdminStore, Precondition, WriteOutcome};
 
 /// An admin operation failed; the message says what to do about it.
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
-    #[error("`{input}` is not a valid phone number: {reason}")]
-    InvalidNumber {
-        input: String,
-        reason: InvalidReason,
-    },
-    #[error("`{input}` is a withheld or missing caller ID, not a number that can be listed")]
-    NotANumber { input: String },
-    #[error(
-        "`{input}` is not a prefix: write `+` and the leading digits in international form, e.g. +1900 or +4470"
-    )]
-    InvalidPrefix { input: String },
+    #[error(transparent)]
+    Target(#[from] TargetError),
     #[error("{} {} already exists (reason: {}, since {}{}); use --replace to overwrite it",
         .entry.kind, .entry.value,
         .entry.reason.as_deref().unwrap_or("none"),
@@ -170,7 +161,7 @@ impl<S: AdminStore> Admin<S> {
 
     /// Reads `input` as the value of a `kind` entry: see [`parse_target`].
     pub fn target(&self, kind: Kind, input: &str) -> Result<Target, AdminError> {
-        parse_target(&self.normalizer, kind, input)
+        Ok(parse_target(&self.normalizer, kind, input)?)
     }
 
     /// The stored entry for `target`, expired or not (a consistent read).
