@@ -530,7 +530,7 @@ async fn export_import_round_trips_exactly() {
     let first = std::fs::read_to_string(&exported).unwrap();
     assert_eq!(
         first.lines().next(),
-        Some("phoneNumber,kind,reason,expiresAt,note,action,message,queueArn")
+        Some("phoneNumber,kind,reason,expiresAt,note,action,message,queueArn,status")
     );
     assert_eq!(first.lines().count(), 4);
 

@@ -112,6 +112,8 @@ pub struct EntryFields {
     pub action: Option<BlockAction>,
     pub message: Option<String>,
     pub queue_arn: Option<String>,
+    /// Active, or (an agent's report restored from an export) pending.
+    pub status: Status,
 }
 
 fn blank(s: &Option<String>) -> bool {
@@ -178,7 +180,7 @@ impl EntryFields {
 
     /// Whether `entry` already has these fields (creation and hit counts aside).
     pub fn same_as(&self, entry: &Entry) -> bool {
-        entry.status == Status::Active
+        entry.status == self.status
             && entry.reason == self.reason
             && entry.expires_at == self.expires_at
             && entry.note == self.note
@@ -200,6 +202,7 @@ impl EntryFields {
             action: self.action,
             message: self.message,
             queue_arn: self.queue_arn,
+            status: self.status,
             ..Entry::default()
         }
     }

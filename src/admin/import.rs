@@ -1,6 +1,8 @@
 //! Bulk import and export as CSV: `phoneNumber` (required), `kind`
 //! (`block`, `prefix`, `allow`, `allowPrefix`; absent means `block`),
-//! `reason`, `expiresAt`, `note`, `action`, `message`, `queueArn`.
+//! `reason`, `expiresAt`, `note`, `action`, `message`, `queueArn`,
+//! `status` (`active`, the default, or `pending`: an agent's report, which
+//! an export keeps and an import restores as it was, not approved).
 //!
 //! An import normalizes each row as the Lambda would, reports every rejected
 //! row with its line number, collapses duplicates (the later row wins),
@@ -14,7 +16,7 @@ use super::store::AdminStore;
 use super::{
     ActionProblem, Admin, AdminError, EntryFields, Target, TargetError, parse_target, plan,
 };
-use crate::entry::{BlockAction, Entry, Kind};
+use crate::entry::{BlockAction, Entry, Kind, Status};
 use crate::phone::{InvalidReason, Normalizer};
 use crate::when::{TimeError, now_epoch, parse_absolute, rfc3339};
 use crate::wire::UnknownName;
@@ -29,6 +31,7 @@ pub const COLUMNS: &[&str] = &[
     "action",
     "message",
     "queueArn",
+    "status",
 ];
 /// Changes whose audit records are written before their entries, at once.
 const IMPORT_CHUNK: usize = 200;
@@ -74,6 +77,10 @@ pub enum RowError {
     Expiry(TimeError),
     #[error("action: {0}")]
     UnknownAction(UnknownName),
+    #[error("status: {0}")]
+    UnknownStatus(UnknownName),
+    #[error("status: only agent reports (kind block) can be pending, not a {0} entry")]
+    PendingRule(Kind),
     #[error(transparent)]
     Action(ActionProblem),
 }
@@ -263,7 +270,17 @@ fn parse_row(
         .map(str::parse::<BlockAction>)
         .transpose()
         .map_err(RowError::UnknownAction)?;
+    let status = get("status")
+        .map(str::parse::<Status>)
+        .transpose()
+        .map_err(RowError::UnknownStatus)?
+        .unwrap_or_default();
+    // The published rules carry no status: a pending rule would block.
+    if status == Status::Pending && kind != Kind::Block {
+        return Err(RowError::PendingRule(kind));
+    }
     let fields = EntryFields {
+        status,
         reason: get("reason")
             .map(str::to_owned)
             .or_else(|| defaults.reason.clone()),
@@ -296,6 +313,7 @@ pub fn write_csv<W: Write>(entries: &[Entry], output: W) -> Result<(), csv::Erro
             e.action.map(BlockAction::as_str).unwrap_or_default(),
             e.message.as_deref().unwrap_or_default(),
             e.queue_arn.as_deref().unwrap_or_default(),
+            e.status.as_str(),
         ])?;
     }
     writer.flush()?;
@@ -408,6 +426,24 @@ mod tests {
         );
         assert_eq!(why[6], "allow entries take no action: they never block");
         assert_eq!(why[7], "has 3 fields, the header has 4");
+    }
+
+    #[test]
+    fn a_pending_row_is_a_report_and_only_an_exact_number_can_be_one() {
+        let parsed = parse(
+            "phoneNumber,kind,status\n+14155550177,,pending\n+1900,prefix,pending\n+14155550178,,maybe\n",
+        )
+        .unwrap();
+        assert_eq!(parsed.rows.len(), 1);
+        assert_eq!(parsed.rows[0].fields.status, Status::Pending);
+        let why: Vec<String> = parsed.rejected.iter().map(|r| r.why.to_string()).collect();
+        assert_eq!(
+            why,
+            [
+                "status: only agent reports (kind block) can be pending, not a prefix entry",
+                "status: `maybe` is not a status: use active or pending",
+            ]
+        );
     }
 
     #[test]

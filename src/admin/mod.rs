@@ -460,4 +460,72 @@ mod tests {
         assert!(err.to_string().contains("InternalServerError"), "{err}");
         assert!(store.entries().is_empty() && store.audit().is_empty());
     }
+
+    /// Export → import into an empty store gives back every entry as it
+    /// was: a pending report stays pending (a restore approves nothing).
+    #[tokio::test]
+    async fn a_restore_from_an_export_changes_no_entry() {
+        let store = MemoryStore::new();
+        let admin = admin(&store, "alice");
+        let queue = "arn:aws:connect:us-east-1:123456789012:instance/i/queue/q";
+        let fields = EntryFields {
+            reason: Some("fraud".into()),
+            expires_at: Some(4_102_444_800),
+            note: Some("note".into()),
+            action: Some(crate::entry::BlockAction::Queue),
+            queue_arn: Some(queue.into()),
+            ..EntryFields::default()
+        };
+        let t = admin.target(Kind::Block, "+14155550123").unwrap();
+        admin.add(&t, fields, false).await.unwrap();
+        let p = admin.target(Kind::Prefix, "+1900").unwrap();
+        admin.add(&p, EntryFields::default(), false).await.unwrap();
+        let reported = admin.target(Kind::Block, "+14155550177").unwrap();
+        admin
+            .report(&reported, Some("c-1"), None, false)
+            .await
+            .unwrap();
+
+        let mut csv = Vec::new();
+        import::write_csv(&admin.list(true).await.unwrap(), &mut csv).unwrap();
+        let restored = MemoryStore::new();
+        let restorer = Admin::with_store(restored.clone(), "bob", Normalizer::default());
+        let parsed = import::parse_csv(
+            csv.as_slice(),
+            restorer.normalizer(),
+            &import::ImportDefaults::default(),
+        )
+        .unwrap();
+        assert!(parsed.rejected.is_empty(), "{:?}", parsed.rejected);
+        restorer
+            .import(&parsed, "backup.csv", false, |_| {})
+            .await
+            .unwrap();
+        let what = |e: &Entry| {
+            (
+                e.kind,
+                e.value.clone(),
+                e.status,
+                e.reason.clone(),
+                e.expires_at,
+                e.note.clone(),
+                e.action,
+                e.message.clone(),
+                e.queue_arn.clone(),
+            )
+        };
+        let before: Vec<_> = store.entries().iter().map(what).collect();
+        let after: Vec<_> = restored.entries().iter().map(what).collect();
+        assert_eq!(after, before);
+        assert!(
+            restorer.pending().await.unwrap().len() == 1,
+            "the report still waits"
+        );
+        // And importing the export back into the original changes nothing.
+        let again = admin
+            .import(&parsed, "backup.csv", false, |_| {})
+            .await
+            .unwrap();
+        assert_eq!((again.written, again.unchanged), (0, 3));
+    }
 }

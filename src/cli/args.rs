@@ -111,12 +111,13 @@ pub enum Command {
     Check { number: String },
     /// List entries of every kind (paginated scans of both tables)
     List(ListArgs),
-    /// Bulk-load a CSV file: phoneNumber,kind,reason,expiresAt,note,action,message,queueArn
+    /// Bulk-load a CSV file: phoneNumber,kind,reason,expiresAt,note,action,message,queueArn,status
     ///
     /// phoneNumber is required (a number, or a prefix for the prefix kinds);
     /// kind is block (the default), prefix, allow or allowPrefix; expiresAt is
     /// a date, a UTC datetime or epoch seconds; action is disconnect (the
-    /// default), message (with message) or queue (with queueArn). Rejected
+    /// default), message (with message) or queue (with queueArn); status is
+    /// active (the default) or pending (an agent's report, kept waiting). Rejected
     /// rows are reported with their line numbers and not written; the valid
     /// rows are. Rows that change nothing write nothing, so re-running a file
     /// is safe. Exits 1 when any row was rejected.
