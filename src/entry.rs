@@ -125,6 +125,11 @@ pub struct Entry {
     pub block_count: Option<u64>,
     /// When it last blocked a call, ISO 8601 (`lastBlockedAt`).
     pub last_blocked_at: Option<String>,
+    /// How many audited changes made the entry what it is (`version`): each
+    /// change claims the next version in the audit trail before it writes,
+    /// and writes only if the entry is still at the version it read. 0 for
+    /// an entry written before versions existed.
+    pub version: u64,
 }
 
 impl Entry {

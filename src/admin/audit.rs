@@ -1,8 +1,17 @@
 //! The audit trail: one record per change to an entry, in its own table
-//! (partition key `phoneNumber`, sort key `auditId` = RFC 3339 time plus a
-//! unique suffix, so a number's records sort by time).
+//! (partition key `phoneNumber`: the entry's audit key; sort key `auditId`).
+//!
+//! Each change claims the entry's next version by appending the record
+//! `v<version, 12 digits>` with `attribute_not_exists`: only one writer can
+//! claim a version, and only the claimant then writes the entry (if it is
+//! still at the version read). A change that did not happen is marked by an
+//! `abort` record: `<claim id>#abort` when the claimant could not write, or
+//! `<claim id>#lost#<suffix>` for a writer that lost the claim. So a key's
+//! records sort by version (after the time-stamped ids of records made
+//! before versions existed), and replaying its claims that were not aborted
+//! ([`replay`]) gives the stored entry, whatever the interleaving.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -19,11 +28,31 @@ pub mod attr {
     pub const AUDIT_ID: &str = "auditId";
     pub const ACTION: &str = "action";
     pub const ACTOR: &str = "actor";
+    /// The caller's AWS identity (an ARN), where it is known.
+    pub const IDENTITY: &str = "callerArn";
     pub const AT: &str = "at";
     pub const REASON: &str = "reason";
     pub const SOURCE: &str = "source";
     pub const BEFORE: &str = "before";
     pub const AFTER: &str = "after";
+    /// On an abort record: the id of the claim whose change did not happen.
+    pub const ABORTS: &str = "aborts";
+}
+
+/// The id of the record that claims `version` of an entry.
+pub fn claim_id(version: u64) -> String {
+    format!("v{version:012}")
+}
+
+/// The version a claim record's id claims; `None` for any other id (abort
+/// marks, lost races, records from before versions).
+pub fn claimed_version(audit_id: &str) -> Option<u64> {
+    let digits = audit_id.strip_prefix('v')?;
+    if digits.len() == 12 && digits.bytes().all(|b| b.is_ascii_digit()) {
+        digits.parse().ok()
+    } else {
+        None
+    }
 }
 
 /// What happened to the entry.
@@ -55,16 +84,19 @@ crate::wire_names!(AuditAction, "an audit action" {
     Reject => "reject",
 });
 
-/// One change to one entry.
+/// One change to one entry (or, `abort`, one that did not happen).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditRecord {
     /// The audit key of the entry changed (the table's `phoneNumber`
     /// partition key): see [`super::Target::audit_key`].
     pub key: String,
-    /// `2026-11-27T06:30:00.123Z#<suffix>`: sorts by time, unique.
+    /// `v000000000007` for the claim of version 7; see the module doc.
     pub audit_id: String,
     pub action: AuditAction,
+    /// Who says they made the change (`--actor`, `$USER@host`, `agent:NAME`).
     pub actor: String,
+    /// The caller's AWS identity (`sts:GetCallerIdentity` ARN), where known.
+    pub identity: Option<String>,
     /// When, RFC 3339 UTC.
     pub at: String,
     /// Why, as the admin gave it.
@@ -73,45 +105,78 @@ pub struct AuditRecord {
     pub source: String,
     pub before: Option<Entry>,
     pub after: Option<Entry>,
+    /// On an abort record: the claim whose change did not happen.
+    pub aborts: Option<String>,
+}
+
+/// Who makes a change: the self-described actor and, where known, the
+/// caller's AWS identity.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Author {
+    pub actor: String,
+    pub identity: Option<String>,
 }
 
 impl AuditRecord {
-    /// A record of a change made now to the entry whose audit key is
-    /// `key` (see [`super::Target::audit_key`]).
-    pub fn new(
+    /// The record claiming `version` of the entry whose audit key is `key`,
+    /// made now by `author`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn claim(
         key: String,
+        version: u64,
         action: AuditAction,
-        actor: &str,
+        author: &Author,
         reason: Option<&str>,
         source: String,
         before: Option<Entry>,
         after: Option<Entry>,
     ) -> AuditRecord {
-        let at = now_rfc3339_millis();
         AuditRecord {
-            audit_id: format!("{at}#{:016x}", unique_u64()),
             key,
+            audit_id: claim_id(version),
             action,
-            actor: actor.to_owned(),
-            at,
+            actor: author.actor.clone(),
+            identity: author.identity.clone(),
+            at: now_rfc3339_millis(),
             reason: reason.map(str::to_owned),
             source,
             before,
             after,
+            aborts: None,
         }
     }
 
-    /// The record saying that `self`'s change did not happen.
-    pub fn aborted(&self, actor: &str, why: &str) -> AuditRecord {
-        AuditRecord::new(
-            self.key.clone(),
-            AuditAction::Abort,
-            actor,
-            Some(&format!("{why} (aborts {})", self.audit_id)),
-            self.source.clone(),
-            self.before.clone(),
-            self.before.clone(),
-        )
+    /// The mark saying that this claim's change did not happen (`why`):
+    /// its entry is left as it was before.
+    pub fn aborted(&self, author: &Author, why: &str) -> AuditRecord {
+        AuditRecord {
+            audit_id: format!("{}#abort", self.audit_id),
+            action: AuditAction::Abort,
+            actor: author.actor.clone(),
+            identity: author.identity.clone(),
+            at: now_rfc3339_millis(),
+            reason: Some(format!("{why} (aborts {})", self.audit_id)),
+            after: self.before.clone(),
+            aborts: Some(self.audit_id.clone()),
+            ..self.clone()
+        }
+    }
+
+    /// The record of a writer that lost the claim of this record's version
+    /// to another: its change (`self`, not stored) was not made.
+    pub fn lost(&self) -> AuditRecord {
+        let attempted = self.action;
+        AuditRecord {
+            audit_id: format!("{}#lost#{:016x}", self.audit_id, unique_u64()),
+            action: AuditAction::Abort,
+            reason: Some(format!(
+                "not made: another change claimed {} first ({attempted}: {})",
+                self.audit_id,
+                self.reason.as_deref().unwrap_or("no reason given")
+            )),
+            after: self.before.clone(),
+            ..self.clone()
+        }
     }
 
     /// The record as a DynamoDB item.
@@ -125,20 +190,20 @@ impl AuditRecord {
             (attr::AT.to_owned(), s(&self.at)),
             (attr::SOURCE.to_owned(), s(&self.source)),
         ]);
-        if let Some(reason) = self.reason.as_deref().filter(|r| !r.is_empty()) {
-            item.insert(attr::REASON.to_owned(), s(reason));
+        let texts = [
+            (attr::REASON, &self.reason),
+            (attr::IDENTITY, &self.identity),
+            (attr::ABORTS, &self.aborts),
+        ];
+        for (name, value) in texts {
+            if let Some(v) = value.as_deref().filter(|v| !v.is_empty()) {
+                item.insert(name.to_owned(), s(v));
+            }
         }
-        if let Some(before) = &self.before {
-            item.insert(
-                attr::BEFORE.to_owned(),
-                AttributeValue::M(item_from_entry(before)),
-            );
-        }
-        if let Some(after) = &self.after {
-            item.insert(
-                attr::AFTER.to_owned(),
-                AttributeValue::M(item_from_entry(after)),
-            );
+        for (name, entry) in [(attr::BEFORE, &self.before), (attr::AFTER, &self.after)] {
+            if let Some(entry) = entry {
+                item.insert(name.to_owned(), AttributeValue::M(item_from_entry(entry)));
+            }
         }
         item
     }
@@ -158,13 +223,96 @@ impl AuditRecord {
             audit_id: s(attr::AUDIT_ID)?,
             action: s(attr::ACTION)?.parse().ok()?,
             actor: s(attr::ACTOR).unwrap_or_default(),
+            identity: s(attr::IDENTITY),
             at: s(attr::AT).unwrap_or_default(),
             reason: s(attr::REASON),
             source: s(attr::SOURCE).unwrap_or_default(),
             before: m(attr::BEFORE),
             after: m(attr::AFTER),
+            aborts: s(attr::ABORTS),
         })
     }
+}
+
+/// Where an entry's trail ends: its newest claim, and whether that claim
+/// was aborted. Built from the versioned records, newest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrailHead {
+    pub claim: Option<AuditRecord>,
+    pub aborted: bool,
+    /// Abort marks seen before the claim (newer ids).
+    seen_aborts: HashSet<String>,
+}
+
+impl TrailHead {
+    /// Takes the next record, newest first; returns `true` once the newest
+    /// claim is found (no older record can change the head).
+    pub fn push(&mut self, record: AuditRecord) -> bool {
+        if claimed_version(&record.audit_id).is_some() {
+            self.aborted = self.seen_aborts.contains(&record.audit_id);
+            self.claim = Some(record);
+            return true;
+        }
+        if let Some(aborted) = record.aborts {
+            self.seen_aborts.insert(aborted);
+        }
+        false
+    }
+
+    /// The version of the newest claim; 0 when there is none.
+    pub fn version(&self) -> u64 {
+        self.claim
+            .as_ref()
+            .and_then(|c| claimed_version(&c.audit_id))
+            .unwrap_or(0)
+    }
+}
+
+/// A trail that does not replay to a consistent history.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReplayError {
+    #[error("{id}: its `before` is not the previous change's `after`")]
+    BrokenChain { id: String },
+    #[error("{id}: claims version {claimed} after version {previous}")]
+    OutOfOrder {
+        id: String,
+        claimed: u64,
+        previous: u64,
+    },
+}
+
+/// Replays one entry's versioned records: every claim that was not aborted,
+/// in version order, each starting from the previous one's `after`. Returns
+/// the entry the trail says is stored (hit counts are not in the trail).
+pub fn replay(records: &[AuditRecord]) -> Result<Option<Entry>, ReplayError> {
+    let aborted: HashSet<&str> = records.iter().filter_map(|r| r.aborts.as_deref()).collect();
+    let mut claims: Vec<&AuditRecord> = records
+        .iter()
+        .filter(|r| {
+            claimed_version(&r.audit_id).is_some() && !aborted.contains(r.audit_id.as_str())
+        })
+        .collect();
+    claims.sort_by(|a, b| a.audit_id.cmp(&b.audit_id));
+    let mut current: Option<&Entry> = None;
+    let mut previous = 0;
+    for (i, claim) in claims.iter().enumerate() {
+        let claimed = claimed_version(&claim.audit_id).unwrap_or_default();
+        if claimed <= previous {
+            return Err(ReplayError::OutOfOrder {
+                id: claim.audit_id.clone(),
+                claimed,
+                previous,
+            });
+        }
+        if i > 0 && claim.before.as_ref() != current {
+            return Err(ReplayError::BrokenChain {
+                id: claim.audit_id.clone(),
+            });
+        }
+        current = claim.after.as_ref();
+        previous = claimed;
+    }
+    Ok(current.cloned())
 }
 
 /// 64 bits unique within the process and unlikely to collide across
@@ -190,47 +338,132 @@ mod tests {
     use super::*;
     use crate::entry::Kind;
 
-    #[test]
-    fn records_round_trip_and_an_abort_names_what_it_aborts() {
-        let after = Entry {
+    fn author() -> Author {
+        Author {
+            actor: "me".into(),
+            identity: Some("arn:aws:iam::123456789012:user/me".into()),
+        }
+    }
+
+    fn entry(reason: &str, version: u64) -> Entry {
+        Entry {
             kind: Kind::Prefix,
             value: "+1900".into(),
-            reason: Some("premium".into()),
+            reason: Some(reason.into()),
+            version,
             ..Entry::default()
-        };
-        let record = AuditRecord::new(
+        }
+    }
+
+    fn claim(version: u64, before: Option<Entry>, after: Option<Entry>) -> AuditRecord {
+        AuditRecord::claim(
             "prefix#+1900".into(),
-            AuditAction::Add,
-            "me",
-            Some("premium"),
+            version,
+            AuditAction::Replace,
+            &author(),
+            Some("why"),
             "cli".into(),
-            None,
-            Some(after),
+            before,
+            after,
+        )
+    }
+
+    #[test]
+    fn claim_ids_sort_by_version_and_after_older_ids() {
+        assert_eq!(claim_id(7), "v000000000007");
+        assert_eq!(claimed_version("v000000000007"), Some(7));
+        for not_a_claim in ["v000000000007#abort", "2026-11-27T06:30:00.123Z#ab", "v7"] {
+            assert_eq!(claimed_version(not_a_claim), None, "{not_a_claim}");
+        }
+        let mut ids = vec![
+            claim_id(10),
+            format!("{}#lost#00ff", claim_id(9)),
+            claim_id(9),
+            "2026-11-27T06:30:00.123Z#ab".to_owned(),
+            format!("{}#abort", claim_id(9)),
+        ];
+        ids.sort();
+        assert_eq!(
+            ids,
+            [
+                "2026-11-27T06:30:00.123Z#ab",
+                "v000000000009",
+                "v000000000009#abort",
+                "v000000000009#lost#00ff",
+                "v000000000010",
+            ]
         );
+    }
+
+    #[test]
+    fn records_round_trip_and_marks_name_what_did_not_happen() {
+        let record = claim(3, Some(entry("old", 2)), Some(entry("new", 3)));
         assert_eq!(
             AuditRecord::from_item(&record.to_item()),
             Some(record.clone())
         );
-        let abort = record.aborted("me", "lost a race");
+        let abort = record.aborted(&author(), "lost a race");
         assert_eq!(abort.action, AuditAction::Abort);
-        assert_eq!(abort.before, abort.after);
-        assert!(abort.reason.unwrap().contains(&record.audit_id));
-        assert_ne!(abort.audit_id, record.audit_id);
+        assert_eq!(abort.audit_id, "v000000000003#abort");
+        assert_eq!(abort.aborts.as_deref(), Some("v000000000003"));
+        assert_eq!(abort.before, abort.after, "an abort changes nothing");
+        let lost = record.lost();
+        assert!(lost.audit_id.starts_with("v000000000003#lost#"));
+        assert_eq!(
+            (lost.action, lost.aborts.as_deref()),
+            (AuditAction::Abort, None)
+        );
+        assert!(lost.reason.unwrap().contains("replace: why"));
+        assert_eq!(AuditRecord::from_item(&abort.to_item()), Some(abort));
+    }
+
+    #[test]
+    fn the_trail_head_is_the_newest_claim_and_whether_it_was_aborted() {
+        let c1 = claim(1, None, Some(entry("a", 1)));
+        let c2 = claim(2, Some(entry("a", 1)), Some(entry("b", 2)));
+        let mut head = TrailHead::default();
+        let newest_first = [c2.lost(), c2.aborted(&author(), "x"), c2.clone(), c1];
+        let mut taken = 0;
+        for r in newest_first {
+            taken += 1;
+            if head.push(r) {
+                break;
+            }
+        }
+        assert_eq!((taken, head.version(), head.aborted), (3, 2, true));
+        assert_eq!(TrailHead::default().version(), 0);
+    }
+
+    #[test]
+    fn replay_skips_what_did_not_happen_and_checks_the_chain() {
+        let c1 = claim(1, None, Some(entry("a", 1)));
+        let c2 = claim(2, Some(entry("a", 1)), Some(entry("b", 2)));
+        let c3 = claim(3, Some(entry("b", 2)), None);
+        let trail = [
+            c3.clone(),
+            c2.aborted(&author(), "x"),
+            c2.clone(),
+            c1.clone(),
+        ];
+        // c2 was aborted, so c3's `before` (b) does not follow c1's `after` (a).
+        assert_eq!(
+            replay(&trail),
+            Err(ReplayError::BrokenChain {
+                id: "v000000000003".into()
+            })
+        );
+        assert_eq!(
+            replay(&[c3.clone(), c2.clone(), c1.clone(), c2.lost()]),
+            Ok(None)
+        );
+        assert_eq!(replay(&[c2, c1]), Ok(Some(entry("b", 2))));
+        assert_eq!(replay(&[]), Ok(None));
     }
 
     #[test]
     fn an_item_that_is_no_record_reads_as_none() {
         assert_eq!(AuditRecord::from_item(&HashMap::new()), None);
-        let mut item = AuditRecord::new(
-            "+1".into(),
-            AuditAction::Remove,
-            "me",
-            None,
-            "cli".into(),
-            None,
-            None,
-        )
-        .to_item();
+        let mut item = claim(1, None, None).to_item();
         item.insert(attr::ACTION.to_owned(), AttributeValue::S("explode".into()));
         assert_eq!(AuditRecord::from_item(&item), None);
     }

@@ -12,13 +12,10 @@
 use std::collections::HashMap;
 use std::io::{Read, Write};
 
-use super::store::AdminStore;
-use super::{
-    ActionProblem, Admin, AdminError, EntryFields, Target, TargetError, parse_target, plan,
-};
+use super::{ActionProblem, EntryFields, Target, TargetError, parse_target};
 use crate::entry::{BlockAction, Entry, Kind, Status};
 use crate::phone::{InvalidReason, Normalizer};
-use crate::when::{TimeError, now_epoch, parse_absolute, rfc3339};
+use crate::when::{TimeError, parse_absolute, rfc3339};
 use crate::wire::UnknownName;
 
 /// The columns of import and export files, in export order.
@@ -33,8 +30,6 @@ pub const COLUMNS: &[&str] = &[
     "queueArn",
     "status",
 ];
-/// Changes whose audit records are written before their entries, at once.
-const IMPORT_CHUNK: usize = 200;
 
 /// The file cannot be imported at all.
 #[derive(Debug, thiserror::Error)]
@@ -130,6 +125,9 @@ pub struct ImportSummary {
     pub unchanged: usize,
     /// Entries written (or that would be, with `dry_run`).
     pub written: usize,
+    /// Rows not written because another writer changed their entry
+    /// meanwhile (the import can simply be run again).
+    pub conflicts: usize,
     pub dry_run: bool,
 }
 
@@ -318,47 +316,6 @@ pub fn write_csv<W: Write>(entries: &[Entry], output: W) -> Result<(), csv::Erro
     }
     writer.flush()?;
     Ok(())
-}
-
-impl<S: AdminStore> Admin<S> {
-    /// Imports checked rows: reads what is stored for them, writes only the
-    /// rows that change something, each chunk's audit records before its
-    /// entries. `progress` is told how many rows were written so far.
-    pub async fn import(
-        &self,
-        parsed: &ParsedCsv,
-        source: &str,
-        dry_run: bool,
-        mut progress: impl FnMut(usize),
-    ) -> Result<ImportSummary, AdminError> {
-        let targets: Vec<Target> = parsed.rows.iter().map(|r| r.target.clone()).collect();
-        let existing = self.existing(&targets).await?;
-        let changes = plan::import(&parsed.rows, &existing, source, self.actor(), now_epoch());
-        let mut summary = ImportSummary {
-            read: parsed.read,
-            valid: parsed.rows.len(),
-            rejected: parsed.rejected.len(),
-            duplicates: parsed.duplicates.len(),
-            unchanged: parsed.rows.len() - changes.len(),
-            written: 0,
-            dry_run,
-        };
-        if dry_run {
-            summary.written = changes.len();
-            return Ok(summary);
-        }
-        for chunk in changes.chunks(IMPORT_CHUNK) {
-            let records = chunk.iter().map(|c| c.record(self.actor())).collect();
-            self.store().append_audit(records).await?;
-            let entries = chunk.iter().filter_map(|c| c.after.clone()).collect();
-            self.store().put_entries(entries).await?;
-            summary.written += chunk.len();
-            progress(summary.written);
-        }
-        self.publish_if_rules(changes.iter().map(|c| c.target.kind))
-            .await?;
-        Ok(summary)
-    }
 }
 
 #[cfg(test)]

@@ -5,11 +5,46 @@
 use std::collections::HashMap;
 
 use super::AdminError;
-use super::audit::{AuditAction, AuditRecord};
+use super::audit::{AuditAction, AuditRecord, Author, TrailHead, claimed_version};
 use super::fields::{EntryFields, Target};
 use super::import::Row;
 use crate::entry::{Entry, Status};
 use crate::when::rfc3339;
+
+/// What the next change to an entry may claim, from the stored entry and
+/// the head of its trail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// Claim this version.
+    Next(u64),
+    /// The newest claim is neither stored nor aborted: its writer is at
+    /// work, or stopped between claim and write. Either way the claim is
+    /// what happens next: complete it (write what it records, if the entry
+    /// is still as it read), then read again.
+    Unwritten(Box<AuditRecord>),
+}
+
+/// The claim the next change to an entry may make at `now` (epoch seconds).
+pub fn next_claim(stored: Option<&Entry>, head: &TrailHead, now: i64) -> Claim {
+    let stored_version = stored.map_or(0, |e| e.version);
+    let Some(claim) = head.claim.as_ref() else {
+        return Claim::Next(stored_version + 1);
+    };
+    let claimed = claimed_version(&claim.audit_id).unwrap_or_default();
+    let done = match (stored, claim.after.as_ref()) {
+        _ if head.aborted => true,
+        (Some(e), _) => e.version >= claimed,
+        (None, None) => true,
+        // Stored nothing, though the claim stored an entry: TTL deleted it
+        // once it expired (no record for that), or the claim is unwritten.
+        (None, Some(after)) => after.is_expired_at(now),
+    };
+    if done {
+        Claim::Next(claimed.max(stored_version) + 1)
+    } else {
+        Claim::Unwritten(Box::new(claim.clone()))
+    }
+}
 
 /// One change to one entry, and what its audit record says.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +61,15 @@ pub struct Change {
 }
 
 impl Change {
+    /// The change as version `version` of the entry: what it stores carries
+    /// the version.
+    pub fn at_version(mut self, version: u64) -> Change {
+        if let Some(after) = self.after.as_mut() {
+            after.version = version;
+        }
+        self
+    }
+
     /// A change an admin makes from the command line.
     fn by_admin(
         target: &Target,
@@ -44,12 +88,13 @@ impl Change {
         }
     }
 
-    /// The audit record of this change, made now by `actor`.
-    pub fn record(&self, actor: &str) -> AuditRecord {
-        AuditRecord::new(
+    /// The record claiming `version` for this change, made now by `author`.
+    pub fn record(&self, author: &Author, version: u64) -> AuditRecord {
+        AuditRecord::claim(
             self.target.audit_key(),
+            version,
             self.action,
-            actor,
+            author,
             self.reason.as_deref(),
             self.source.clone(),
             self.before.clone(),
@@ -226,28 +271,37 @@ pub fn import(
     now: i64,
 ) -> Vec<Change> {
     rows.iter()
-        .filter_map(|row| {
-            let before = existing.get(&row.target);
-            if before.is_some_and(|b| row.fields.same_as(b)) {
-                return None;
-            }
-            let entry = row
-                .fields
-                .clone()
-                .into_entry(&row.target, actor, &rfc3339(now));
-            Some(Change {
-                target: row.target.clone(),
-                action: match before {
-                    Some(_) => AuditAction::Replace,
-                    None => AuditAction::Add,
-                },
-                reason: entry.reason.clone(),
-                source: format!("import {source}:{}", row.line),
-                before: before.cloned(),
-                after: Some(entry),
-            })
-        })
+        .filter_map(|row| import_row(row, existing.get(&row.target), source, actor, now))
         .collect()
+}
+
+/// One import row's change over `stored`; `None` when the row is what is
+/// stored already.
+pub fn import_row(
+    row: &Row,
+    stored: Option<&Entry>,
+    source: &str,
+    actor: &str,
+    now: i64,
+) -> Option<Change> {
+    if stored.is_some_and(|b| row.fields.same_as(b)) {
+        return None;
+    }
+    let entry = row
+        .fields
+        .clone()
+        .into_entry(&row.target, actor, &rfc3339(now));
+    Some(Change {
+        target: row.target.clone(),
+        action: match stored {
+            Some(_) => AuditAction::Replace,
+            None => AuditAction::Add,
+        },
+        reason: entry.reason.clone(),
+        source: format!("import {source}:{}", row.line),
+        before: stored.cloned(),
+        after: Some(entry),
+    })
 }
 
 #[cfg(test)]
@@ -331,7 +385,11 @@ mod tests {
         let change = remove(&t, Some("gone"), Some(old.clone())).unwrap();
         assert_eq!(change.before, Some(old));
         assert_eq!(change.after, None);
-        assert_eq!(change.record("me").key, "allow#+14155550123");
+        let record = change.record(&Author::default(), 4);
+        assert_eq!(
+            (record.key.as_str(), record.audit_id.as_str()),
+            ("allow#+14155550123", "v000000000004")
+        );
     }
 
     #[test]
@@ -433,5 +491,86 @@ mod tests {
                 ("+14155550100", AuditAction::Add, "import f.csv:4"),
             ]
         );
+    }
+
+    fn head(claim: Option<AuditRecord>, aborted: bool) -> TrailHead {
+        let mut head = TrailHead::default();
+        if let Some(c) = claim {
+            if aborted {
+                head.push(c.aborted(&Author::default(), "x"));
+            }
+            head.push(c);
+        }
+        head
+    }
+
+    fn claimed(version: u64, after: Option<Entry>, at: i64) -> AuditRecord {
+        let t = target(Kind::Block, "+14155550123");
+        AuditRecord {
+            at: rfc3339(at),
+            ..Change::by_admin(&t, AuditAction::Add, None, None, after)
+                .record(&Author::default(), version)
+        }
+    }
+
+    #[test]
+    fn the_next_claim_follows_the_stored_entry_and_the_trail() {
+        let t = target(Kind::Block, "+14155550123");
+        let at = |v| Entry {
+            version: v,
+            ..stored(&t, Status::Active, None)
+        };
+        // Nothing yet, or an entry from before versions: version 1.
+        assert_eq!(next_claim(None, &head(None, false), NOW), Claim::Next(1));
+        assert_eq!(
+            next_claim(Some(&at(0)), &head(None, false), NOW),
+            Claim::Next(1)
+        );
+        // The newest claim is stored (or was a removal, or was aborted).
+        let c3 = claimed(3, Some(at(3)), NOW);
+        assert_eq!(
+            next_claim(Some(&at(3)), &head(Some(c3.clone()), false), NOW),
+            Claim::Next(4)
+        );
+        assert_eq!(
+            next_claim(None, &head(Some(claimed(3, None, NOW)), false), NOW),
+            Claim::Next(4)
+        );
+        assert_eq!(
+            next_claim(Some(&at(2)), &head(Some(c3.clone()), true), NOW),
+            Claim::Next(4)
+        );
+        // Stored nothing after an expired entry: TTL removed it.
+        let expired = Entry {
+            expires_at: Some(NOW - 1),
+            ..at(3)
+        };
+        assert_eq!(
+            next_claim(
+                None,
+                &head(Some(claimed(3, Some(expired), NOW)), false),
+                NOW
+            ),
+            Claim::Next(4)
+        );
+    }
+
+    #[test]
+    fn an_unwritten_claim_comes_first() {
+        let t = target(Kind::Block, "+14155550123");
+        let at2 = Entry {
+            version: 2,
+            ..stored(&t, Status::Active, None)
+        };
+        let c3 = claimed(3, Some(at2.clone()), NOW - 5);
+        assert_eq!(
+            next_claim(Some(&at2), &head(Some(c3.clone()), false), NOW),
+            Claim::Unwritten(Box::new(c3))
+        );
+        let never_stored = claimed(1, Some(at2), NOW);
+        assert!(matches!(
+            next_claim(None, &head(Some(never_stored), false), NOW),
+            Claim::Unwritten(_)
+        ));
     }
 }

@@ -49,21 +49,31 @@ impl<S: AdminStore> Admin<S> {
             block_now,
         };
         let now = now_epoch();
-        let existing = self.get(target).await?;
-        match plan::report(target, &report, existing, self.actor(), now) {
-            ReportPlan::AlreadyBlocked(e) => Ok(ReportOutcome::AlreadyBlocked(e)),
-            ReportPlan::AlreadyPending(e) => Ok(ReportOutcome::AlreadyPending(e)),
-            ReportPlan::Record(change) => {
-                self.apply(&change).await?;
-                // `plan::report` always stores an entry when it records one.
-                let entry = change.after.unwrap_or_default();
-                Ok(if block_now {
-                    ReportOutcome::Blocked(entry)
-                } else {
-                    ReportOutcome::Pending(entry)
-                })
-            }
-        }
+        let mut unchanged = None;
+        let change = self
+            .change(target, |stored| {
+                Ok(
+                    match plan::report(target, &report, stored, self.actor(), now) {
+                        ReportPlan::AlreadyBlocked(e) => {
+                            unchanged = Some(ReportOutcome::AlreadyBlocked(e));
+                            None
+                        }
+                        ReportPlan::AlreadyPending(e) => {
+                            unchanged = Some(ReportOutcome::AlreadyPending(e));
+                            None
+                        }
+                        ReportPlan::Record(change) => Some(*change),
+                    },
+                )
+            })
+            .await?;
+        // `plan::report` stores an entry whenever it records a report.
+        let entry = change.and_then(|c| c.after).unwrap_or_default();
+        Ok(match unchanged {
+            Some(outcome) => outcome,
+            None if block_now => ReportOutcome::Blocked(entry),
+            None => ReportOutcome::Pending(entry),
+        })
     }
 
     /// Pending reports, oldest first.
@@ -84,17 +94,23 @@ impl<S: AdminStore> Admin<S> {
         target: &Target,
         reason: Option<&str>,
     ) -> Result<Entry, AdminError> {
-        let change = plan::approve(target, reason, self.get(target).await?)?;
-        self.apply(&change).await?;
+        let change = self
+            .change(target, |stored| {
+                plan::approve(target, reason, stored).map(Some)
+            })
+            .await?;
         // `plan::approve` always stores the approved entry.
-        Ok(change.after.unwrap_or_default())
+        Ok(change.and_then(|c| c.after).unwrap_or_default())
     }
 
     /// Rejects a pending report: the entry is removed.
     pub async fn reject(&self, target: &Target, reason: Option<&str>) -> Result<Entry, AdminError> {
-        let change = plan::reject(target, reason, self.get(target).await?)?;
-        self.apply(&change).await?;
+        let change = self
+            .change(target, |stored| {
+                plan::reject(target, reason, stored).map(Some)
+            })
+            .await?;
         // `plan::reject` always has the report it removes.
-        Ok(change.before.unwrap_or_default())
+        Ok(change.and_then(|c| c.before).unwrap_or_default())
     }
 }

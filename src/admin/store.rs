@@ -11,8 +11,8 @@ use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::AttributeValue;
 use tokio::task::JoinSet;
 
-use super::audit::AuditRecord;
-use super::batch::{GET_BATCH, WRITE_BATCH, get_batch, put_batch};
+use super::audit::{AuditRecord, TrailHead};
+use super::batch::{GET_BATCH, get_batch};
 use super::{AdminError, Tables, Target};
 use crate::entry::{Entry, EntryTable};
 use crate::snapshot::{Item, is_snapshot_item};
@@ -22,24 +22,24 @@ use crate::store::{attr, entry_from_item, item_from_entry, item_key};
 const PARALLEL_BATCHES: usize = 8;
 
 /// What a conditional write of an entry expects to find stored: the entry
-/// as it was read, identified by its creation time.
+/// at the version it was read at.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Precondition {
     /// No entry.
     Absent,
-    /// An entry without `createdAt` (written by hand or by an old version).
-    Undated,
-    /// The entry created at this time.
-    CreatedAt(String),
+    /// An entry written before versions existed (no `version`).
+    Unversioned,
+    /// The entry at this version.
+    Version(u64),
 }
 
 impl Precondition {
     /// The precondition that holds exactly while the entry is still `read`.
     pub fn of(read: Option<&Entry>) -> Precondition {
-        match read.map(|e| e.created_at.clone()) {
+        match read.map(|e| e.version) {
             None => Precondition::Absent,
-            Some(None) => Precondition::Undated,
-            Some(Some(created)) => Precondition::CreatedAt(created),
+            Some(0) => Precondition::Unversioned,
+            Some(v) => Precondition::Version(v),
         }
     }
 
@@ -99,17 +99,16 @@ pub trait AdminStore: Send + Sync {
         expected: &Precondition,
     ) -> impl Future<Output = Result<WriteOutcome, AdminError>> + Send;
 
-    /// Puts entries unconditionally (an import, after its audit records).
-    fn put_entries(
+    /// Appends an audit record unless one with its id exists: never
+    /// overwrites ([`WriteOutcome::Conflict`] then).
+    fn append_record(
         &self,
-        entries: Vec<Entry>,
-    ) -> impl Future<Output = Result<(), AdminError>> + Send;
+        record: &AuditRecord,
+    ) -> impl Future<Output = Result<WriteOutcome, AdminError>> + Send;
 
-    /// Appends audit records; returns once all are stored.
-    fn append_audit(
-        &self,
-        records: Vec<AuditRecord>,
-    ) -> impl Future<Output = Result<(), AdminError>> + Send;
+    /// The head of the trail under `key` (a consistent read of its newest
+    /// versioned records, until the newest claim).
+    fn trail_head(&self, key: &str) -> impl Future<Output = Result<TrailHead, AdminError>> + Send;
 
     /// The audit records stored under `key` ([`Target::audit_key`]).
     fn audit_records(
@@ -159,24 +158,6 @@ impl DynamoAdminStore {
             EntryTable::Blocklist => &self.tables.blocklist,
             EntryTable::Rules => &self.tables.rules,
         }
-    }
-
-    /// Writes `items` to `table` as batches, several at a time.
-    async fn put_parallel(&self, table: &str, items: Vec<Item>) -> Result<(), AdminError> {
-        let mut tasks = JoinSet::new();
-        let mut items = items.into_iter().peekable();
-        while items.peek().is_some() {
-            let batch: Vec<_> = items.by_ref().take(WRITE_BATCH).collect();
-            let (client, name) = (self.client.clone(), table.to_owned());
-            tasks.spawn(async move { put_batch(&client, &name, batch).await });
-            if tasks.len() >= PARALLEL_BATCHES {
-                join_one(&mut tasks, table).await?;
-            }
-        }
-        while !tasks.is_empty() {
-            join_one(&mut tasks, table).await?;
-        }
-        Ok(())
     }
 }
 
@@ -282,21 +263,22 @@ impl AdminStore for DynamoAdminStore {
         let (key_name, key) = item_key(target.kind, &target.value);
         let (condition, values) = match expected {
             Precondition::Absent => (format!("attribute_not_exists({key_name})"), None),
-            Precondition::Undated => (
-                format!(
-                    "attribute_exists({key_name}) AND attribute_not_exists({})",
-                    attr::CREATED_AT
-                ),
+            Precondition::Unversioned => (
+                format!("attribute_exists({key_name}) AND attribute_not_exists(#version)"),
                 None,
             ),
-            Precondition::CreatedAt(created) => (
-                format!("{} = :created", attr::CREATED_AT),
+            Precondition::Version(version) => (
+                "#version = :version".to_owned(),
                 Some(HashMap::from([(
-                    ":created".to_owned(),
-                    AttributeValue::S(created.clone()),
+                    ":version".to_owned(),
+                    AttributeValue::N(version.to_string()),
                 )])),
             ),
         };
+        // `#version` only where the condition names it: DynamoDB refuses
+        // unused expression attribute names.
+        let names = (*expected != Precondition::Absent)
+            .then(|| HashMap::from([("#version".to_owned(), attr::VERSION.to_owned())]));
         match after {
             Some(entry) => conditional(
                 table,
@@ -305,6 +287,7 @@ impl AdminStore for DynamoAdminStore {
                     .table_name(table)
                     .set_item(Some(item_from_entry(entry)))
                     .condition_expression(condition)
+                    .set_expression_attribute_names(names)
                     .set_expression_attribute_values(values)
                     .send()
                     .await,
@@ -316,6 +299,7 @@ impl AdminStore for DynamoAdminStore {
                     .table_name(table)
                     .key(key_name, AttributeValue::S(key))
                     .condition_expression(condition)
+                    .set_expression_attribute_names(names)
                     .set_expression_attribute_values(values)
                     .send()
                     .await,
@@ -323,33 +307,45 @@ impl AdminStore for DynamoAdminStore {
         }
     }
 
-    async fn put_entries(&self, entries: Vec<Entry>) -> Result<(), AdminError> {
-        for table in EntryTable::ALL {
-            let items = entries
-                .iter()
-                .filter(|e| e.kind.table() == table)
-                .map(item_from_entry)
-                .collect();
-            self.put_parallel(self.table(table), items).await?;
-        }
-        Ok(())
-    }
-
-    async fn append_audit(&self, records: Vec<AuditRecord>) -> Result<(), AdminError> {
+    async fn append_record(&self, record: &AuditRecord) -> Result<WriteOutcome, AdminError> {
         let table = &self.tables.audit;
-        if let [record] = records.as_slice() {
-            // One record (a single change): a plain PutItem.
+        conditional(
+            table,
             self.client
                 .put_item()
                 .table_name(table)
                 .set_item(Some(record.to_item()))
+                .condition_expression("attribute_not_exists(auditId)")
                 .send()
-                .await
-                .map_err(|e| AdminError::from_sdk(table, e))?;
-            return Ok(());
+                .await,
+        )
+    }
+
+    async fn trail_head(&self, key: &str) -> Result<TrailHead, AdminError> {
+        let table = &self.tables.audit;
+        let mut head = TrailHead::default();
+        // Newest first, versioned ids only (`v...`; older ids are times).
+        let mut pages = self
+            .client
+            .query()
+            .table_name(table)
+            .key_condition_expression("phoneNumber = :n AND auditId >= :v")
+            .expression_attribute_values(":n", AttributeValue::S(key.to_owned()))
+            .expression_attribute_values(":v", AttributeValue::S("v".to_owned()))
+            .scan_index_forward(false)
+            .consistent_read(true)
+            .limit(25)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| AdminError::from_sdk(table, e))?;
+            for record in page.items().iter().filter_map(AuditRecord::from_item) {
+                if head.push(record) {
+                    return Ok(head);
+                }
+            }
         }
-        let items = records.iter().map(AuditRecord::to_item).collect();
-        self.put_parallel(table, items).await
+        Ok(head)
     }
 
     async fn audit_records(&self, key: &str) -> Result<Vec<AuditRecord>, AdminError> {

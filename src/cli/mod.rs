@@ -63,6 +63,11 @@ pub enum CliError {
     /// The import ran; some rows were rejected (already reported).
     #[error("{0} rows were rejected (see above); the valid rows were imported")]
     RowsRejected(usize),
+    /// The import ran; some rows lost a race with another writer.
+    #[error(
+        "{0} rows were not written: their entries were changed by someone else during the import; run it again to apply them"
+    )]
+    ImportConflicts(usize),
 }
 
 /// What every command gets: the global options, resolved once.
@@ -245,6 +250,9 @@ async fn import(ctx: &Context, p: &mut Printer<'_>, args: ImportArgs) -> Result<
     p.import_summary(&summary)?;
     if summary.rejected > 0 {
         return Err(CliError::RowsRejected(summary.rejected));
+    }
+    if summary.conflicts > 0 {
+        return Err(CliError::ImportConflicts(summary.conflicts));
     }
     Ok(())
 }

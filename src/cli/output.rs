@@ -159,6 +159,7 @@ fn import_summary(out: &mut dyn Write, format: OutputFormat, s: &ImportSummary) 
         ("duplicates", s.duplicates),
         ("unchanged", s.unchanged),
         (written_label, s.written),
+        ("conflicts", s.conflicts),
     ];
     match format {
         OutputFormat::Json => {
@@ -179,9 +180,17 @@ fn import_summary(out: &mut dyn Write, format: OutputFormat, s: &ImportSummary) 
             } else {
                 ""
             };
+            let conflicts = if s.conflicts > 0 {
+                format!(
+                    ", not written (changed by someone else meanwhile) {}",
+                    s.conflicts
+                )
+            } else {
+                String::new()
+            };
             writeln!(
                 out,
-                "read {}, valid {}, rejected {}, duplicates {}, unchanged {}, {} {}{dry}",
+                "read {}, valid {}, rejected {}, duplicates {}, unchanged {}, {} {}{conflicts}{dry}",
                 s.read,
                 s.valid,
                 s.rejected,

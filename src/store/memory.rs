@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::{BlocklistStore, StoreError, load_published};
 use crate::admin::AdminError;
-use crate::admin::audit::AuditRecord;
+use crate::admin::audit::{AuditRecord, TrailHead};
 use crate::admin::fields::Target;
 use crate::admin::store::{AdminStore, ItemPrecondition, Precondition, WriteOutcome};
 use crate::entry::{Entry, EntryTable, Kind};
@@ -118,8 +118,11 @@ impl MemoryStore {
         self.state().entries.get(&(kind, value.to_owned())).cloned()
     }
 
-    /// Fails or hangs an admin operation as the faults say.
+    /// Fails or hangs an admin operation as the faults say. Each operation
+    /// first yields, as a request to DynamoDB would, so that concurrent
+    /// writers interleave between operations as they do for real.
     async fn admin_op(&self) -> Result<(), AdminError> {
+        tokio::task::yield_now().await;
         match self.fault(|f| f.admin) {
             Fault::None => Ok(()),
             Fault::Fail => Err(AdminError::Request {
@@ -227,25 +230,40 @@ impl AdminStore for MemoryStore {
         Ok(WriteOutcome::Written)
     }
 
-    async fn put_entries(&self, entries: Vec<Entry>) -> Result<(), AdminError> {
+    async fn append_record(&self, record: &AuditRecord) -> Result<WriteOutcome, AdminError> {
         self.admin_op().await?;
+        // Stored as DynamoDB would: through its item (hit counts dropped).
+        let Some(record) = AuditRecord::from_item(&record.to_item()) else {
+            return Err(AdminError::Request {
+                table: "memory".to_owned(),
+                message: "an audit record that does not read back".to_owned(),
+            });
+        };
+        let key = (record.key.clone(), record.audit_id.clone());
         let mut state = self.state();
-        for entry in entries {
-            state
-                .entries
-                .insert((entry.kind, entry.value.clone()), stored(&entry));
+        if state.audit.contains_key(&key) {
+            return Ok(WriteOutcome::Conflict);
         }
-        Ok(())
+        state.audit.insert(key, record);
+        Ok(WriteOutcome::Written)
     }
 
-    async fn append_audit(&self, records: Vec<AuditRecord>) -> Result<(), AdminError> {
+    async fn trail_head(&self, key: &str) -> Result<TrailHead, AdminError> {
         self.admin_op().await?;
-        let mut state = self.state();
-        for record in records {
-            let key = (record.key.clone(), record.audit_id.clone());
-            state.audit.insert(key, record);
+        let state = self.state();
+        let mut head = TrailHead::default();
+        let newest_first = state
+            .audit
+            .range((key.to_owned(), "v".to_owned())..)
+            .take_while(|((k, _), _)| k == key)
+            .map(|(_, r)| r.clone())
+            .collect::<Vec<_>>();
+        for record in newest_first.into_iter().rev() {
+            if head.push(record) {
+                break;
+            }
         }
-        Ok(())
+        Ok(head)
     }
 
     async fn audit_records(&self, key: &str) -> Result<Vec<AuditRecord>, AdminError> {

@@ -38,6 +38,8 @@ pub mod attr {
     pub const CONTACT_ID: &str = "contactId";
     pub const BLOCK_COUNT: &str = "blockCount";
     pub const LAST_BLOCKED_AT: &str = "lastBlockedAt";
+    /// The entry's version: see [`crate::entry::Entry::version`].
+    pub const VERSION: &str = "version";
     /// Partition key of the rules table: `<kind>#<value>`, e.g. `prefix#+1900`.
     pub const RULE_KEY: &str = "ruleKey";
 }
@@ -256,6 +258,9 @@ pub fn entry_from_item(item: &HashMap<String, AttributeValue>) -> Entry {
         contact_id: s(attr::CONTACT_ID),
         block_count: s(attr::BLOCK_COUNT).and_then(|n| n.parse().ok()),
         last_blocked_at: s(attr::LAST_BLOCKED_AT),
+        version: s(attr::VERSION)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_default(),
     }
 }
 
@@ -308,6 +313,12 @@ pub fn item_from_entry(entry: &Entry) -> HashMap<String, AttributeValue> {
             AttributeValue::N(expires.to_string()),
         );
     }
+    if entry.version > 0 {
+        item.insert(
+            attr::VERSION.to_owned(),
+            AttributeValue::N(entry.version.to_string()),
+        );
+    }
     item
 }
 
@@ -335,6 +346,7 @@ mod tests {
             queue_arn: Some("arn:aws:connect:r:1:instance/i/queue/q".into()),
             status: Status::Pending,
             contact_id: Some("c".into()),
+            version: 3,
             ..Entry::default()
         }
     }

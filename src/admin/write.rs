@@ -1,0 +1,355 @@
+//! The write protocol every admin change goes through (see [`super::audit`]
+//! for the trail it keeps):
+//!
+//! 1. read the entry and the head of its trail (consistent reads);
+//! 2. find the version to claim ([`plan::next_claim`]). If the newest claim
+//!    is not written yet (its writer is at work, or was killed between claim
+//!    and write), complete it first: write exactly what it records, if the
+//!    entry is still at the version it read. Its writer does the same write
+//!    under the same condition, so whoever lands it, the result is the claim;
+//! 3. plan the change over the entry as read (a pure function of [`plan`]);
+//! 4. claim the version: append the change's record, which fails if another
+//!    writer claimed that version first (recorded as a lost race);
+//! 5. write the entry if it is still at the version read. If it is not, and
+//!    nobody completed the claim, mark the claim aborted.
+//!
+//! So the record always precedes its change, exactly one record claims each
+//! version, every claim that did not happen is marked, and a killed writer
+//! blocks nobody: the next change completes its claim.
+
+use futures_util::{StreamExt, stream};
+
+use super::audit::AuditRecord;
+use super::import::{ImportSummary, ParsedCsv};
+use super::plan::{self, Change, Claim};
+use super::store::{AdminStore, Precondition, WriteOutcome};
+use super::{Admin, AdminError, Target};
+use crate::entry::Entry;
+use crate::when::now_epoch;
+
+/// Rows an import writes at once (each: two reads, two conditional writes).
+const IMPORT_PARALLEL: usize = 16;
+
+/// Unwritten claims a change completes before giving up (each completion
+/// is one write; more than a few means writers keep claiming meanwhile).
+const COMPLETIONS: usize = 4;
+
+impl<S: AdminStore> Admin<S> {
+    /// Reads `target`'s entry and trail, plans with `plan` over the entry as
+    /// read, and makes the change (claim, then write). `Ok(None)` when the
+    /// plan changes nothing.
+    pub(crate) async fn change<F>(
+        &self,
+        target: &Target,
+        plan: F,
+    ) -> Result<Option<Change>, AdminError>
+    where
+        F: FnOnce(Option<Entry>) -> Result<Option<Change>, AdminError>,
+    {
+        let key = target.audit_key();
+        for _ in 0..=COMPLETIONS {
+            let (stored, head) =
+                tokio::try_join!(self.store().entry(target), self.store().trail_head(&key))?;
+            match plan::next_claim(stored.as_ref(), &head, now_epoch()) {
+                Claim::Unwritten(claim) => self.complete(target, &claim).await?,
+                Claim::Next(version) => {
+                    let Some(change) = plan(stored)? else {
+                        return Ok(None);
+                    };
+                    let change = change.at_version(version);
+                    self.make(&change, version).await?;
+                    return Ok(Some(change));
+                }
+            }
+        }
+        Err(AdminError::Conflict {
+            value: target.value.clone(),
+        })
+    }
+
+    /// Writes what an unwritten claim records, if the entry is still as
+    /// its writer read it. Whether this write or its writer's lands (or
+    /// neither, when the entry moved on), the caller reads again.
+    async fn complete(&self, target: &Target, claim: &AuditRecord) -> Result<(), AdminError> {
+        let expected = Precondition::of(claim.before.as_ref());
+        self.store()
+            .write_entry(target, claim.after.as_ref(), &expected)
+            .await?;
+        Ok(())
+    }
+
+    /// Claims `version` with the change's record, then writes the entry.
+    async fn make(&self, change: &Change, version: u64) -> Result<(), AdminError> {
+        let record = change.record(self.author(), version);
+        let conflict = || AdminError::Conflict {
+            value: change.target.value.clone(),
+        };
+        if self.store().append_record(&record).await? == WriteOutcome::Conflict {
+            self.store().append_record(&record.lost()).await?;
+            return Err(conflict());
+        }
+        let expected = Precondition::of(change.before.as_ref());
+        let written = self
+            .store()
+            .write_entry(&change.target, change.after.as_ref(), &expected)
+            .await?;
+        if written == WriteOutcome::Written || self.completed(&change.target, version).await? {
+            return Ok(());
+        }
+        let why = "not made: the entry was changed by someone else meanwhile";
+        self.store()
+            .append_record(&record.aborted(self.author(), why))
+            .await?;
+        Err(conflict())
+    }
+
+    /// Whether another writer completed the claim of `version` (the entry is
+    /// at that version or past it: nobody gets past a claim without it).
+    async fn completed(&self, target: &Target, version: u64) -> Result<bool, AdminError> {
+        let stored = self.store().entry(target).await?;
+        let head = self.store().trail_head(&target.audit_key()).await?;
+        let removed_by_this_claim =
+            head.version() == version && head.claim.as_ref().is_some_and(|c| c.after.is_none());
+        Ok(match stored {
+            Some(e) => e.version >= version,
+            // Removed: by this claim (completed), or by a later one.
+            None => head.version() > version || removed_by_this_claim,
+        })
+    }
+
+    /// Imports checked rows: each row that changes something is written
+    /// through the write protocol (so racing imports and admins each get
+    /// exactly their own records), several rows at a time. `progress` is
+    /// told how many rows were written so far. Rows that lost a race to
+    /// another writer are counted in `conflicts`, not written.
+    pub async fn import(
+        &self,
+        parsed: &ParsedCsv,
+        source: &str,
+        dry_run: bool,
+        mut progress: impl FnMut(usize),
+    ) -> Result<ImportSummary, AdminError> {
+        let now = now_epoch();
+        let mut summary = ImportSummary {
+            read: parsed.read,
+            valid: parsed.rows.len(),
+            rejected: parsed.rejected.len(),
+            duplicates: parsed.duplicates.len(),
+            dry_run,
+            ..ImportSummary::default()
+        };
+        if dry_run {
+            let targets: Vec<Target> = parsed.rows.iter().map(|r| r.target.clone()).collect();
+            let existing = self.existing(&targets).await?;
+            let changes = plan::import(&parsed.rows, &existing, source, self.actor(), now);
+            summary.unchanged = parsed.rows.len() - changes.len();
+            summary.written = changes.len();
+            return Ok(summary);
+        }
+        let mut results = stream::iter(&parsed.rows)
+            .map(|row| async move {
+                let plan = |stored: Option<Entry>| {
+                    Ok(plan::import_row(
+                        row,
+                        stored.as_ref(),
+                        source,
+                        self.actor(),
+                        now,
+                    ))
+                };
+                (row.target.kind, self.change(&row.target, plan).await)
+            })
+            .buffer_unordered(IMPORT_PARALLEL);
+        let mut kinds = Vec::new();
+        while let Some((kind, result)) = results.next().await {
+            match result {
+                Ok(Some(_)) => {
+                    summary.written += 1;
+                    kinds.push(kind);
+                    progress(summary.written);
+                }
+                Ok(None) => summary.unchanged += 1,
+                Err(AdminError::Conflict { .. }) => summary.conflicts += 1,
+                Err(other) => return Err(other),
+            }
+        }
+        self.publish_if_rules(kinds).await?;
+        Ok(summary)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::admin::EntryFields;
+    use crate::admin::audit::{AuditAction, replay};
+    use crate::entry::Kind;
+    use crate::phone::Normalizer;
+    use crate::store::memory::MemoryStore;
+
+    fn admin(store: &MemoryStore, actor: &str) -> Admin<MemoryStore> {
+        Admin::with_store(store.clone(), actor, Normalizer::default())
+    }
+
+    fn reason(r: &str) -> EntryFields {
+        EntryFields {
+            reason: Some(r.into()),
+            ..EntryFields::default()
+        }
+    }
+
+    /// The trail of `t` replays to what is stored (hit counts aside).
+    async fn assert_trail_matches(store: &MemoryStore, t: &Target) {
+        let records = store.audit_records(&t.audit_key()).await.unwrap();
+        let replayed = replay(&records).unwrap_or_else(|e| panic!("{e}: {records:#?}"));
+        let stored = store.entry(t).await.unwrap().map(|e| Entry {
+            block_count: None,
+            last_blocked_at: None,
+            ..e
+        });
+        assert_eq!(replayed, stored);
+    }
+
+    fn target() -> Target {
+        Target {
+            kind: Kind::Block,
+            value: "+14155550123".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn an_entry_changed_between_claim_and_write_is_marked_aborted() {
+        let store = MemoryStore::new();
+        let admin = admin(&store, "alice");
+        let t = target();
+        let first = admin.add(&t, reason("first"), false).await.unwrap().entry;
+        let change = plan::remove(&t, None, Some(first.clone())).unwrap();
+        // Overwritten behind the protocol's back (an older CLI, a hand
+        // edit: no version) after this admin read v1.
+        store.insert(Entry {
+            version: 0,
+            reason: Some("by hand".into()),
+            ..first
+        });
+        let err = admin.make(&change.at_version(2), 2).await.unwrap_err();
+        assert!(matches!(err, AdminError::Conflict { .. }), "{err}");
+        let records = store.audit_records(&t.audit_key()).await.unwrap();
+        let ids: Vec<(&str, AuditAction)> = records
+            .iter()
+            .map(|r| (r.audit_id.as_str(), r.action))
+            .collect();
+        assert_eq!(
+            ids,
+            [
+                ("v000000000001", AuditAction::Add),
+                ("v000000000002", AuditAction::Remove),
+                ("v000000000002#abort", AuditAction::Abort),
+            ]
+        );
+        assert_eq!(store.entries().len(), 1, "nothing was removed");
+    }
+
+    #[tokio::test]
+    async fn a_writer_that_loses_the_claim_records_it_and_changes_nothing() {
+        let store = MemoryStore::new();
+        let (alice, bob) = (admin(&store, "alice"), admin(&store, "bob"));
+        let t = target();
+        let first = alice.add(&t, reason("first"), false).await.unwrap().entry;
+        // Both read v1; alice claims v2 first.
+        let theirs = plan::add(&t, reason("alice"), true, Some(first.clone()), "alice", 1).unwrap();
+        let mine = plan::add(&t, reason("bob"), true, Some(first), "bob", 1).unwrap();
+        alice.make(&theirs.at_version(2), 2).await.unwrap();
+        let err = bob.make(&mine.at_version(2), 2).await.unwrap_err();
+        assert!(matches!(err, AdminError::Conflict { .. }), "{err}");
+        let records = store.audit_records(&t.audit_key()).await.unwrap();
+        let lost = records
+            .iter()
+            .find(|r| r.audit_id.contains("#lost#"))
+            .unwrap();
+        assert_eq!(
+            (lost.action, lost.actor.as_str()),
+            (AuditAction::Abort, "bob")
+        );
+        assert_eq!(store.entries()[0].reason.as_deref(), Some("alice"));
+        assert_trail_matches(&store, &t).await;
+    }
+
+    /// A writer killed between its claim and its write blocks nobody: the
+    /// next change completes the claim, then makes its own.
+    #[tokio::test]
+    async fn the_next_change_completes_an_unwritten_claim() {
+        let store = MemoryStore::new();
+        let admin = admin(&store, "alice");
+        let t = target();
+        let first = admin.add(&t, reason("first"), false).await.unwrap().entry;
+        let killed = plan::add(&t, reason("killed"), true, Some(first), "alice", 1).unwrap();
+        store
+            .append_record(&killed.clone().at_version(2).record(admin.author(), 2))
+            .await
+            .unwrap();
+        admin.add(&t, reason("next"), true).await.unwrap();
+        let records = store.audit_records(&t.audit_key()).await.unwrap();
+        let trail: Vec<(&str, Option<&str>)> = records
+            .iter()
+            .map(|r| {
+                let after = r.after.as_ref().and_then(|e| e.reason.as_deref());
+                (r.audit_id.as_str(), after)
+            })
+            .collect();
+        assert_eq!(
+            trail,
+            [
+                ("v000000000001", Some("first")),
+                ("v000000000002", Some("killed")),
+                ("v000000000003", Some("next")),
+            ]
+        );
+        assert_eq!(store.entries()[0].version, 3);
+        assert_trail_matches(&store, &t).await;
+    }
+
+    /// Many writers on one number, interleaving at every request: each
+    /// change either happens with its one record or is recorded as not
+    /// made, and the trail replays to the stored entry.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn racing_writers_leave_a_trail_that_replays_to_the_stored_entry() {
+        let store = MemoryStore::new();
+        let t = target();
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..50 {
+            let admin = admin(&store, &format!("admin-{i}"));
+            let t = t.clone();
+            tasks.spawn(async move {
+                if i % 3 == 0 {
+                    admin.remove(&t, None).await.map(|_| ())
+                } else {
+                    admin
+                        .add(&t, reason(&format!("by {i}")), true)
+                        .await
+                        .map(|_| ())
+                }
+            });
+        }
+        let mut made = 0;
+        while let Some(done) = tasks.join_next().await {
+            match done.unwrap() {
+                Ok(()) => made += 1,
+                Err(AdminError::Conflict { .. } | AdminError::NotFound { .. }) => {}
+                Err(other) => panic!("{other}"),
+            }
+        }
+        assert!(made > 0);
+        let records = store.audit_records(&t.audit_key()).await.unwrap();
+        let claims = records
+            .iter()
+            .filter(|r| crate::admin::audit::claimed_version(&r.audit_id).is_some())
+            .count();
+        let aborted = records.iter().filter(|r| r.aborts.is_some()).count();
+        assert_eq!(
+            claims - aborted,
+            made,
+            "one surviving claim per change made"
+        );
+        assert_trail_matches(&store, &t).await;
+    }
+}
