@@ -23,11 +23,17 @@ pub struct ClientOptions {
     pub credentials: Option<Credentials>,
 }
 
+/// The HTTPS client every AWS client here uses: rustls with ring (the SDK
+/// crates are built without their default client).
+pub fn https_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
+        .build_https()
+}
+
 /// Builds a DynamoDB client from the standard SDK configuration chain.
 pub async fn dynamodb_client(options: &ClientOptions) -> Client {
-    let http_client = aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
-        .build_https();
+    let http_client = https_client();
     let mut timeouts = TimeoutConfig::builder().connect_timeout(Duration::from_millis(500));
     if let Some(attempt) = options.attempt_timeout {
         timeouts = timeouts.operation_attempt_timeout(attempt);

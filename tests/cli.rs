@@ -225,6 +225,14 @@ async fn add_refuses_an_existing_entry_unless_replace() {
     assert_eq!(history[0]["after"]["reason"], "second");
     assert_eq!(history[0]["actor"], "tester@ci");
     assert_eq!(history[1]["before"], Value::Null);
+    // Beside the self-described actor, the AWS identity STS vouches for
+    // (moto's test user here).
+    let identity = history[0]["identity"].as_str().unwrap_or_default();
+    assert!(identity.starts_with("arn:aws:"), "{history:#}");
+    assert_eq!(
+        column(&history, "auditId"),
+        ["v000000000002", "v000000000001"]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -24,6 +24,7 @@ use crate::checker::Checker;
 use crate::config::{Config, ConfigError};
 use crate::embedded_flow::{RenderError, render};
 use crate::entry::{Entry, Kind};
+use crate::identity::{self, IdentityError};
 use crate::phone::{DefaultCountry, Normalizer, UnknownCountry};
 use crate::store::DynamoStore;
 use crate::when::{TimeError, now_epoch, parse_absolute, parse_duration, parse_expiry};
@@ -56,6 +57,8 @@ pub enum CliError {
     Action(UnknownName),
     #[error(transparent)]
     Config(#[from] ConfigError),
+    #[error(transparent)]
+    Identity(#[from] IdentityError),
     #[error(transparent)]
     Render(#[from] RenderError),
     #[error("{0} rows were rejected (see above); no flow was written")]
@@ -111,6 +114,18 @@ impl Context {
         Admin::new(client, self.tables(), &actor, self.normalizer())
     }
 
+    /// The admin for commands that change entries: it also records the
+    /// caller's AWS identity beside `--actor` (see [`crate::identity`]).
+    async fn author(&self) -> Result<Admin, CliError> {
+        let sts = std::env::var("AWS_ENDPOINT_URL_STS").ok();
+        let identity = if identity::wanted(self.global.endpoint_url.as_deref(), sts.as_deref()) {
+            Some(identity::caller_arn(self.global.region.as_deref()).await?)
+        } else {
+            None
+        };
+        Ok(self.admin().await.with_identity(identity))
+    }
+
     /// The kind of a command's NUMBER: `exact`, or with --prefix `prefixed`.
     fn kind(prefix: bool, exact: Kind, prefixed: Kind) -> Kind {
         if prefix { prefixed } else { exact }
@@ -159,7 +174,7 @@ async fn init(ctx: &Context, p: &mut Printer<'_>) -> Result<(), CliError> {
 
 /// `add`: blocks a number or prefix, with its action.
 async fn add(ctx: &Context, p: &mut Printer<'_>, args: AddArgs) -> Result<(), CliError> {
-    let admin = ctx.admin().await;
+    let admin = ctx.author().await?;
     let kind = Context::kind(args.prefix, Kind::Block, Kind::Prefix);
     let target = admin.target(kind, &args.number)?;
     let fields = with_action(entry_fields(args.entry, ctx.now)?, args.action)?;
@@ -170,7 +185,7 @@ async fn add(ctx: &Context, p: &mut Printer<'_>, args: AddArgs) -> Result<(), Cl
 
 /// `allow`: never blocks a number or prefix.
 async fn allow(ctx: &Context, p: &mut Printer<'_>, args: AllowArgs) -> Result<(), CliError> {
-    let admin = ctx.admin().await;
+    let admin = ctx.author().await?;
     let kind = Context::kind(args.prefix, Kind::Allow, Kind::AllowPrefix);
     let target = admin.target(kind, &args.number)?;
     let fields = entry_fields(args.entry, ctx.now)?;
@@ -187,7 +202,7 @@ async fn remove(
     args: RemoveArgs,
     [exact, prefixed]: [Kind; 2],
 ) -> Result<(), CliError> {
-    let admin = ctx.admin().await;
+    let admin = ctx.author().await?;
     let target = admin.target(Context::kind(args.prefix, exact, prefixed), &args.number)?;
     let removed = admin.remove(&target, args.reason.as_deref()).await?;
     p.removed(&removed, ctx.now)?;
@@ -235,7 +250,7 @@ async fn import(ctx: &Context, p: &mut Printer<'_>, args: ImportArgs) -> Result<
             .map(|e| parse_expiry(&e, ctx.now))
             .transpose()?,
     };
-    let admin = ctx.admin().await;
+    let admin = ctx.author().await?;
     let parsed = read_csv(&args.file, admin.normalizer(), &defaults)?;
     let name = args.file.display().to_string();
     p.rejected_rows(&name, &parsed)?;
@@ -307,7 +322,7 @@ async fn pending(ctx: &Context, p: &mut Printer<'_>) -> Result<(), CliError> {
 
 /// `approve`: a pending report blocks from now on.
 async fn approve(ctx: &Context, p: &mut Printer<'_>, args: ApproveArgs) -> Result<(), CliError> {
-    let admin = ctx.admin().await;
+    let admin = ctx.author().await?;
     let target = admin.target(Kind::Block, &args.number)?;
     let approved = admin.approve(&target, args.reason.as_deref()).await?;
     p.approved(&approved, ctx.now)?;
@@ -316,7 +331,7 @@ async fn approve(ctx: &Context, p: &mut Printer<'_>, args: ApproveArgs) -> Resul
 
 /// `reject`: a pending report is removed.
 async fn reject(ctx: &Context, p: &mut Printer<'_>, args: RejectArgs) -> Result<(), CliError> {
-    let admin = ctx.admin().await;
+    let admin = ctx.author().await?;
     let target = admin.target(Kind::Block, &args.number)?;
     let rejected = admin.reject(&target, args.reason.as_deref()).await?;
     p.rejected(&rejected, ctx.now)?;

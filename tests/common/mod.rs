@@ -218,10 +218,12 @@ pub fn assert_flat(answer: &Map<String, Value>) {
 }
 
 /// Points a function or CLI process at the local server `endpoint`, with the
-/// dummy credentials and nothing of the caller's own AWS set-up.
+/// dummy credentials and nothing of the caller's own AWS set-up. STS is
+/// moto's (the CLI records the caller's identity in the audit trail).
 pub fn local_aws_env<'c>(command: &'c mut Command, endpoint: &str) -> &'c mut Command {
     command
         .env("AWS_ENDPOINT_URL_DYNAMODB", endpoint)
+        .env("AWS_ENDPOINT_URL_STS", Server::Moto.endpoint())
         .env("AWS_REGION", "us-east-1")
         .env("AWS_ACCESS_KEY_ID", "local")
         .env("AWS_SECRET_ACCESS_KEY", "local")
@@ -275,6 +277,8 @@ pub fn blocklist_cli(server: Server, table: &str, audit: &str) -> Command {
         .args(["--rules-table", &rules_table_for(table)])
         .env("AWS_ACCESS_KEY_ID", "local")
         .env("AWS_SECRET_ACCESS_KEY", "local")
+        // moto answers sts:GetCallerIdentity: the identity in the trail.
+        .env("AWS_ENDPOINT_URL_STS", Server::Moto.endpoint())
         .env_remove("AWS_ENDPOINT_URL_DYNAMODB")
         .env_remove("TABLE_NAME")
         .env_remove("BLOCK_ANONYMOUS")
