@@ -489,6 +489,23 @@ async fn read_message(
     reader: &mut BufReader<TcpStream>,
     kind: Kind,
 ) -> io::Result<Option<Message>> {
+    let Some(head) = read_head(reader).await? else {
+        return Ok(None);
+    };
+    let (start, headers) = parse_head(&head)?;
+    let mut message = Message {
+        head,
+        headers,
+        body: Vec::new(),
+        until_eof: false,
+    };
+    read_body(reader, kind, &start, &mut message).await?;
+    Ok(Some(message))
+}
+
+/// Reads a message head through its blank line, as received; `None` when
+/// the connection closes before its first byte.
+async fn read_head(reader: &mut BufReader<TcpStream>) -> io::Result<Option<Vec<u8>>> {
     let mut head = Vec::new();
     loop {
         let before = head.len();
@@ -516,24 +533,33 @@ async fn read_message(
                 head.clear();
                 continue;
             }
-            break;
+            return Ok(Some(head));
         }
     }
-    let text = std::str::from_utf8(&head).map_err(|_| invalid("message head is not UTF-8"))?;
+}
+
+/// The start line of `head`, and its header names (lower-cased) and values.
+fn parse_head(head: &[u8]) -> io::Result<(String, Vec<(String, String)>)> {
+    let text = std::str::from_utf8(head).map_err(|_| invalid("message head is not UTF-8"))?;
     let mut lines = text.split('\n').map(|l| l.trim_end_matches('\r'));
     let start = lines.next().unwrap_or("").to_owned();
-    let headers: Vec<(String, String)> = lines
+    let headers = lines
         .filter(|l| !l.is_empty())
         .filter_map(|l| l.split_once(':'))
         .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
         .collect();
-    let mut message = Message {
-        head,
-        headers,
-        body: Vec::new(),
-        until_eof: false,
-    };
+    Ok((start, headers))
+}
 
+/// Reads the body `message`'s head announces into `message.body`: none for
+/// the statuses that have none, chunked, `Content-Length` bytes, or (a
+/// response with no length) all until the connection closes.
+async fn read_body(
+    reader: &mut BufReader<TcpStream>,
+    kind: Kind,
+    start: &str,
+    message: &mut Message,
+) -> io::Result<()> {
     let status = match kind {
         Kind::Request => None,
         Kind::Response => Some(
@@ -571,7 +597,7 @@ async fn read_message(
             .await?;
         message.until_eof = true;
     }
-    Ok(Some(message))
+    Ok(())
 }
 
 /// Reads a chunked body, keeping its encoding, into `body`.

@@ -10,15 +10,17 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::path::PathBuf;
+use std::io;
+use std::path::{Path, PathBuf};
 use std::process::{ExitCode, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
 use blocklist_harness::connect_event::connect_event;
-use blocklist_harness::runtime_api::{Function, RuntimeApi};
+use blocklist_harness::runtime_api::{Function, Lost, RuntimeApi};
 use blocklist_harness::stats::Summary;
-use serde_json::Value;
+use serde_json::{Map, Value};
+use tokio::task::JoinError;
 
 const PARTS: [&str; 5] = [
     "init_config_ms",
@@ -49,65 +51,152 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run(bootstrap: PathBuf, runs: usize, address: &str) -> Result<(), String> {
-    let mut first_answer = Vec::new();
-    let mut ready = Vec::new();
-    let mut parts: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
-    let mut answers: BTreeMap<String, usize> = BTreeMap::new();
-    let log_path = std::env::temp_dir().join(format!("coldstart-{}.log", std::process::id()));
-    for _ in 0..runs {
-        let api = Arc::new(RuntimeApi::start().await.map_err(|e| e.to_string())?);
-        let queued = {
-            let api = Arc::clone(&api);
-            let event = connect_event(Some(address));
-            tokio::spawn(async move { api.invoke(event).await })
-        };
-        tokio::task::yield_now().await;
-        let log = File::create(&log_path).map_err(|e| e.to_string())?;
-        let mut command = Function::command(&bootstrap, &api);
-        command.stderr(Stdio::from(log));
-        let function = Function::start(&mut command)
-            .map_err(|e| format!("cannot start {}: {e}", bootstrap.display()))?;
-        let invocation = tokio::time::timeout(Duration::from_secs(10), queued)
-            .await
-            .map_err(|_| "no answer within 10 s".to_string())?
-            .map_err(|e| e.to_string())?
-            .map_err(|e| e.to_string())?;
-        let started = function.started();
-        first_answer.push(ms(invocation.answered.duration_since(started)));
-        if let Some(polled) = api.first_poll() {
-            ready.push(ms(polled.duration_since(started)));
-        }
-        drop(function);
-        let answer = invocation
-            .response()
-            .and_then(|r| r.get("isBlocked"))
-            .and_then(Value::as_str)
-            .map_or_else(|| "error".to_string(), |b| format!("isBlocked={b}"));
-        *answers.entry(answer).or_default() += 1;
-        let log = std::fs::read_to_string(&log_path).unwrap_or_default();
-        if let Some(fields) = ready_line(&log) {
+/// Why the cold starts could not be measured.
+#[derive(Debug, thiserror::Error)]
+enum ColdstartError {
+    #[error("cannot start the local Runtime API (is loopback networking available?): {0}")]
+    RuntimeApi(io::Error),
+    #[error("cannot create the function's log file {}: {source} (check the temporary directory is writable)", .path.display())]
+    Log { path: PathBuf, source: io::Error },
+    #[error("cannot start {}: {source}", .bootstrap.display())]
+    Function {
+        bootstrap: PathBuf,
+        source: io::Error,
+    },
+    #[error(
+        "no answer within 10 s (is the local DynamoDB server running? bench/coldstart.sh starts one)"
+    )]
+    Timeout,
+    #[error("{0}")]
+    Task(#[from] JoinError),
+    #[error("{0}")]
+    Lost(#[from] Lost),
+    #[error("no runs: RUNS must be at least 1")]
+    NoRuns,
+    #[error("some cold starts answered with an error")]
+    ErrorAnswers,
+}
+
+/// What one fresh process showed.
+struct ColdStart {
+    /// Exec to the first answer, in ms.
+    first_answer: f64,
+    /// Exec to the first poll of the Runtime API, in ms.
+    ready: Option<f64>,
+    /// `isBlocked=…`, or `error` when the function answered with an error.
+    answer: String,
+    /// The `fields` of the function's `ready` log line, if it logged one.
+    ready_fields: Option<Map<String, Value>>,
+}
+
+/// The cold starts gathered over the runs.
+#[derive(Default)]
+struct Tally {
+    first_answer: Vec<f64>,
+    ready: Vec<f64>,
+    /// The init parts of [`PARTS`] the function logged.
+    parts: BTreeMap<&'static str, Vec<f64>>,
+    /// How many runs gave each answer.
+    answers: BTreeMap<String, usize>,
+}
+
+impl Tally {
+    fn add(&mut self, run: ColdStart) {
+        self.first_answer.push(run.first_answer);
+        self.ready.extend(run.ready);
+        *self.answers.entry(run.answer).or_default() += 1;
+        if let Some(fields) = run.ready_fields {
             for part in PARTS {
                 if let Some(value) = fields.get(part).and_then(Value::as_f64) {
-                    parts.entry(part).or_default().push(value);
+                    self.parts.entry(part).or_default().push(value);
                 }
             }
         }
     }
-    let _ = std::fs::remove_file(&log_path);
+}
 
+/// Starts `runs` fresh processes one after another and prints what they took.
+async fn run(bootstrap: PathBuf, runs: usize, address: &str) -> Result<(), ColdstartError> {
+    let log_path = std::env::temp_dir().join(format!("coldstart-{}.log", std::process::id()));
+    let mut tally = Tally::default();
+    for _ in 0..runs {
+        tally.add(cold_start(&bootstrap, address, &log_path).await?);
+    }
+    let _ = std::fs::remove_file(&log_path);
+    print_report(&bootstrap, runs, &tally)?;
+    if tally.answers.keys().any(|k| k == "error") {
+        return Err(ColdstartError::ErrorAnswers);
+    }
+    Ok(())
+}
+
+/// One fresh process against a Runtime API of its own that already holds its
+/// event, so that exec → first answer includes no wait for work. The
+/// function's standard error goes to `log_path`, read for its `ready` line
+/// once the process is gone.
+async fn cold_start(
+    bootstrap: &Path,
+    address: &str,
+    log_path: &Path,
+) -> Result<ColdStart, ColdstartError> {
+    let api = Arc::new(
+        RuntimeApi::start()
+            .await
+            .map_err(ColdstartError::RuntimeApi)?,
+    );
+    let queued = {
+        let api = Arc::clone(&api);
+        let event = connect_event(Some(address));
+        tokio::spawn(async move { api.invoke(event).await })
+    };
+    tokio::task::yield_now().await;
+    let log = File::create(log_path).map_err(|source| ColdstartError::Log {
+        path: log_path.to_owned(),
+        source,
+    })?;
+    let mut command = Function::command(bootstrap, &api);
+    command.stderr(Stdio::from(log));
+    let function = Function::start(&mut command).map_err(|source| ColdstartError::Function {
+        bootstrap: bootstrap.to_owned(),
+        source,
+    })?;
+    let invocation = tokio::time::timeout(Duration::from_secs(10), queued)
+        .await
+        .map_err(|_| ColdstartError::Timeout)???;
+    let started = function.started();
+    let first_answer = ms(invocation.answered.duration_since(started));
+    let ready = api
+        .first_poll()
+        .map(|polled| ms(polled.duration_since(started)));
+    drop(function);
+    let answer = invocation
+        .response()
+        .and_then(|r| r.get("isBlocked"))
+        .and_then(Value::as_str)
+        .map_or_else(|| "error".to_string(), |b| format!("isBlocked={b}"));
+    let log = std::fs::read_to_string(log_path).unwrap_or_default();
+    Ok(ColdStart {
+        first_answer,
+        ready,
+        answer,
+        ready_fields: ready_line(&log),
+    })
+}
+
+/// Prints the answers, the percentiles and the `result` lines.
+fn print_report(bootstrap: &Path, runs: usize, tally: &Tally) -> Result<(), ColdstartError> {
     println!(
         "cold start, {runs} fresh processes of {}:",
         bootstrap.display()
     );
-    println!("  answers: {answers:?}");
-    let first = Summary::of(&first_answer).ok_or("no runs")?;
+    println!("  answers: {:?}", tally.answers);
+    let first = Summary::of(&tally.first_answer).ok_or(ColdstartError::NoRuns)?;
     println!("  exec to first answer:       {first}");
-    if let Some(ready) = Summary::of(&ready) {
+    if let Some(ready) = Summary::of(&tally.ready) {
         println!("  exec to ready (first poll): {ready}");
         println!("result coldstart_ready_p50_ms={:.2}", ready.p50);
     }
-    for (part, values) in &parts {
+    for (part, values) in &tally.parts {
         if let Some(s) = Summary::of(values) {
             println!("  {part:<24} p50 {:.2} ms, max {:.2} ms", s.p50, s.max);
             println!("result coldstart_{part}_p50={:.2}", s.p50);
@@ -115,14 +204,11 @@ async fn run(bootstrap: PathBuf, runs: usize, address: &str) -> Result<(), Strin
     }
     println!("result coldstart_first_answer_p50_ms={:.2}", first.p50);
     println!("result coldstart_first_answer_p90_ms={:.2}", first.p90);
-    if answers.keys().any(|k| k == "error") {
-        return Err("some cold starts answered with an error".into());
-    }
     Ok(())
 }
 
 /// The `fields` of the function's `ready` log line, if it logged one.
-fn ready_line(log: &str) -> Option<serde_json::Map<String, Value>> {
+fn ready_line(log: &str) -> Option<Map<String, Value>> {
     log.lines()
         .filter_map(|line| serde_json::from_str::<Value>(line).ok())
         .filter_map(|line| line.get("fields").and_then(Value::as_object).cloned())

@@ -11,6 +11,7 @@
 //! environment (TABLE_NAME, AWS_ENDPOINT_URL_DYNAMODB, ...) is inherited.
 //! `bench/load.sh` sets that up. Exits 1 when any invocation failed.
 
+use std::io;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -18,10 +19,11 @@ use std::time::{Duration, Instant};
 
 use blocklist_harness::connect_event::connect_event;
 use blocklist_harness::fault_proxy::FaultProxy;
-use blocklist_harness::runtime_api::{Function, Invocation, RuntimeApi};
+use blocklist_harness::runtime_api::{Counts, Function, Invocation, Lost, Outcome, RuntimeApi};
 use blocklist_harness::stats::Summary;
 use serde_json::Value;
-use tokio::task::JoinSet;
+use tokio::task::{JoinError, JoinSet};
+use tokio::time::error::Elapsed;
 
 /// The callers, in rotation: (caller ID or none, expected isBlocked, expected lookupStatus).
 const CALLERS: [(Option<&str>, &str, &str); 8] = [
@@ -88,15 +90,108 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run(options: &Options) -> Result<bool, String> {
-    let api = Arc::new(RuntimeApi::start().await.map_err(|e| e.to_string())?);
-    let upstream = std::env::var("AWS_ENDPOINT_URL_DYNAMODB")
-        .map_err(|_| "set AWS_ENDPOINT_URL_DYNAMODB to the local DynamoDB server")?;
+/// Why a load run could not be made at all (a run whose answers were wrong
+/// is reported on standard output and exits 1 instead).
+#[derive(Debug, thiserror::Error)]
+enum LoadError {
+    #[error("cannot start the local Runtime API (is loopback networking available?): {0}")]
+    RuntimeApi(io::Error),
+    #[error("set AWS_ENDPOINT_URL_DYNAMODB to the local DynamoDB server")]
+    NoEndpoint,
+    #[error("cannot start the fault proxy in front of AWS_ENDPOINT_URL_DYNAMODB: {0}")]
+    Proxy(io::Error),
+    #[error("cannot start {} (give the path of a built bootstrap; bench/load.sh builds one): {source}", .bootstrap.display())]
+    Function {
+        bootstrap: PathBuf,
+        source: io::Error,
+    },
+    #[error("warm-up failed: {0}")]
+    WarmUp(Failure),
+}
+
+/// An invocation that did not answer as expected. The messages are the lines
+/// listed under `failures:` in the report.
+#[derive(Debug, thiserror::Error)]
+enum Failure {
+    #[error("{caller:?}: {lost}")]
+    Lost { caller: Caller, lost: Lost },
+    #[error("{caller:?}: no answer within 10 s")]
+    Timeout { caller: Caller },
+    #[error("{caller:?}: the function reported an error: {outcome:?}")]
+    FunctionError { caller: Caller, outcome: Outcome },
+    #[error(
+        "{caller:?}: isBlocked {is_blocked} lookupStatus {lookup_status} (expected {expected_blocked}, {expected_status})"
+    )]
+    WrongAnswer {
+        caller: Caller,
+        is_blocked: String,
+        lookup_status: String,
+        expected_blocked: &'static str,
+        expected_status: &'static str,
+    },
+    #[error("task failed: {0}")]
+    Task(#[from] JoinError),
+}
+
+/// A caller ID of [`CALLERS`] (`None`: withheld).
+type Caller = Option<&'static str>;
+
+/// The Runtime API, the proxy when asked for, and the function processes
+/// polling it.
+struct Setup {
+    api: Arc<RuntimeApi>,
+    proxy: Option<FaultProxy>,
+    functions: Vec<Function>,
+}
+
+/// What the measured part of a run gathered.
+struct Measured {
+    results: Vec<Result<Invocation, Failure>>,
+    elapsed: Duration,
+    /// Each process's RSS was sampled after every this many answers.
+    sample_every: usize,
+    /// RSS samples in KiB, one list per process.
+    samples: Vec<Vec<u64>>,
+}
+
+impl Measured {
+    /// Invocations per second over the measured part.
+    fn rate(&self, invocations: usize) -> f64 {
+        invocations as f64 / self.elapsed.as_secs_f64()
+    }
+}
+
+/// Runs the load and prints the report; `Ok(false)` when any invocation
+/// failed or was lost.
+async fn run(options: &Options) -> Result<bool, LoadError> {
+    let setup = start(options).await?;
+    warm_up(&setup.api, options).await?;
+    let measured = measure(&setup, options).await;
+    // Result keys say how many processes shared the load: `load2_rate_per_s`.
+    let key = format!("load{}", options.processes);
+    let counts = setup.api.counts();
+    let failures = print_answers(options, &setup, &measured, counts, &key);
+    print_memory(&setup.functions, &measured, &key);
+    println!(
+        "result {key}_rate_per_s={:.0}",
+        measured.rate(options.invocations)
+    );
+    println!("result {key}_failures={}", failures as u64 + counts.errored);
+    let lost = counts.queued - counts.answered - counts.errored;
+    println!("result {key}_lost={lost}");
+    Ok(failures == 0 && counts.errored == 0 && lost == 0)
+}
+
+/// Starts the Runtime API, the fault proxy if `--proxy` asked for it, and
+/// the function processes, pointed at the proxy or straight at the server.
+async fn start(options: &Options) -> Result<Setup, LoadError> {
+    let api = Arc::new(RuntimeApi::start().await.map_err(LoadError::RuntimeApi)?);
+    let upstream = std::env::var("AWS_ENDPOINT_URL_DYNAMODB").map_err(|_| LoadError::NoEndpoint)?;
     let proxy = if options.proxy {
         Some(
             FaultProxy::start(&upstream)
                 .await
-                .map_err(|e| e.to_string())?,
+                .map_err(LoadError::Proxy)?,
         )
     } else {
         None
@@ -106,50 +201,79 @@ async fn run(options: &Options) -> Result<bool, String> {
     for _ in 0..options.processes {
         let mut command = Function::command(&options.bootstrap, &api);
         command.env("AWS_ENDPOINT_URL_DYNAMODB", &endpoint);
-        functions.push(Function::start(&mut command).map_err(|e| e.to_string())?);
+        let function = Function::start(&mut command).map_err(|source| LoadError::Function {
+            bootstrap: options.bootstrap.clone(),
+            source,
+        })?;
+        functions.push(function);
     }
+    Ok(Setup {
+        api,
+        proxy,
+        functions,
+    })
+}
 
-    // Warm-up: every process takes some events before the clock starts.
+/// Gives every process some events before the clock starts, so the
+/// measurement sees warm processes; any failure here stops the run.
+async fn warm_up(api: &Arc<RuntimeApi>, options: &Options) -> Result<(), LoadError> {
     let warm = drive(
-        &api,
+        api,
         WARM_UP_PER_PROCESS * options.processes,
         options,
         |_| {},
     )
     .await;
-    if let Some(failure) = warm.iter().find_map(|r| r.as_ref().err()) {
-        return Err(format!("warm-up failed: {failure}"));
+    match warm.into_iter().find_map(Result::err) {
+        Some(failure) => Err(LoadError::WarmUp(failure)),
+        None => Ok(()),
     }
+}
 
-    // Memory is sampled ten times over the run (every 1,000 of 10,000).
+/// The timed part: `options.invocations` events, each process's memory
+/// sampled ten times over the run (every 1,000 of 10,000).
+async fn measure(setup: &Setup, options: &Options) -> Measured {
     let sample_every = (options.invocations / 10).max(1);
-    let mut samples: Vec<Vec<u64>> = vec![Vec::new(); functions.len()];
+    let mut samples: Vec<Vec<u64>> = vec![Vec::new(); setup.functions.len()];
     let started = Instant::now();
-    let results = drive(&api, options.invocations, options, |done| {
+    let results = drive(&setup.api, options.invocations, options, |done| {
         if done % sample_every == 0 {
-            for (function, rss) in functions.iter().zip(samples.iter_mut()) {
+            for (function, rss) in setup.functions.iter().zip(samples.iter_mut()) {
                 rss.push(function.rss_kib().unwrap_or(0));
             }
         }
     })
     .await;
     let elapsed = started.elapsed();
+    Measured {
+        results,
+        elapsed,
+        sample_every,
+        samples,
+    }
+}
 
+/// Prints the run's heading, rate, counts, the first failures and the
+/// latency percentiles; returns the number of failed invocations.
+fn print_answers(
+    options: &Options,
+    setup: &Setup,
+    measured: &Measured,
+    counts: Counts,
+    key: &str,
+) -> usize {
     let mut latency = Vec::new();
     let mut turnaround = Vec::new();
     let mut failures = Vec::new();
-    for result in &results {
+    for result in &measured.results {
         match result {
             Ok(invocation) => {
                 latency.push(ms(invocation.latency()));
                 turnaround.push(ms(invocation.answered.duration_since(invocation.queued)));
             }
-            Err(failure) => failures.push(failure.clone()),
+            Err(failure) => failures.push(failure),
         }
     }
-    let counts = api.counts();
-    // Result keys say how many processes shared the load: `load2_rate_per_s`.
-    let key = format!("load{}", options.processes);
     println!(
         "load: {} invocations, {} process(es), {}dynalite",
         options.invocations,
@@ -158,14 +282,14 @@ async fn run(options: &Options) -> Result<bool, String> {
     );
     println!(
         "  rate: {:.0} invocations/s over {:.2} s",
-        options.invocations as f64 / elapsed.as_secs_f64(),
-        elapsed.as_secs_f64()
+        measured.rate(options.invocations),
+        measured.elapsed.as_secs_f64()
     );
     println!(
         "  runtime API counts: queued {}, handed out {}, answered {}, errored {}",
         counts.queued, counts.handed_out, counts.answered, counts.errored
     );
-    if let Some(proxy) = &proxy {
+    if let Some(proxy) = &setup.proxy {
         println!("  proxy: {} requests forwarded", proxy.requests());
     }
     println!("  failures: {}", failures.len());
@@ -180,7 +304,14 @@ async fn run(options: &Options) -> Result<bool, String> {
     if let Some(s) = Summary::of(&turnaround) {
         println!("  queued → answer:                       {s}");
     }
-    for (i, (function, rss)) in functions.iter().zip(&samples).enumerate() {
+    failures.len()
+}
+
+/// Prints each process's RSS samples, growth and peak; the first process's
+/// peak and growth are also the `result` lines.
+fn print_memory(functions: &[Function], measured: &Measured, key: &str) {
+    let sample_every = measured.sample_every;
+    for (i, (function, rss)) in functions.iter().zip(&measured.samples).enumerate() {
         let first = rss.first().copied().unwrap_or(0);
         let last = rss.last().copied().unwrap_or(0);
         let peak = function.peak_rss_kib().unwrap_or(0);
@@ -198,17 +329,6 @@ async fn run(options: &Options) -> Result<bool, String> {
             println!("result {key}_rss_growth_kib={}", last as i64 - first as i64);
         }
     }
-    println!(
-        "result {key}_rate_per_s={:.0}",
-        options.invocations as f64 / elapsed.as_secs_f64()
-    );
-    println!(
-        "result {key}_failures={}",
-        failures.len() as u64 + counts.errored
-    );
-    let lost = counts.queued - counts.answered - counts.errored;
-    println!("result {key}_lost={lost}");
-    Ok(failures.is_empty() && counts.errored == 0 && lost == 0)
 }
 
 /// Sends `total` events with `2 × processes` outstanding, checking each
@@ -218,7 +338,7 @@ async fn drive(
     total: usize,
     options: &Options,
     mut progress: impl FnMut(usize),
-) -> Vec<Result<Invocation, String>> {
+) -> Vec<Result<Invocation, Failure>> {
     let window = 2 * options.processes;
     let mut running = JoinSet::new();
     let mut results = Vec::with_capacity(total);
@@ -238,8 +358,7 @@ async fn drive(
             sent += 1;
         }
         match running.join_next().await {
-            Some(Ok(result)) => results.push(result),
-            Some(Err(err)) => results.push(Err(format!("task failed: {err}"))),
+            Some(result) => results.push(result.unwrap_or_else(|err| Err(Failure::from(err)))),
             None => break,
         }
         progress(results.len());
@@ -247,35 +366,41 @@ async fn drive(
     results
 }
 
+/// The invocation, if it answered in time with the expected `isBlocked` and
+/// `lookupStatus`.
 fn check(
-    caller: Option<&str>,
-    blocked: &str,
-    status: &str,
-    answer: Result<Result<Invocation, impl std::fmt::Display>, tokio::time::error::Elapsed>,
-) -> Result<Invocation, String> {
+    caller: Caller,
+    blocked: &'static str,
+    status: &'static str,
+    answer: Result<Result<Invocation, Lost>, Elapsed>,
+) -> Result<Invocation, Failure> {
     let invocation = match answer {
         Ok(Ok(invocation)) => invocation,
-        Ok(Err(lost)) => return Err(format!("{caller:?}: {lost}")),
-        Err(_) => return Err(format!("{caller:?}: no answer within 10 s")),
+        Ok(Err(lost)) => return Err(Failure::Lost { caller, lost }),
+        Err(_) => return Err(Failure::Timeout { caller }),
     };
     let Some(response) = invocation.response() else {
-        return Err(format!(
-            "{caller:?}: the function reported an error: {:?}",
-            invocation.outcome
-        ));
+        return Err(Failure::FunctionError {
+            caller,
+            outcome: invocation.outcome,
+        });
     };
     let field = |name: &str| {
         response
             .get(name)
             .and_then(Value::as_str)
             .unwrap_or("<missing>")
+            .to_owned()
     };
-    if field("isBlocked") != blocked || field("lookupStatus") != status {
-        return Err(format!(
-            "{caller:?}: isBlocked {} lookupStatus {} (expected {blocked}, {status})",
-            field("isBlocked"),
-            field("lookupStatus")
-        ));
+    let (is_blocked, lookup_status) = (field("isBlocked"), field("lookupStatus"));
+    if is_blocked != blocked || lookup_status != status {
+        return Err(Failure::WrongAnswer {
+            caller,
+            is_blocked,
+            lookup_status,
+            expected_blocked: blocked,
+            expected_status: status,
+        });
     }
     Ok(invocation)
 }
