@@ -13,6 +13,10 @@ pub enum Kind {
     Allow,
     /// Never blocks numbers starting with a prefix.
     AllowPrefix,
+    /// An agent's report of a caller, waiting for an admin: never blocks.
+    /// Stored under `report#<number>`, a key the Lambda never reads, so the
+    /// report function's role (fenced to those keys) cannot block anyone.
+    Report,
 }
 
 crate::wire_names!(Kind, "a kind" {
@@ -20,6 +24,7 @@ crate::wire_names!(Kind, "a kind" {
     Prefix => "prefix",
     Allow => "allow",
     AllowPrefix => "allowPrefix",
+    Report => "report",
 });
 
 impl Kind {
@@ -27,7 +32,7 @@ impl Kind {
     pub fn is_prefix(self) -> bool {
         match self {
             Kind::Prefix | Kind::AllowPrefix => true,
-            Kind::Block | Kind::Allow => false,
+            Kind::Block | Kind::Allow | Kind::Report => false,
         }
     }
 
@@ -35,7 +40,7 @@ impl Kind {
     /// blocklist table to themselves: the Lambda's one read per call.
     pub fn table(self) -> EntryTable {
         match self {
-            Kind::Block => EntryTable::Blocklist,
+            Kind::Block | Kind::Report => EntryTable::Blocklist,
             Kind::Prefix | Kind::Allow | Kind::AllowPrefix => EntryTable::Rules,
         }
     }
@@ -44,7 +49,16 @@ impl Kind {
     pub fn is_allow(self) -> bool {
         match self {
             Kind::Allow | Kind::AllowPrefix => true,
-            Kind::Block | Kind::Prefix => false,
+            Kind::Block | Kind::Prefix | Kind::Report => false,
+        }
+    }
+
+    /// Whether an active entry of this kind blocks calls (and so takes a
+    /// block action).
+    pub fn blocks(self) -> bool {
+        match self {
+            Kind::Block | Kind::Prefix => true,
+            Kind::Allow | Kind::AllowPrefix | Kind::Report => false,
         }
     }
 }

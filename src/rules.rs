@@ -32,7 +32,7 @@ impl RuleSet {
         let mut set = RuleSet::default();
         for entry in entries {
             let index = match entry.kind {
-                Kind::Block => continue,
+                Kind::Block | Kind::Report => continue,
                 Kind::Prefix => &mut set.block_prefixes,
                 Kind::Allow => &mut set.allow,
                 Kind::AllowPrefix => &mut set.allow_prefixes,

@@ -103,15 +103,27 @@ async fn report_then_approve_blocks() {
 
     let (_, out, _) = blocklist(&s, &["history", "+14155550177"]);
     let history: Value = serde_json::from_str(&out).unwrap();
-    let steps: Vec<(&str, &str)> = history
+    let steps: Vec<(&str, &str, &str)> = history
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| (r["action"].as_str().unwrap(), r["actor"].as_str().unwrap()))
+        .map(|r| {
+            let field = |name: &str| r[name].as_str().unwrap();
+            (field("action"), field("actor"), field("phoneNumber"))
+        })
         .collect();
-    assert_eq!(steps, [("approve", "admin@ci"), ("report", "agent:jdoe")]);
-    assert_eq!(history[1]["source"], "report contact contact-42");
-    assert_eq!(history[1]["after"]["reason"], "reported by an agent");
+    // The report is its own entry (`report#...`): recorded by the agent,
+    // then closed by the approval, which made the number's block first.
+    assert_eq!(
+        steps,
+        [
+            ("approve", "admin@ci", "report#+14155550177"),
+            ("approve", "admin@ci", "+14155550177"),
+            ("report", "agent:jdoe", "report#+14155550177"),
+        ]
+    );
+    assert_eq!(history[2]["source"], "report contact contact-42");
+    assert_eq!(history[2]["after"]["reason"], "reported by an agent");
 
     let blocked = report(&s, false, "+14155550177", None).await;
     assert_eq!(blocked.report_status, "alreadyBlocked");

@@ -232,17 +232,12 @@ fn admin_policy_grants_exactly_what_the_cli_needs() {
             .map(|a| (format!("dynamodb:{a}"), arn_of(table)))
             .collect::<Vec<_>>()
     };
-    // The blocklist and rules tables: the same read-write actions.
-    let read_write = [
-        "BatchGetItem",
-        "BatchWriteItem",
-        "DeleteItem",
-        "GetItem",
-        "PutItem",
-        "Scan",
-    ];
+    // The blocklist and rules tables: the same read-write actions, and no
+    // batch writes (each write is conditional on the version it read).
+    let read_write = ["BatchGetItem", "DeleteItem", "GetItem", "PutItem", "Scan"];
     let mut expected = on(TABLE, &read_write);
-    expected.extend(on(AUDIT_TABLE, &["BatchWriteItem", "PutItem", "Query"]));
+    // The audit trail: appended and read, never changed.
+    expected.extend(on(AUDIT_TABLE, &["PutItem", "Query"]));
     expected.extend(on(RULES_TABLE, &read_write));
     expected.sort_by_key(|(a, r)| (a.clone(), r.to_string()));
     assert_eq!(grants(&statements), expected);
@@ -389,47 +384,143 @@ fn connect_permissions_are_scoped_to_the_instance() {
     }
 }
 
-/// The report function's role may read and write entries and append audit
-/// records: no delete, no scan, nothing else; the lookup role stays as it is.
+/// The statements of `role` with its `Fn::If` statements resolved for one
+/// value of their condition (`AWS::NoValue` leaves the statement out).
+fn statements_when<'a>(role: &'a Value, condition: &str, holds: bool) -> Vec<&'a Value> {
+    role_statements(role)
+        .into_iter()
+        .filter_map(|statement| match statement.get("Fn::If") {
+            None => Some(statement),
+            Some(branches) => {
+                assert_eq!(branches[0], condition, "{statement}");
+                let chosen = &branches[if holds { 1 } else { 2 }];
+                (chosen != &json!({"Ref": "AWS::NoValue"})).then_some(chosen)
+            }
+        })
+        .collect()
+}
+
+/// The attributes a report writes (and a block made at once from one).
+const REPORT_ATTRIBUTES: [&str; 7] = [
+    "phoneNumber",
+    "reason",
+    "createdAt",
+    "createdBy",
+    "status",
+    "contactId",
+    "version",
+];
+
+/// The report function's role can write nothing the lookup reads as a
+/// block: its writes to the blocklist (and to the audit trail) are fenced
+/// with `dynamodb:LeadingKeys` to `report#*`, keys the Lambda never reads;
+/// no scan, no update. Only with ReportsBlockImmediately=true may it write
+/// blocks at the numbers' own keys.
 #[test]
-fn report_role_is_least_privilege() {
+fn report_role_is_fenced_to_reports() {
     let t = template();
     let f = resource(&t, "ReportFunction", "AWS::Serverless::Function");
     assert_eq!(f["Metadata"]["BuildProperties"]["Binary"], "report");
     assert_eq!(f["Properties"]["Architectures"], json!(["arm64"]));
     assert_eq!(f["Properties"]["Role"], arn_of("ReportFunctionRole"));
+    assert_eq!(
+        t["Conditions"]["ReportsBlockNow"],
+        json!({"Fn::Equals": [{"Ref": "ReportsBlockImmediately"}, "true"]})
+    );
     let role = resource(&t, "ReportFunctionRole", "AWS::IAM::Role");
     assert!(role["Properties"].get("ManagedPolicyArns").is_none());
-    let statements = role_statements(role);
-    for statement in &statements {
-        if statement["Resource"] == arn_of(TABLE) && statement["Action"] == "dynamodb:PutItem" {
-            // Reports write only the attributes of a report.
-            let attrs = &statement["Condition"]["ForAllValues:StringEquals"]["dynamodb:Attributes"];
+    let fenced = statements_when(role, "ReportsBlockNow", false);
+    let writes = [
+        "dynamodb:PutItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:UpdateItem",
+    ];
+    for statement in &fenced {
+        let writes_tables = as_list(&statement["Action"])
+            .iter()
+            .any(|a| writes.contains(&a.as_str().unwrap()));
+        if writes_tables {
             assert_eq!(
-                attrs,
-                &json!([
-                    "phoneNumber",
-                    "reason",
-                    "createdAt",
-                    "createdBy",
-                    "status",
-                    "contactId"
-                ])
+                statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"],
+                json!(["report#*"]),
+                "an unfenced write: {statement}"
             );
-        } else {
-            assert!(statement.get("Condition").is_none());
+        }
+        if statement["Resource"] == arn_of(TABLE) && writes_tables {
+            let mut attrs = REPORT_ATTRIBUTES.to_vec();
+            attrs.insert(1, "kind");
+            assert_eq!(
+                statement["Condition"]["ForAllValues:StringEquals"]["dynamodb:Attributes"],
+                json!(attrs)
+            );
         }
     }
-    assert_eq!(
-        grants(&statements),
-        vec![
-            ("dynamodb:GetItem".to_owned(), arn_of(TABLE)),
-            ("dynamodb:PutItem".to_owned(), arn_of(TABLE)),
-            ("dynamodb:PutItem".to_owned(), arn_of(AUDIT_TABLE)),
-            ("logs:CreateLogStream".to_owned(), arn_of("ReportLogGroup")),
-            ("logs:PutLogEvents".to_owned(), arn_of("ReportLogGroup")),
+    let expected = |extra: &[(&str, &str)]| {
+        let mut grants: Vec<(String, Value)> = [
+            ("dynamodb:GetItem", TABLE),
+            ("dynamodb:PutItem", TABLE),
+            ("dynamodb:DeleteItem", TABLE),
+            ("dynamodb:PutItem", AUDIT_TABLE),
+            ("dynamodb:Query", AUDIT_TABLE),
+            ("logs:CreateLogStream", "ReportLogGroup"),
+            ("logs:PutLogEvents", "ReportLogGroup"),
         ]
+        .iter()
+        .chain(extra)
+        .map(|(a, r)| ((*a).to_owned(), arn_of(r)))
+        .collect();
+        grants.sort_by_key(|(a, r)| (a.clone(), r.to_string()));
+        grants
+    };
+    assert_eq!(grants(&fenced), expected(&[]));
+    let at_once = statements_when(role, "ReportsBlockNow", true);
+    assert_eq!(
+        grants(&at_once),
+        expected(&[
+            ("dynamodb:PutItem", TABLE),
+            ("dynamodb:PutItem", AUDIT_TABLE),
+            ("dynamodb:Query", AUDIT_TABLE),
+        ])
     );
+    let block_at_once = at_once.iter().find(|s| s["Sid"] == "BlockAtOnce").unwrap();
+    assert_eq!(
+        block_at_once["Condition"]["ForAllValues:StringEquals"]["dynamodb:Attributes"],
+        json!(REPORT_ATTRIBUTES),
+        "a block made at once has no action, message or queue"
+    );
+}
+
+/// No role or policy in the template may delete, update or batch-write an
+/// audit record: the trail is append-only for everyone.
+#[test]
+fn no_grant_can_change_an_audit_record() {
+    let t = template();
+    let audit = arn_of(AUDIT_TABLE);
+    let mut statements: Vec<&Value> = Vec::new();
+    for (_, role) in resources_of_type(&t, "AWS::IAM::Role") {
+        for holds in [false, true] {
+            statements.extend(statements_when(role, "ReportsBlockNow", holds));
+        }
+    }
+    for (_, policy) in resources_of_type(&t, "AWS::IAM::ManagedPolicy") {
+        statements.extend(
+            policy["Properties"]["PolicyDocument"]["Statement"]
+                .as_array()
+                .unwrap(),
+        );
+    }
+    let on_audit: Vec<String> = grants(&statements)
+        .into_iter()
+        .filter(|(_, r)| *r == audit || r.to_string().contains("*"))
+        .map(|(a, _)| a)
+        .collect();
+    assert!(!on_audit.is_empty());
+    for action in &on_audit {
+        assert!(
+            ["dynamodb:PutItem", "dynamodb:Query"].contains(&action.as_str()),
+            "{action} on the audit table"
+        );
+    }
 }
 
 #[test]

@@ -40,6 +40,14 @@ impl Target {
         }
     }
 
+    /// The same number or prefix as an entry of `kind`.
+    pub fn as_kind(&self, kind: Kind) -> Target {
+        Target {
+            kind,
+            value: self.value.clone(),
+        }
+    }
+
     /// The audit table's partition key for this target: the key of its
     /// item (the number for exact blocks, as before rules existed;
     /// `<kind>#<value>` otherwise).
@@ -90,8 +98,8 @@ pub fn parse_target(
 /// An entry's action is missing what it needs, or does not apply.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ActionProblem {
-    #[error("allow entries take no action: they never block")]
-    AllowTakesNoAction,
+    #[error("{0} entries take no action: they never block")]
+    TakesNoAction(Kind),
     #[error("action `message` needs --message TEXT")]
     MessageWithoutText,
     #[error("action `queue` needs --queue-arn ARN")]
@@ -133,8 +141,8 @@ impl EntryFields {
         let Some(action) = self.action else {
             return Ok(());
         };
-        if kind.is_allow() {
-            return Err(ActionProblem::AllowTakesNoAction);
+        if !kind.blocks() {
+            return Err(ActionProblem::TakesNoAction(kind));
         }
         match action {
             BlockAction::Disconnect => Ok(()),
@@ -254,7 +262,7 @@ mod tests {
             (
                 Kind::Allow,
                 fields(Some(BlockAction::Queue), "", QUEUE),
-                ActionProblem::AllowTakesNoAction,
+                ActionProblem::TakesNoAction(Kind::Allow),
             ),
             (
                 Kind::Block,

@@ -1,8 +1,9 @@
 //! Bulk import and export as CSV: `phoneNumber` (required), `kind`
-//! (`block`, `prefix`, `allow`, `allowPrefix`; absent means `block`),
+//! (`block`, `prefix`, `allow`, `allowPrefix`, `report`; absent means `block`),
 //! `reason`, `expiresAt`, `note`, `action`, `message`, `queueArn`,
-//! `status` (`active`, the default, or `pending`: an agent's report, which
-//! an export keeps and an import restores as it was, not approved).
+//! `status` (`pending` for kind `report`, an agent's report, which an
+//! export keeps and an import restores as it was, not approved; `active`
+//! for every other kind).
 //!
 //! An import normalizes each row as the Lambda would, reports every rejected
 //! row with its line number, collapses duplicates (the later row wins),
@@ -74,8 +75,10 @@ pub enum RowError {
     UnknownAction(UnknownName),
     #[error("status: {0}")]
     UnknownStatus(UnknownName),
-    #[error("status: only agent reports (kind block) can be pending, not a {0} entry")]
-    PendingRule(Kind),
+    #[error("status: only agent reports (kind report) are pending, not a {0} entry")]
+    PendingNotReport(Kind),
+    #[error("status: an agent's report (kind report) is always pending")]
+    ActiveReport,
     #[error(transparent)]
     Action(ActionProblem),
 }
@@ -236,6 +239,22 @@ impl ParsedCsv {
     }
 }
 
+/// A row's status: reports are pending, everything else active. A pending
+/// rule would block once published (the snapshot has no status), and a
+/// pending block is what reports were before they had their own kind.
+fn row_status(kind: Kind, given: Option<&str>) -> Result<Status, RowError> {
+    let given = given
+        .map(str::parse::<Status>)
+        .transpose()
+        .map_err(RowError::UnknownStatus)?;
+    match (kind, given) {
+        (Kind::Report, None | Some(Status::Pending)) => Ok(Status::Pending),
+        (Kind::Report, Some(Status::Active)) => Err(RowError::ActiveReport),
+        (_, None | Some(Status::Active)) => Ok(Status::Active),
+        (kind, Some(Status::Pending)) => Err(RowError::PendingNotReport(kind)),
+    }
+}
+
 fn parse_row(
     line: u64,
     header: &Header,
@@ -268,15 +287,7 @@ fn parse_row(
         .map(str::parse::<BlockAction>)
         .transpose()
         .map_err(RowError::UnknownAction)?;
-    let status = get("status")
-        .map(str::parse::<Status>)
-        .transpose()
-        .map_err(RowError::UnknownStatus)?
-        .unwrap_or_default();
-    // The published rules carry no status: a pending rule would block.
-    if status == Status::Pending && kind != Kind::Block {
-        return Err(RowError::PendingRule(kind));
-    }
+    let status = row_status(kind, get("status"))?;
     let fields = EntryFields {
         status,
         reason: get("reason")
@@ -386,19 +397,21 @@ mod tests {
     }
 
     #[test]
-    fn a_pending_row_is_a_report_and_only_an_exact_number_can_be_one() {
+    fn only_a_report_row_is_pending() {
         let parsed = parse(
-            "phoneNumber,kind,status\n+14155550177,,pending\n+1900,prefix,pending\n+14155550178,,maybe\n",
+            "phoneNumber,kind,status\n+14155550177,report,\n+1900,prefix,pending\n+14155550178,,maybe\n+14155550179,report,active\n",
         )
         .unwrap();
         assert_eq!(parsed.rows.len(), 1);
         assert_eq!(parsed.rows[0].fields.status, Status::Pending);
+        assert_eq!(parsed.rows[0].target.kind, Kind::Report);
         let why: Vec<String> = parsed.rejected.iter().map(|r| r.why.to_string()).collect();
         assert_eq!(
             why,
             [
-                "status: only agent reports (kind block) can be pending, not a prefix entry",
+                "status: only agent reports (kind report) are pending, not a prefix entry",
                 "status: `maybe` is not a status: use active or pending",
+                "status: an agent's report (kind report) is always pending",
             ]
         );
     }

@@ -256,13 +256,14 @@ impl<S: AdminStore> Admin<S> {
         Ok(entries)
     }
 
-    /// The audit records of `targets`, newest first.
+    /// The audit records of `targets`, newest first: by time across the
+    /// targets' trails, by id (version) within one.
     pub async fn history(&self, targets: &[Target]) -> Result<Vec<AuditRecord>, AdminError> {
         let mut records = Vec::new();
         for target in targets {
             records.extend(self.store.audit_records(&target.audit_key()).await?);
         }
-        records.sort_by(|a, b| b.audit_id.cmp(&a.audit_id));
+        records.sort_by(|a, b| (&b.at, &b.audit_id).cmp(&(&a.at, &a.audit_id)));
         Ok(records)
     }
 
@@ -373,13 +374,30 @@ mod tests {
         assert_eq!(after.status(), "alreadyBlocked");
         let err = supervisor.reject(&t, None).await.unwrap_err();
         assert!(matches!(err, AdminError::NotPending { .. }), "{err}");
-        let history = supervisor.history(&[t]).await.unwrap();
+        // The report's own trail: reported, then closed by the approval;
+        // the number's trail: the block the approval made.
+        let report_t = t.as_kind(Kind::Report);
+        let reports = supervisor
+            .history(std::slice::from_ref(&report_t))
+            .await
+            .unwrap();
         assert_eq!(
-            actions(&history),
+            actions(&reports),
             [AuditAction::Approve, AuditAction::Report]
         );
-        assert_eq!(history[1].actor, "agent:ann");
-        assert_eq!(history[1].source, "report contact c-9");
+        assert_eq!(reports[1].actor, "agent:ann");
+        assert_eq!(reports[1].source, "report contact c-9");
+        assert_eq!(reports[1].key, "report#+14155550177");
+        let blocks = supervisor.history(&[t]).await.unwrap();
+        assert_eq!(actions(&blocks), [AuditAction::Approve]);
+        assert_eq!(
+            blocks[0].after.as_ref().unwrap().contact_id.as_deref(),
+            Some("c-9")
+        );
+        assert!(
+            store.entries().iter().all(|e| e.kind != Kind::Report),
+            "the report is closed"
+        );
     }
 
     #[tokio::test]

@@ -8,7 +8,7 @@ use super::AdminError;
 use super::audit::{AuditAction, AuditRecord, Author, TrailHead, claimed_version};
 use super::fields::{EntryFields, Target};
 use super::import::Row;
-use crate::entry::{Entry, Status};
+use crate::entry::{Entry, Kind, Status};
 use crate::when::rfc3339;
 
 /// What the next change to an entry may claim, from the stored entry and
@@ -218,47 +218,102 @@ pub struct Report<'a> {
 pub enum ReportPlan {
     AlreadyBlocked(Entry),
     AlreadyPending(Entry),
-    /// Record the caller: pending, or active when reports block at once.
+    /// Record the caller: a pending report (its own entry, beside the
+    /// number's block), or an active block when reports block at once.
     Record(Box<Change>),
 }
 
-/// Plans a report of `target` by `actor` (the agent).
+/// Plans a report of the number `block` (its block target) by `actor`
+/// (the agent), given its stored block and stored report.
 pub fn report(
-    target: &Target,
+    block: &Target,
     report: &Report<'_>,
-    existing: Option<Entry>,
+    stored_block: Option<Entry>,
+    stored_report: Option<Entry>,
     actor: &str,
     now: i64,
 ) -> ReportPlan {
-    match existing {
-        Some(e) if e.is_active_at(now) => return ReportPlan::AlreadyBlocked(e),
-        Some(e) if e.status == Status::Pending && !e.is_expired_at(now) && !report.block_now => {
-            return ReportPlan::AlreadyPending(e);
-        }
-        _ => {}
+    if let Some(e) = stored_block.as_ref().filter(|e| e.is_active_at(now)) {
+        return ReportPlan::AlreadyBlocked(e.clone());
     }
+    let waiting = |e: &Entry| e.status == Status::Pending && !e.is_expired_at(now);
+    if let Some(e) = stored_report
+        .as_ref()
+        .filter(|e| waiting(e) && !report.block_now)
+    {
+        return ReportPlan::AlreadyPending(e.clone());
+    }
+    let (target, status, before) = if report.block_now {
+        (block.clone(), Status::Active, stored_block)
+    } else {
+        (block.as_kind(Kind::Report), Status::Pending, stored_report)
+    };
     let entry = Entry {
         kind: target.kind,
         value: target.value.clone(),
         reason: Some(report.reason.unwrap_or("reported by an agent").to_owned()),
         created_at: Some(rfc3339(now)),
         created_by: Some(actor.to_owned()),
-        status: if report.block_now {
-            Status::Active
-        } else {
-            Status::Pending
-        },
+        status,
         contact_id: report.contact_id.map(str::to_owned),
         ..Entry::default()
     };
     ReportPlan::Record(Box::new(Change {
-        target: target.clone(),
+        target,
         action: AuditAction::Report,
         reason: entry.reason.clone(),
         source: format!("report contact {}", report.contact_id.unwrap_or("unknown")),
-        before: existing,
+        before,
         after: Some(entry),
     }))
+}
+
+/// `approve` of a pending report: the number's block, made from the report
+/// (with the admin's reason, if given); nothing when it already blocks.
+pub fn approve_report(
+    block: &Target,
+    pending: &Entry,
+    reason: Option<&str>,
+    stored_block: Option<Entry>,
+    now: i64,
+) -> Option<Change> {
+    if stored_block.as_ref().is_some_and(|e| e.is_active_at(now)) {
+        return None;
+    }
+    let approved = Entry {
+        kind: Kind::Block,
+        value: block.value.clone(),
+        reason: reason.map(str::to_owned).or_else(|| pending.reason.clone()),
+        created_at: pending.created_at.clone(),
+        created_by: pending.created_by.clone(),
+        contact_id: pending.contact_id.clone(),
+        ..Entry::default()
+    };
+    Some(Change::by_admin(
+        block,
+        AuditAction::Approve,
+        reason.map(str::to_owned),
+        stored_block,
+        Some(approved),
+    ))
+}
+
+/// The report's own entry goes once an admin decided (`approve` or
+/// `reject`); nothing when it is already gone.
+pub fn close_report(
+    report: &Target,
+    action: AuditAction,
+    reason: Option<&str>,
+    stored: Option<Entry>,
+) -> Option<Change> {
+    let stored = stored?;
+    Some(Change::by_admin(
+        report,
+        action,
+        reason.map(str::to_owned),
+        Some(stored),
+        None,
+    ))
 }
 
 /// An import: one change per row that changes something (rows equal to
@@ -419,7 +474,7 @@ mod tests {
     }
 
     #[test]
-    fn a_report_never_touches_a_block_and_waits_once() {
+    fn a_report_is_its_own_entry_never_the_block_and_waits_once() {
         let t = target(Kind::Block, "+14155550123");
         let r = Report {
             contact_id: Some("c-1"),
@@ -428,19 +483,24 @@ mod tests {
         };
         let active = stored(&t, Status::Active, None);
         assert_eq!(
-            report(&t, &r, Some(active.clone()), "agent:a", NOW),
+            report(&t, &r, Some(active.clone()), None, "agent:a", NOW),
             ReportPlan::AlreadyBlocked(active)
         );
-        let pending = stored(&t, Status::Pending, None);
+        let pending = stored(&t.as_kind(Kind::Report), Status::Pending, None);
         assert_eq!(
-            report(&t, &r, Some(pending.clone()), "agent:a", NOW),
+            report(&t, &r, None, Some(pending.clone()), "agent:a", NOW),
             ReportPlan::AlreadyPending(pending.clone())
         );
-        let ReportPlan::Record(change) = report(&t, &r, None, "agent:a", NOW) else {
+        let ReportPlan::Record(change) = report(&t, &r, None, None, "agent:a", NOW) else {
             panic!("a first report is recorded");
         };
+        assert_eq!(
+            change.target,
+            t.as_kind(Kind::Report),
+            "never the block's key"
+        );
         let entry = change.after.unwrap();
-        assert_eq!(entry.status, Status::Pending);
+        assert_eq!((entry.kind, entry.status), (Kind::Report, Status::Pending));
         assert_eq!(entry.reason.as_deref(), Some("reported by an agent"));
         assert_eq!(entry.contact_id.as_deref(), Some("c-1"));
         assert_eq!(change.source, "report contact c-1");
@@ -448,10 +508,35 @@ mod tests {
             block_now: true,
             ..r
         };
-        let ReportPlan::Record(change) = report(&t, &now, Some(pending), "agent:a", NOW) else {
+        let ReportPlan::Record(change) = report(&t, &now, None, Some(pending), "agent:a", NOW)
+        else {
             panic!("blocking at once overrides a pending report");
         };
+        assert_eq!(change.target, t);
         assert_eq!(change.after.unwrap().status, Status::Active);
+    }
+
+    #[test]
+    fn approving_a_report_makes_the_block_from_it_once() {
+        let t = target(Kind::Block, "+14155550123");
+        let pending = Entry {
+            contact_id: Some("c-1".into()),
+            ..stored(&t.as_kind(Kind::Report), Status::Pending, None)
+        };
+        let change = approve_report(&t, &pending, Some("confirmed"), None, NOW).unwrap();
+        let block = change.after.unwrap();
+        assert_eq!((block.kind, block.status), (Kind::Block, Status::Active));
+        assert_eq!(block.reason.as_deref(), Some("confirmed"));
+        assert_eq!(block.contact_id.as_deref(), Some("c-1"));
+        let active = stored(&t, Status::Active, None);
+        assert_eq!(approve_report(&t, &pending, None, Some(active), NOW), None);
+        let report_t = t.as_kind(Kind::Report);
+        let close = close_report(&report_t, AuditAction::Reject, None, Some(pending)).unwrap();
+        assert_eq!((close.action, close.after), (AuditAction::Reject, None));
+        assert_eq!(
+            close_report(&report_t, AuditAction::Reject, None, None),
+            None
+        );
     }
 
     #[test]

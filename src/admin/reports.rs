@@ -2,10 +2,11 @@
 //! pending entry, which blocks only once an admin approves it (or at once,
 //! when the team chooses `REPORTS_BLOCK_IMMEDIATELY=true`).
 
+use super::audit::AuditAction;
 use super::plan::{self, Report, ReportPlan};
 use super::store::AdminStore;
 use super::{Admin, AdminError, Target};
-use crate::entry::{Entry, Status};
+use crate::entry::{Entry, Kind, Status};
 use crate::when::now_epoch;
 
 /// What a report did.
@@ -35,7 +36,8 @@ impl ReportOutcome {
 
 impl<S: AdminStore> Admin<S> {
     /// Records a report of the caller `target` (an exact number) made by
-    /// this admin's actor (the agent) during `contact_id`.
+    /// this admin's actor (the agent) during `contact_id`: a pending report
+    /// of its own (`report#<number>`), or with `block_now` an active block.
     pub async fn report(
         &self,
         target: &Target,
@@ -49,22 +51,42 @@ impl<S: AdminStore> Admin<S> {
             block_now,
         };
         let now = now_epoch();
+        let on = if block_now {
+            target.clone()
+        } else {
+            target.as_kind(Kind::Report)
+        };
+        let block = if block_now {
+            None
+        } else {
+            self.get(target).await?
+        };
         let mut unchanged = None;
         let change = self
-            .change(target, |stored| {
-                Ok(
-                    match plan::report(target, &report, stored, self.actor(), now) {
-                        ReportPlan::AlreadyBlocked(e) => {
-                            unchanged = Some(ReportOutcome::AlreadyBlocked(e));
-                            None
-                        }
-                        ReportPlan::AlreadyPending(e) => {
-                            unchanged = Some(ReportOutcome::AlreadyPending(e));
-                            None
-                        }
-                        ReportPlan::Record(change) => Some(*change),
-                    },
-                )
+            .change(&on, |stored| {
+                let (stored_block, stored_report) = match block_now {
+                    true => (stored, None),
+                    false => (block, stored),
+                };
+                let plan = plan::report(
+                    target,
+                    &report,
+                    stored_block,
+                    stored_report,
+                    self.actor(),
+                    now,
+                );
+                Ok(match plan {
+                    ReportPlan::AlreadyBlocked(e) => {
+                        unchanged = Some(ReportOutcome::AlreadyBlocked(e));
+                        None
+                    }
+                    ReportPlan::AlreadyPending(e) => {
+                        unchanged = Some(ReportOutcome::AlreadyPending(e));
+                        None
+                    }
+                    ReportPlan::Record(change) => Some(*change),
+                })
             })
             .await?;
         // `plan::report` stores an entry whenever it records a report.
@@ -88,8 +110,67 @@ impl<S: AdminStore> Admin<S> {
         Ok(pending)
     }
 
-    /// Approves a pending report: the entry blocks from now on.
+    /// Approves the pending report of the number `target`: its block is
+    /// made from the report (first, so a stop in between leaves the report
+    /// to approve again, never a lost one), then the report goes. Returns
+    /// the block.
     pub async fn approve(
+        &self,
+        target: &Target,
+        reason: Option<&str>,
+    ) -> Result<Entry, AdminError> {
+        let report_t = target.as_kind(Kind::Report);
+        let Some(pending) = self
+            .get(&report_t)
+            .await?
+            .filter(|e| e.status == Status::Pending)
+        else {
+            return self.approve_pending_block(target, reason).await;
+        };
+        let now = now_epoch();
+        self.change(target, |stored| {
+            Ok(plan::approve_report(target, &pending, reason, stored, now))
+        })
+        .await?;
+        self.change(&report_t, |stored| {
+            Ok(plan::close_report(
+                &report_t,
+                AuditAction::Approve,
+                reason,
+                stored,
+            ))
+        })
+        .await?;
+        self.get(target).await?.ok_or_else(|| AdminError::Conflict {
+            value: target.value.clone(),
+        })
+    }
+
+    /// Rejects the pending report of the number `target`: the report goes.
+    pub async fn reject(&self, target: &Target, reason: Option<&str>) -> Result<Entry, AdminError> {
+        let report_t = target.as_kind(Kind::Report);
+        let Some(pending) = self
+            .get(&report_t)
+            .await?
+            .filter(|e| e.status == Status::Pending)
+        else {
+            return self.reject_pending_block(target, reason).await;
+        };
+        self.change(&report_t, |stored| {
+            Ok(plan::close_report(
+                &report_t,
+                AuditAction::Reject,
+                reason,
+                stored,
+            ))
+        })
+        .await?;
+        Ok(pending)
+    }
+
+    /// `approve` of a report made before reports had their own entries: a
+    /// pending entry at the number's own key.
+    async fn approve_pending_block(
         &self,
         target: &Target,
         reason: Option<&str>,
@@ -103,8 +184,12 @@ impl<S: AdminStore> Admin<S> {
         Ok(change.and_then(|c| c.after).unwrap_or_default())
     }
 
-    /// Rejects a pending report: the entry is removed.
-    pub async fn reject(&self, target: &Target, reason: Option<&str>) -> Result<Entry, AdminError> {
+    /// `reject` of a report made before reports had their own entries.
+    async fn reject_pending_block(
+        &self,
+        target: &Target,
+        reason: Option<&str>,
+    ) -> Result<Entry, AdminError> {
         let change = self
             .change(target, |stored| {
                 plan::reject(target, reason, stored).map(Some)

@@ -23,7 +23,7 @@ use crate::aws::{ClientOptions, dynamodb_client};
 use crate::checker::Checker;
 use crate::config::{Config, ConfigError};
 use crate::embedded_flow::{RenderError, render};
-use crate::entry::{Entry, Kind};
+use crate::entry::{Entry, Kind, Status};
 use crate::identity::{self, IdentityError};
 use crate::phone::{DefaultCountry, Normalizer, UnknownCountry};
 use crate::store::DynamoStore;
@@ -293,10 +293,10 @@ async fn export(ctx: &Context, p: &mut Printer<'_>, file: Option<PathBuf>) -> Re
 /// allow entries, newest first.
 async fn history(ctx: &Context, p: &mut Printer<'_>, args: HistoryArgs) -> Result<(), CliError> {
     let admin = ctx.admin().await;
-    let kinds = if args.prefix {
-        [Kind::Prefix, Kind::AllowPrefix]
+    let kinds: &[Kind] = if args.prefix {
+        &[Kind::Prefix, Kind::AllowPrefix]
     } else {
-        [Kind::Block, Kind::Allow]
+        &[Kind::Block, Kind::Allow, Kind::Report]
     };
     let targets = kinds
         .iter()
@@ -355,7 +355,9 @@ async fn render_flow(
             parsed
                 .rows
                 .into_iter()
+                // What would block or allow now: not expired, not a report.
                 .filter(|r| r.fields.expires_at.is_none_or(|e| e > ctx.now))
+                .filter(|r| r.fields.status == Status::Active && r.target.kind != Kind::Report)
                 .map(|r| (r.target.kind, r.target.value))
                 .collect()
         }

@@ -219,7 +219,7 @@ fn entry_json(e: &Entry, now: i64) -> Value {
         "createdBy": e.created_by.as_deref().unwrap_or_default(),
         "expiresAt": e.expires_at.map(rfc3339).unwrap_or_default(),
         "note": e.note.as_deref().unwrap_or_default(),
-        "action": if e.kind.is_allow() { "" } else { e.block_action().as_str() },
+        "action": if e.kind.blocks() { e.block_action().as_str() } else { "" },
         "message": e.message.as_deref().unwrap_or_default(),
         "queueArn": e.queue_arn.as_deref().unwrap_or_default(),
         "status": status,

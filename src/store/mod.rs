@@ -50,11 +50,14 @@ pub fn rule_key(kind: Kind, value: &str) -> String {
 }
 
 /// The key attribute of the item holding the `kind` entry for `value`, and
-/// its value: `phoneNumber` for exact blocks, `ruleKey` otherwise.
+/// its value: `phoneNumber` for exact blocks (the number) and reports
+/// (`report#<number>`), `ruleKey` (`<kind>#<value>`) for rules.
 pub fn item_key(kind: Kind, value: &str) -> (&'static str, String) {
-    match kind.table() {
-        EntryTable::Blocklist => (attr::PHONE_NUMBER, value.to_owned()),
-        EntryTable::Rules => (attr::RULE_KEY, rule_key(kind, value)),
+    match kind {
+        Kind::Block => (attr::PHONE_NUMBER, value.to_owned()),
+        // Beside the blocks, under a key the Lambda never reads.
+        Kind::Report => (attr::PHONE_NUMBER, rule_key(kind, value)),
+        Kind::Prefix | Kind::Allow | Kind::AllowPrefix => (attr::RULE_KEY, rule_key(kind, value)),
     }
 }
 
@@ -236,11 +239,18 @@ pub fn entry_from_item(item: &HashMap<String, AttributeValue>) -> Entry {
         Some(AttributeValue::N(v) | AttributeValue::S(v)) => parse_epoch(v),
         _ => None,
     };
+    let kind: Kind = s(attr::KIND)
+        .and_then(|k| k.parse().ok())
+        .unwrap_or_default();
+    let key = s(attr::PHONE_NUMBER).unwrap_or_default();
+    // A report's key is `report#<number>` (see `item_key`).
+    let value = match key.strip_prefix(&format!("{kind}#")) {
+        Some(number) => number.to_owned(),
+        None => key,
+    };
     Entry {
-        kind: s(attr::KIND)
-            .and_then(|k| k.parse().ok())
-            .unwrap_or_default(),
-        value: s(attr::PHONE_NUMBER).unwrap_or_default(),
+        kind,
+        value,
         reason: s(attr::REASON).or_else(|| s(attr::LEGACY_REASON)),
         created_at: s(attr::CREATED_AT).or_else(|| s(attr::LEGACY_DATE)),
         created_by: s(attr::CREATED_BY),
@@ -272,16 +282,14 @@ pub fn item_from_entry(entry: &Entry) -> HashMap<String, AttributeValue> {
         attr::PHONE_NUMBER.to_owned(),
         AttributeValue::S(entry.value.clone()),
     );
-    match entry.kind.table() {
-        EntryTable::Blocklist => {}
-        EntryTable::Rules => {
-            let (key_name, key) = item_key(entry.kind, &entry.value);
-            item.insert(key_name.to_owned(), AttributeValue::S(key));
-            item.insert(
-                attr::KIND.to_owned(),
-                AttributeValue::S(entry.kind.as_str().to_owned()),
-            );
-        }
+    // Exact blocks keep the items they had before kinds existed.
+    if entry.kind != Kind::Block {
+        let (key_name, key) = item_key(entry.kind, &entry.value);
+        item.insert(key_name.to_owned(), AttributeValue::S(key));
+        item.insert(
+            attr::KIND.to_owned(),
+            AttributeValue::S(entry.kind.as_str().to_owned()),
+        );
     }
     if entry.status == Status::Pending {
         item.insert(
