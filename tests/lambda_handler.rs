@@ -326,3 +326,55 @@ async fn log_phone_numbers_full_unmasks() {
         "{stderr}"
     );
 }
+
+/// An `expiresAt` stored as an ISO date means that date, not "never"; an
+/// item with an attribute the function cannot read still answers, and is
+/// logged as a warning naming the attribute, its number masked.
+#[tokio::test]
+async fn iso_expiry_is_read_and_an_unreadable_item_is_logged() {
+    use aws_sdk_dynamodb::types::AttributeValue::{Bool, S};
+    let (client, table) = new_table(Server::Dynalite).await;
+    let items = [
+        // blocked-call.json's caller: expired in 2020, written as ISO 8601.
+        [
+            ("phoneNumber", S("+14155550123".into())),
+            ("expiresAt", S("2020-01-01T00:00:00Z".into())),
+        ],
+        // allowed-call.json's caller: an expiry and an action nobody can read.
+        [
+            ("phoneNumber", S("+14155550199".into())),
+            ("expiresAt", S("next tuesday".into())),
+        ],
+    ];
+    for (i, item) in items.into_iter().enumerate() {
+        let mut put = client.put_item().table_name(&table);
+        for (name, value) in item {
+            put = put.item(name, value);
+        }
+        if i == 1 {
+            put = put.item("action", Bool(true));
+        }
+        put.send().await.unwrap();
+    }
+    let out = common::lambda_on_event_files(
+        env!("CARGO_BIN_EXE_bootstrap"),
+        Server::Dynalite,
+        &table,
+        &["blocked-call.json", "allowed-call.json"],
+    )
+    .output()
+    .unwrap();
+    let answers = common::event_file_answers(&out);
+    assert_eq!(answers[0]["isBlocked"], "false", "expired in 2020");
+    assert_eq!(answers[1]["isBlocked"], "true", "listed, expiry unreadable");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let warning = stderr
+        .lines()
+        .find(|l| l.contains("\"WARN\"") && l.contains("expiresAt"))
+        .unwrap_or_else(|| panic!("no warning about the unreadable item:\n{stderr}"));
+    assert!(
+        warning.contains("action") && warning.contains("+1415555****"),
+        "{warning}"
+    );
+    assert!(!stderr.contains("+14155550199"), "masked: {stderr}");
+}
