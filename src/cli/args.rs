@@ -264,7 +264,7 @@ pub struct ActionArgs {
     /// or queue (route to --queue-arn, e.g. a fraud team)
     #[arg(long, value_name = "ACTION")]
     pub action: Option<String>,
-    /// The message for --action message
+    /// The message for --action message (at most 256 characters: what the answer carries)
     #[arg(long, value_name = "TEXT")]
     pub message: Option<String>,
     /// The Amazon Connect queue ARN for --action queue
