@@ -15,8 +15,9 @@ use crate::config::{Config, LogNumbers};
 use crate::decision::{Facts, Lookup, LookupFailure, Policy, decide};
 use crate::entry::{Entry, Kind};
 use crate::event::CallToCheck;
+use crate::logging::capped;
 use crate::metrics::MetricsSink;
-use crate::phone::{CallerId, E164, Normalizer, digits_key, mask};
+use crate::phone::{CallerId, E164, Normalizer, digits_key};
 use crate::rules::RuleSet;
 use crate::store::BlocklistStore;
 use crate::when::{now_epoch, rfc3339};
@@ -304,13 +305,11 @@ impl<S: BlocklistStore + Clone + 'static> Checker<S> {
 
     fn log_decision(&self, call: &CallToCheck, checked: &Checked) {
         let answer = &checked.answer;
-        let (number, rule) = match self.log_numbers {
-            LogNumbers::Masked => (mask(&answer.phone_number), mask(&answer.matched_rule)),
-            LogNumbers::Full => (answer.phone_number.clone(), answer.matched_rule.clone()),
-        };
+        let number = self.log_numbers.show(&answer.phone_number);
+        let rule = self.log_numbers.show(&answer.matched_rule);
         tracing::info!(
-            contact_id = call.contact_id.as_deref().unwrap_or(""),
-            channel = call.channel.as_deref().unwrap_or(""),
+            contact_id = %capped(call.contact_id.as_deref().unwrap_or("")),
+            channel = %capped(call.channel.as_deref().unwrap_or("")),
             number_source = call.source.as_str(),
             phone_number = %number,
             is_blocked = answer.is_blocked,

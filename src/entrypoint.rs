@@ -342,7 +342,8 @@ fn answer_request(
             error_type,
             message,
         }) => {
-            tracing::error!(error_type, error = %message, request_id, "invocation failed");
+            // A panic's message can echo the event: cut short like any event field.
+            tracing::error!(error_type, error = %logging::capped(&message), request_id, "invocation failed");
             let document = json!({"errorType": error_type, "errorMessage": message});
             builder
                 .uri(format!("/2018-06-01/runtime/invocation/{request_id}/error"))

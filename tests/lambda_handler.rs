@@ -378,3 +378,33 @@ async fn iso_expiry_is_read_and_an_unreadable_item_is_logged() {
     );
     assert!(!stderr.contains("+14155550199"), "masked: {stderr}");
 }
+
+/// Event fields reach the log cut short: a 1 MB ContactId or Channel (the
+/// Lambda takes events up to 6 MB) makes an ordinary decision line.
+#[tokio::test]
+async fn event_fields_are_logged_cut_short() {
+    let (client, table) = new_table(Server::Dynalite).await;
+    drop(client);
+    let huge = "c".repeat(1_000_000);
+    let mut event = ContactFlowEvent::voice("+14155550199")
+        .contact_id(&huge)
+        .build();
+    event["Details"]["ContactData"]["Channel"] = json!(huge);
+    let file = common::event_file(&event);
+    let out = common::lambda_on_event_files(
+        env!("CARGO_BIN_EXE_bootstrap"),
+        Server::Dynalite,
+        &table,
+        &[&file],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(common::event_file_answers(&out)[0]["isBlocked"], "false");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let decision = stderr
+        .lines()
+        .find(|l| l.contains("\"decision\""))
+        .unwrap_or_else(|| panic!("no decision line: {} bytes of log", stderr.len()));
+    assert!(decision.len() < 2_000, "{} bytes", decision.len());
+    assert!(decision.contains("chars)"), "says it was cut: {decision}");
+}

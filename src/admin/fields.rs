@@ -24,6 +24,22 @@ pub enum TargetError {
     InvalidPrefix { input: String },
 }
 
+impl TargetError {
+    /// The same error about `shown` instead of the input: for a log, where
+    /// the input is masked (see `config::LogNumbers::show`).
+    pub fn showing(&self, shown: &str) -> TargetError {
+        let input = shown.to_owned();
+        match self {
+            TargetError::InvalidNumber { reason, .. } => TargetError::InvalidNumber {
+                input,
+                reason: reason.clone(),
+            },
+            TargetError::NotANumber { .. } => TargetError::NotANumber { input },
+            TargetError::InvalidPrefix { .. } => TargetError::InvalidPrefix { input },
+        }
+    }
+}
+
 /// What an entry is about: its kind and its number or prefix.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Target {
