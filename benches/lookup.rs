@@ -52,8 +52,8 @@ async fn main() {
     let client: Client = dynamodb_client(&ClientOptions {
         region: Some("us-east-1".into()),
         endpoint_url: Some(endpoint.clone()),
-        attempt_timeout: None,
         credentials: Some(Credentials::new("local", "local", None, None, "bench")),
+        ..ClientOptions::default()
     })
     .await;
     let table = format!("bench-{}", std::process::id());

@@ -73,6 +73,18 @@ pub struct GlobalArgs {
     /// Output format
     #[arg(long, global = true, value_enum, env = "BLOCKLIST_OUTPUT", default_value_t = OutputFormat::Table)]
     pub output: OutputFormat,
+    /// Seconds to wait for each DynamoDB request, its retries included,
+    /// before giving up (a frozen server or network would otherwise hang
+    /// the command)
+    #[arg(
+        long,
+        global = true,
+        value_name = "SECONDS",
+        env = "BLOCKLIST_TIMEOUT",
+        default_value_t = 30,
+        value_parser = clap::value_parser!(u64).range(1..=3600)
+    )]
+    pub timeout: u64,
 }
 
 /// How results are printed.

@@ -206,8 +206,12 @@ fn get_error(table: &str, err: SdkError<GetItemError>) -> StoreError {
     sdk_error(table, err)
 }
 
+/// What a request that timed out says: the SDK's own text ("timeout error")
+/// names neither the cause nor the fix.
+pub const NO_ANSWER: &str = "DynamoDB did not answer in time: check that the endpoint and region are right and reachable (--endpoint-url or AWS_ENDPOINT_URL_DYNAMODB, --region or AWS_REGION); the CLI waits --timeout seconds (BLOCKLIST_TIMEOUT)";
+
 /// A DynamoDB error on `table` as a [`StoreError`], telling a missing table
-/// apart from other failures.
+/// and a server that did not answer apart from other failures.
 pub fn sdk_error<E, R>(table: &str, err: SdkError<E, R>) -> StoreError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
@@ -218,9 +222,19 @@ where
             table: table.to_owned(),
         };
     }
+    let timed_out = match &err {
+        SdkError::TimeoutError(_) => true,
+        SdkError::DispatchFailure(failure) => failure.is_timeout(),
+        _ => false,
+    };
+    let message = if timed_out {
+        NO_ANSWER.to_owned()
+    } else {
+        DisplayErrorContext(&err).to_string()
+    };
     StoreError::Request {
         table: table.to_owned(),
-        message: DisplayErrorContext(&err).to_string(),
+        message,
     }
 }
 

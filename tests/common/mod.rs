@@ -55,8 +55,8 @@ pub async fn client_for(endpoint: &str) -> Client {
     dynamodb_client(&ClientOptions {
         region: Some("us-east-1".into()),
         endpoint_url: Some(endpoint.to_owned()),
-        attempt_timeout: None,
         credentials: Some(local_credentials()),
+        ..ClientOptions::default()
     })
     .await
 }
