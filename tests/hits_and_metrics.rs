@@ -307,3 +307,61 @@ async fn lookup_failures_are_counted() {
         (Some(1), Some(0))
     );
 }
+
+/// The real store, except that every hit-count write is slow: it starts a
+/// second after it is asked for.
+#[derive(Clone)]
+struct HitsSlow(DynamoStore);
+
+impl BlocklistStore for HitsSlow {
+    async fn get(
+        &self,
+        number: &E164,
+    ) -> Result<Option<connect_blocklist::entry::Entry>, StoreError> {
+        self.0.get(number).await
+    }
+    async fn load_rules(&self) -> Result<RuleSet, StoreError> {
+        self.0.load_rules().await
+    }
+    async fn record_hit(&self, kind: Kind, value: &str, at: &str) -> Result<(), StoreError> {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        self.0.record_hit(kind, value, at).await
+    }
+}
+
+/// Lambda freezes the sandbox once the answer is sent, so a write still
+/// running then is lost, or retried at the next thaw and counted twice. A
+/// hit count that cannot be written within the call's deadline is
+/// cancelled, never written later, and counted as `HitCountDropped`.
+#[tokio::test]
+async fn a_slow_hit_write_is_cancelled_and_counted_not_left_running() {
+    let (client, table) = new_table(Server::Dynalite).await;
+    put_block(&client, &table, "+14155550123", "spam").await;
+    let config = common::config(&table, &[("LOOKUP_TIMEOUT_MS", "300")]);
+    let store = HitsSlow(DynamoStore::new(
+        client.clone(),
+        &config.table_name,
+        &config.rules_table_name,
+    ));
+    let captured = Captured::default();
+    let c = connect_blocklist::checker::Checker::new(store, &config)
+        .with_metrics(captured.sink("N", "s"));
+    assert!(
+        c.handle(&connect_event(Some("+14155550123")))
+            .await
+            .is_blocked
+    );
+    // Long enough for a write left running to land.
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    assert_eq!(
+        count_of(&client, &table, ("phoneNumber", "+14155550123")).await,
+        (0, None),
+        "no write outlives its call"
+    );
+    let docs: Vec<Value> = captured.text().lines().map(assert_emf).collect();
+    let dropped: i64 = docs
+        .iter()
+        .filter_map(|d| d["HitCountDropped"].as_i64())
+        .sum();
+    assert_eq!(dropped, 1, "{docs:?}");
+}
