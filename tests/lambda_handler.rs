@@ -408,3 +408,75 @@ async fn event_fields_are_logged_cut_short() {
     assert!(decision.len() < 2_000, "{} bytes", decision.len());
     assert!(decision.contains("chars)"), "says it was cut: {decision}");
 }
+
+/// Valid JSON that serde_json refuses as it is (nesting deeper than 128,
+/// a number beyond f64, a lone surrogate escape) still gets the answer map,
+/// through the real `bootstrap` under the Runtime API: what it can read is
+/// read, and an event with no readable caller ID is decided by the policy
+/// (here BLOCK_ANONYMOUS=true). Only a payload that is not JSON gets the
+/// runtime's error.
+#[tokio::test]
+async fn json_beyond_serde_json_still_gets_the_answer_map() {
+    use blocklist_harness::runtime_api::{Function, Outcome, RuntimeApi};
+    let (client, table) = new_table(Server::Dynalite).await;
+    put_block(&client, &table, "+14155550123", "spam").await;
+    let api = RuntimeApi::start().await.unwrap();
+    let mut command =
+        Function::command(std::path::Path::new(env!("CARGO_BIN_EXE_bootstrap")), &api);
+    common::local_aws_env(&mut command, &Server::Dynalite.endpoint())
+        .env("TABLE_NAME", &table)
+        .env("RULES_TABLE_NAME", common::rules_table_for(&table))
+        .env("FAIL_MODE", "closed")
+        .env("BLOCK_ANONYMOUS", "true");
+    let _function = Function::start(&mut command).unwrap();
+    let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+    let missing = [
+        ("callerIdStatus", "missing"),
+        ("isBlocked", "true"),
+        ("matchType", "anonymous"),
+    ];
+    let listed = [
+        ("callerIdStatus", "valid"),
+        ("isBlocked", "true"),
+        ("matchType", "exact"),
+    ];
+    let cases = [
+        (deep.clone(), missing),
+        (format!(r#"{{"Details":{deep}}}"#), missing),
+        (r#"{"phoneNumber": 1e400}"#.to_owned(), missing),
+        (
+            r#"{"phoneNumber": -1e400, "x": [1e999]}"#.to_owned(),
+            missing,
+        ),
+        (
+            r#"{"Details":{"ContactData":{"ContactId":"\ud800","Channel":"\udc00x"}}}"#.to_owned(),
+            missing,
+        ),
+        (
+            format!(
+                r#"{{"Details":{{"ContactData":{{"CustomerEndpoint":{{"Address":"+14155550123"}}}}}},"Extra":{deep},"Big":1e400,"Odd":"\ud800"}}"#
+            ),
+            listed,
+        ),
+    ];
+    for (body, expected) in cases {
+        let invocation = tokio::time::timeout(
+            Duration::from_secs(30),
+            api.invoke_raw(body.clone().into_bytes()),
+        )
+        .await
+        .expect("answered")
+        .unwrap();
+        let Some(serde_json::Value::Object(answer)) = invocation.response() else {
+            panic!("{body:.80}: {:?}", invocation.outcome);
+        };
+        common::assert_flat(answer);
+        common::assert_fields(answer, &expected);
+    }
+    let not_json = api.invoke_raw(b"{\"Details\": ".to_vec()).await.unwrap();
+    assert!(
+        matches!(&not_json.outcome, Outcome::Error(e) if e["errorType"] == "Runtime.UnmarshalError"),
+        "{:?}",
+        not_json.outcome
+    );
+}
