@@ -223,7 +223,10 @@ async fn a_refused_caller_id_is_logged_masked_and_fields_cut_short() {
     .env("AUDIT_TABLE_NAME", &s.audit)
     .output()
     .unwrap();
-    assert_eq!(common::event_file_answers(&out)[0]["reportStatus"], "notANumber");
+    assert_eq!(
+        common::event_file_answers(&out)[0]["reportStatus"],
+        "notANumber"
+    );
     let stderr = String::from_utf8(out.stderr).unwrap();
     let refused = stderr
         .lines()
