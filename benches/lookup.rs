@@ -125,8 +125,8 @@ impl Bench {
         let client: Client = dynamodb_client(&ClientOptions {
             region: Some("us-east-1".into()),
             endpoint_url: Some(endpoint.to_owned()),
-            attempt_timeout: None,
             credentials: Some(Credentials::new("local", "local", None, None, "bench")),
+            ..ClientOptions::default()
         })
         .await;
         let table = format!("bench-{}", std::process::id());

@@ -108,6 +108,24 @@ def events(ids):
         yield f"number-{n:03}", event
 
 
+# Valid JSON that serde_json refuses as it is (src/json_repair.rs): nesting
+# deeper than 128, numbers beyond f64, lone surrogate escapes; written as raw
+# text (Python's json would not write them), each under fail closed + block
+# anonymous (0x07), where a misread shows as a block.
+DEEP = "[" * 200 + "]" * 200
+SERDE_REFUSED = {
+    "serde-deep": DEEP,
+    "serde-deep-details": '{"Details":' + DEEP + "}",
+    "serde-huge-number": '{"phoneNumber": 1e400}',
+    "serde-huge-numbers": '{"Details":{"Parameters":{"phoneNumber":-1e999}},"x":[1e400,2]}',
+    "serde-lone-surrogates": '{"Details":{"ContactData":{"ContactId":"\\ud800","Channel":"\\udc00x"}}}',
+    "serde-surrogate-number": '{"Details":{"Parameters":{"phoneNumber":"+1415555\\ud8000123"}}}',
+    "serde-all-with-caller": '{"Details":{"ContactData":{"CustomerEndpoint":{"Address":"+14155550123"}}},"Extra":'
+    + DEEP
+    + ',"Big":1e400,"Odd":"\\ud800"}',
+}
+
+
 def write(directory, name, data):
     # Named by content, like libFuzzer's own corpus files, with a readable prefix.
     digest = hashlib.sha1(data).hexdigest()[:12]
@@ -130,6 +148,8 @@ def main():
     for n, (name, event) in enumerate(events(ids)):
         body = json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode()
         write(event_answer, name, bytes([SETTINGS[n % len(SETTINGS)]]) + body)
+    for name, text in SERDE_REFUSED.items():
+        write(event_answer, name, b"\x07" + text.encode())
     # Every events/*.json file also under the defaults, as the file itself.
     for path in sorted((ROOT / "events").glob("*.json")):
         write(event_answer, f"{path.stem}-file", b"\x00" + path.read_bytes())

@@ -1,4 +1,5 @@
-//! The DynamoDB client: rustls with ring, timeouts sized for a phone call.
+//! The DynamoDB client: rustls with ring, timeouts sized for a phone call
+//! (the functions) or for a person waiting at a terminal (the CLI).
 
 use std::time::Duration;
 
@@ -17,11 +18,20 @@ pub struct ClientOptions {
     pub region: Option<String>,
     /// Overrides the endpoint (a local DynamoDB-compatible server).
     pub endpoint_url: Option<String>,
-    /// Bounds each HTTP attempt; the caller bounds the whole operation.
+    /// Bounds each HTTP attempt.
     pub attempt_timeout: Option<Duration>,
+    /// Bounds a whole operation, its retries included. The functions leave
+    /// it unset and bound the operation with their own deadline; the CLI,
+    /// with nothing else to stop it, sets it.
+    pub operation_timeout: Option<Duration>,
+    /// Bounds opening a connection [default: [`LAMBDA_CONNECT_TIMEOUT`]].
+    pub connect_timeout: Option<Duration>,
     /// Fixed credentials instead of the SDK's chain (local servers accept any).
     pub credentials: Option<Credentials>,
 }
+
+/// The connect timeout of the functions: DynamoDB is in the same region.
+pub const LAMBDA_CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
 
 /// The HTTPS client every AWS client here uses: rustls with ring (the SDK
 /// crates are built without their default client).
@@ -34,9 +44,13 @@ pub fn https_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
 /// Builds a DynamoDB client from the standard SDK configuration chain.
 pub async fn dynamodb_client(options: &ClientOptions) -> Client {
     let http_client = https_client();
-    let mut timeouts = TimeoutConfig::builder().connect_timeout(Duration::from_millis(500));
+    let mut timeouts = TimeoutConfig::builder()
+        .connect_timeout(options.connect_timeout.unwrap_or(LAMBDA_CONNECT_TIMEOUT));
     if let Some(attempt) = options.attempt_timeout {
         timeouts = timeouts.operation_attempt_timeout(attempt);
+    }
+    if let Some(operation) = options.operation_timeout {
+        timeouts = timeouts.operation_timeout(operation);
     }
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .http_client(http_client)

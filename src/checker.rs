@@ -3,6 +3,11 @@
 //! Prefix rules and allow entries are held in memory and reloaded when older
 //! than `RULES_REFRESH_SECONDS`, so a change reaches every container within
 //! that bound; the only read per call is the exact-entry GetItem.
+//!
+//! No I/O outlives its invocation: Lambda freezes the sandbox once the
+//! answer is sent, so work left running then is lost, or resumed at a later
+//! thaw (an SDK retry then counts a hit twice). Everything a call starts
+//! ends by its deadline, or is cancelled.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -15,15 +20,12 @@ use crate::config::{Config, LogNumbers};
 use crate::decision::{Facts, Lookup, LookupFailure, Policy, decide};
 use crate::entry::{Entry, Kind};
 use crate::event::CallToCheck;
+use crate::logging::capped;
 use crate::metrics::MetricsSink;
-use crate::phone::{CallerId, E164, Normalizer, digits_key, mask};
+use crate::phone::{CallerId, E164, Normalizer, digits_key};
 use crate::rules::RuleSet;
 use crate::store::BlocklistStore;
 use crate::when::{now_epoch, rfc3339};
-
-/// How long an answer waits for its hit count to be written; past that the
-/// write goes on in the background and the answer goes out.
-const HIT_WAIT: Duration = Duration::from_millis(25);
 
 /// After a failed rules load, the next attempt waits at least this long
 /// (or the refresh interval, if shorter), so a failing table is not hit on
@@ -40,6 +42,9 @@ pub struct Checked {
     pub entry: Option<Entry>,
     /// How long the exact lookup took; zero when skipped.
     pub lookup_latency: Duration,
+    /// When the call's wait on DynamoDB ends: `LOOKUP_TIMEOUT_MS` after it
+    /// started. The hit count is written by then too, or not at all.
+    pub deadline: Instant,
 }
 
 /// The rules in memory and when they were loaded.
@@ -77,7 +82,7 @@ pub struct Checker<S> {
     metrics: Option<MetricsSink>,
 }
 
-impl<S: BlocklistStore + Clone + 'static> Checker<S> {
+impl<S: BlocklistStore> Checker<S> {
     /// A checker over `store` configured by `config`.
     pub fn new(store: S, config: &Config) -> Self {
         Checker {
@@ -126,7 +131,7 @@ impl<S: BlocklistStore + Clone + 'static> Checker<S> {
             );
         }
         if self.record_hits {
-            self.record_hit(&checked.answer).await;
+            self.record_hit(&checked.answer, checked.deadline).await;
         }
         checked.answer
     }
@@ -183,28 +188,33 @@ impl<S: BlocklistStore + Clone + 'static> Checker<S> {
             caller,
             entry,
             lookup_latency,
+            deadline,
         }
     }
 
-    /// Counts the call on the entry that blocked it. Waits at most
-    /// [`HIT_WAIT`]; a failed write is logged, never raised.
-    async fn record_hit(&self, answer: &Answer) {
+    /// Counts the call on the entry that blocked it, by the call's
+    /// `deadline`. A write not done by then is cancelled (dropped in place:
+    /// nothing is left running once the answer is sent; it may still have
+    /// reached DynamoDB). A cancelled or failed write is logged and counted
+    /// in the `HitCountDropped` metric, never raised.
+    async fn record_hit(&self, answer: &Answer, deadline: Instant) {
         let Some(kind) = counted_kind(answer.match_type) else {
             return;
         };
-        let (store, value, at) = (
-            self.store.clone(),
-            answer.matched_rule.clone(),
-            rfc3339(now_epoch()),
-        );
-        let write = tokio::spawn(async move { store.record_hit(kind, &value, &at).await });
-        match tokio::time::timeout(HIT_WAIT, write).await {
-            Ok(Ok(Ok(()))) => {}
-            Ok(Ok(Err(err))) => {
+        let at = rfc3339(now_epoch());
+        let write = self.store.record_hit(kind, &answer.matched_rule, &at);
+        match tokio::time::timeout_at(deadline.into(), write).await {
+            Ok(Ok(())) => return,
+            Ok(Err(err)) => {
                 tracing::warn!(error = %err, "could not record the blocked call's hit count")
             }
-            Ok(Err(err)) => tracing::warn!(error = %err, "hit count task failed"),
-            Err(_) => tracing::debug!("hit count still being written"),
+            Err(_) => tracing::warn!(
+                timeout_ms = self.lookup_timeout.as_millis() as u64,
+                "hit count not written by the call's deadline: cancelled"
+            ),
+        }
+        if let Some(metrics) = &self.metrics {
+            metrics.record_hit_dropped();
         }
     }
 
@@ -304,13 +314,11 @@ impl<S: BlocklistStore + Clone + 'static> Checker<S> {
 
     fn log_decision(&self, call: &CallToCheck, checked: &Checked) {
         let answer = &checked.answer;
-        let (number, rule) = match self.log_numbers {
-            LogNumbers::Masked => (mask(&answer.phone_number), mask(&answer.matched_rule)),
-            LogNumbers::Full => (answer.phone_number.clone(), answer.matched_rule.clone()),
-        };
+        let number = self.log_numbers.show(&answer.phone_number);
+        let rule = self.log_numbers.show(&answer.matched_rule);
         tracing::info!(
-            contact_id = call.contact_id.as_deref().unwrap_or(""),
-            channel = call.channel.as_deref().unwrap_or(""),
+            contact_id = %capped(call.contact_id.as_deref().unwrap_or("")),
+            channel = %capped(call.channel.as_deref().unwrap_or("")),
             number_source = call.source.as_str(),
             phone_number = %number,
             is_blocked = answer.is_blocked,
@@ -397,7 +405,7 @@ mod tests {
             (MatchType::Exact, BLOCKED)
         );
         assert_eq!(answer.blocked_reason, "block rule");
-        tokio::time::sleep(HIT_WAIT).await;
+        // Written before the answer, not after it.
         let entry = store
             .entries()
             .into_iter()

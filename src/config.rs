@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use crate::decision::Policy;
-use crate::phone::DefaultCountry;
+use crate::logging::capped;
+use crate::phone::{DefaultCountry, mask};
 
 /// Default DynamoDB table holding blocked numbers.
 pub const DEFAULT_TABLE_NAME: &str = "BlockedPhoneNumbers";
@@ -32,6 +33,17 @@ pub enum LogNumbers {
 }
 
 crate::wire_names!(LogNumbers, "a log setting" { Masked => "masked", Full => "full" });
+
+impl LogNumbers {
+    /// `number` as a log line shows it: masked, or whole but cut to a log
+    /// field's length (a refused caller ID is as long as the event made it).
+    pub fn show(self, number: &str) -> String {
+        match self {
+            LogNumbers::Masked => mask(number),
+            LogNumbers::Full => capped(number).into_owned(),
+        }
+    }
+}
 
 /// Everything the Lambda reads from its environment.
 #[derive(Debug, Clone, PartialEq)]

@@ -29,6 +29,7 @@ use serde_json::{Value, json};
 
 use crate::aws::{ClientOptions, dynamodb_client};
 use crate::config::{Config, ConfigError};
+use crate::event::read_event;
 use crate::logging;
 
 /// Why a function binary stopped; `main` prints it after the program's
@@ -177,7 +178,7 @@ where
         Ok(text) => text,
         Err(source) => return Err(EntrypointError::ReadEvent { file, source }),
     };
-    let event: Value = match serde_json::from_str(&text) {
+    let event = match read_event(text.as_bytes()) {
         Ok(event) => event,
         Err(source) => return Err(EntrypointError::EventNotJson { file, source }),
     };
@@ -194,7 +195,7 @@ const INVOCATION_ID: &str = "lambda-runtime-invocation-id";
 /// The Lambda custom-runtime loop over the Runtime API at
 /// `AWS_LAMBDA_RUNTIME_API`: take the next event (`GET .../invocation/next`),
 /// answer it (`POST .../{id}/response`, or `.../{id}/error` for an event that
-/// is not JSON, an answer that cannot be serialized, or a panic in a build
+/// is not JSON (valid JSON serde_json refuses is read: [`read_event`]), an answer that cannot be serialized, or a panic in a build
 /// that unwinds; the release profile aborts instead), repeat.
 /// Ends with an error only when the Runtime API itself fails, as
 /// `lambda_runtime::run` did; Lambda then restarts the environment.
@@ -308,7 +309,7 @@ where
         error_type,
         message,
     };
-    let event = serde_json::from_slice::<Value>(body).map_err(|err| {
+    let event = read_event(body).map_err(|err| {
         error(
             "Runtime.UnmarshalError",
             format!("the event is not JSON: {err}"),
@@ -342,7 +343,8 @@ fn answer_request(
             error_type,
             message,
         }) => {
-            tracing::error!(error_type, error = %message, request_id, "invocation failed");
+            // A panic's message can echo the event: cut short like any event field.
+            tracing::error!(error_type, error = %logging::capped(&message), request_id, "invocation failed");
             let document = json!({"errorType": error_type, "errorMessage": message});
             builder
                 .uri(format!("/2018-06-01/runtime/invocation/{request_id}/error"))

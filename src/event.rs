@@ -1,10 +1,37 @@
 //! The Amazon Connect `ContactFlowEvent`, read tolerantly: unknown fields are
-//! ignored, fields of the wrong type are treated as absent, and a null or
-//! missing `CustomerEndpoint` (chat, tasks) is normal.
+//! ignored, fields of the wrong type are treated as absent, a null or
+//! missing `CustomerEndpoint` (chat, tasks) is normal, and JSON that
+//! serde_json refuses as it is reads after [`crate::json_repair`].
 
 use serde::Deserialize;
 use serde::de::{DeserializeOwned, Deserializer};
 use serde_json::{Map, Value};
+
+use crate::json_repair;
+
+/// Reads an invocation's payload as JSON. Valid JSON that serde_json
+/// refuses as it is (nesting deeper than 128, `1e400`, a lone `\ud800`) is
+/// read after [`json_repair::repair`], with a warning, so it gets the
+/// answer map like any event; only a payload that is not JSON is an error.
+pub fn read_event(payload: &[u8]) -> Result<Value, serde_json::Error> {
+    let refused = match serde_json::from_slice(payload) {
+        Ok(event) => return Ok(event),
+        Err(refused) => refused,
+    };
+    let Ok(text) = std::str::from_utf8(payload) else {
+        return Err(refused);
+    };
+    match serde_json::from_str(&json_repair::repair(text)) {
+        Ok(event) => {
+            tracing::warn!(
+                error = %refused,
+                "event read after replacing what serde_json refuses (deep nesting, huge numbers, lone surrogates)"
+            );
+            Ok(event)
+        }
+        Err(_) => Err(refused),
+    }
+}
 
 /// The parts of a Connect Lambda event the blocklist uses.
 #[derive(Debug, Default, Deserialize)]

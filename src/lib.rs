@@ -22,6 +22,7 @@
 //! - [`event`]: the Connect event, tolerantly read
 //! - [`flow`]: the flow-language validator
 //! - [`identity`]: the caller's AWS identity, for the audit trail
+//! - [`json_repair`]: valid JSON that serde_json refuses, made readable
 //! - [`logging`]: JSON logs
 //! - [`metrics`]: EMF metrics lines
 //! - [`phone`]: caller-ID normalization and masking
@@ -45,6 +46,7 @@ pub mod entrypoint;
 pub mod event;
 pub mod flow;
 pub mod identity;
+pub mod json_repair;
 pub mod logging;
 pub mod metrics;
 pub mod phone;

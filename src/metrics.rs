@@ -4,7 +4,9 @@
 //!
 //! Metrics (namespace `METRICS_NAMESPACE`, default `ConnectBlocklist`):
 //! `CallsChecked`, `Blocked`, `LookupErrors`, `LookupTimeouts` (Count) and
-//! `LookupLatency` (Milliseconds), by `Service` and by `Service, MatchType`.
+//! `LookupLatency` (Milliseconds), by `Service` and by `Service, MatchType`;
+//! and, on a line of its own when it happens, [`HIT_COUNT_DROPPED`] by
+//! `Service`.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -21,6 +23,27 @@ pub const METRIC_NAMES: &[&str] = &[
     "LookupTimeouts",
     "LookupLatency",
 ];
+
+/// A blocked call whose hit count was not written: the write failed, or was
+/// cancelled at the call's deadline. Written only when it happens (no line
+/// means none), so it is not among [`METRIC_NAMES`], the per-call metrics.
+pub const HIT_COUNT_DROPPED: &str = "HitCountDropped";
+
+/// The EMF document for one hit count not written.
+pub fn hit_dropped_emf(namespace: &str, service: &str, timestamp_ms: i64) -> Value {
+    json!({
+        "_aws": {
+            "Timestamp": timestamp_ms,
+            "CloudWatchMetrics": [{
+                "Namespace": namespace,
+                "Dimensions": [["Service"]],
+                "Metrics": [{"Name": HIT_COUNT_DROPPED, "Unit": "Count"}],
+            }],
+        },
+        "Service": service,
+        HIT_COUNT_DROPPED: 1,
+    })
+}
 
 /// The EMF document for one decision.
 pub fn emf(
@@ -83,17 +106,25 @@ impl MetricsSink {
         }
     }
 
-    /// Writes the line for one decision; a failed write is logged, never raised.
+    /// Writes the line for one decision.
     pub fn record(&self, answer: &Answer, lookup_ms: f64) {
-        let now_ms = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
-        let line = emf(
+        self.write(&emf(
             &self.namespace,
             &self.service,
             answer,
             lookup_ms,
-            now_ms as i64,
-        )
-        .to_string();
+            now_ms(),
+        ));
+    }
+
+    /// Writes the line for one hit count not written.
+    pub fn record_hit_dropped(&self) {
+        self.write(&hit_dropped_emf(&self.namespace, &self.service, now_ms()));
+    }
+
+    /// Writes one EMF line; a failed write is logged, never raised.
+    fn write(&self, doc: &Value) {
+        let line = doc.to_string();
         let mut out = self
             .out
             .lock()
@@ -102,4 +133,9 @@ impl MetricsSink {
             tracing::warn!(error = %err, "could not write metrics");
         }
     }
+}
+
+/// Now, in epoch milliseconds (EMF's `Timestamp`).
+fn now_ms() -> i64 {
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }

@@ -8,11 +8,12 @@ use aws_sdk_dynamodb::Client;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::admin::{Admin, AdminError, Tables};
+use crate::admin::{Admin, AdminError, Tables, parse_target};
 use crate::config::{Config, LogNumbers};
 use crate::entry::Kind;
 use crate::event::{CallToCheck, parameter};
-use crate::phone::{Normalizer, mask};
+use crate::logging::capped;
+use crate::phone::Normalizer;
 
 /// Parameter naming the reporting agent (the flow passes `$.Agent.UserName`).
 pub const AGENT_PARAMETER: &str = "agent";
@@ -66,11 +67,15 @@ impl Reporter {
             &format!("agent:{agent}"),
             self.normalizer,
         );
+        // Event fields are as long as the event made them: logged cut short.
+        let contact_id = capped(call.contact_id.as_deref().unwrap_or(""));
+        let logged_agent = capped(&agent);
         let raw = call.raw_number.clone().unwrap_or_default();
-        let target = match admin.target(Kind::Block, &raw) {
+        let target = match parse_target(&self.normalizer, Kind::Block, &raw) {
             Ok(target) => target,
             Err(err) => {
-                tracing::info!(contact_id = call.contact_id.as_deref().unwrap_or(""), agent, error = %err, "report refused");
+                let shown = self.log_numbers.show(&raw);
+                tracing::info!(%contact_id, agent = %logged_agent, phone_number = %shown, error = %err.showing(&shown), "report refused");
                 return ReportAnswer {
                     report_status: "notANumber".into(),
                     phone_number: String::new(),
@@ -85,17 +90,14 @@ impl Reporter {
                 self.block_now,
             )
             .await;
-        let shown = match self.log_numbers {
-            LogNumbers::Masked => mask(&target.value),
-            LogNumbers::Full => target.value.clone(),
-        };
+        let shown = self.log_numbers.show(&target.value);
         let status = match &outcome {
             Ok(outcome) => outcome.status(),
             Err(_) => "error",
         };
         match &outcome {
             Ok(_) => {
-                tracing::info!(contact_id = call.contact_id.as_deref().unwrap_or(""), agent, phone_number = %shown, status, "report")
+                tracing::info!(%contact_id, agent = %logged_agent, phone_number = %shown, status, "report")
             }
             Err(err) => report_failed(err, &shown),
         }
@@ -111,5 +113,5 @@ impl Reporter {
 }
 
 fn report_failed(err: &AdminError, number: &str) {
-    tracing::warn!(error = %err, phone_number = %number, "report could not be recorded");
+    tracing::warn!(error = %capped(&err.to_string()), phone_number = %number, "report could not be recorded");
 }

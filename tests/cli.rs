@@ -928,3 +928,45 @@ async fn list_shows_hits_and_finds_stale_entries() {
     let (_, err) = env.expect(1, &["list", "--not-hit-since", "ninety days"]);
     assert!(err.contains("is not a time"), "{err}");
 }
+
+/// A DynamoDB that accepts connections and never answers (a frozen server,
+/// a proxy that lost its upstream): the CLI gives up after its timeout
+/// (`BLOCKLIST_TIMEOUT`, seconds) with an error saying what to check, and
+/// exits 1, instead of waiting forever.
+#[test]
+fn a_frozen_dynamodb_is_an_error_not_a_hang() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept() {
+            held.push(socket); // read nothing, answer nothing
+        }
+    });
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_blocklist"))
+        .args(["--endpoint-url", &endpoint, "--region", "us-east-1"])
+        .args(["add", "+14155550123", "--reason", "spam"])
+        .env("BLOCKLIST_TIMEOUT", "2")
+        .env("AWS_ACCESS_KEY_ID", "local")
+        .env("AWS_SECRET_ACCESS_KEY", "local")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Not a speed target: only tells a hang from an answer.
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(60) {
+            child.kill().unwrap();
+            panic!("blocklist still waiting on a frozen DynamoDB after 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("did not answer") && stderr.contains("--endpoint-url"),
+        "says what to check: {stderr}"
+    );
+}

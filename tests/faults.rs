@@ -36,8 +36,8 @@ const LOOKUP_TIMEOUT: Duration = Duration::from_millis(400);
 
 /// What an answer may take beyond `LOOKUP_TIMEOUT`, hand-out to answer. The
 /// deadline bounds the DynamoDB wait only; around it the function parses the
-/// event, normalizes the number, logs, writes its metrics line, waits at most
-/// 25 ms for a hit count (`checker::HIT_WAIT`, blocked calls only) and posts
+/// event, normalizes the number, logs, writes its metrics line (the hit count
+/// of a blocked call is written by the same deadline, or cancelled) and posts
 /// the answer over loopback, all in an unoptimized test build, while other
 /// tests' processes share the machine. 250 ms covers that with room, yet is
 /// well under one `LOOKUP_TIMEOUT`: a second wait after the deadline (a retry

@@ -11,6 +11,7 @@ use std::time::Duration;
 use aws_sdk_dynamodb::types::AttributeValue;
 use blocklist_harness::connect_event::connect_event;
 use common::{Server, checker, new_table, put_block, put_rule, rules_table_for};
+use connect_blocklist::config::Config;
 use connect_blocklist::entry::Kind;
 use connect_blocklist::metrics::{METRIC_NAMES, MetricsSink};
 use connect_blocklist::phone::E164;
@@ -133,11 +134,28 @@ on_both_servers!(
     record_hits_false_counts_nothing
 );
 
-/// The real store, except that every hit-count write fails.
-#[derive(Clone)]
-struct HitsFail(DynamoStore);
+/// What the store of [`OddHits`] does when asked to write a hit count.
+#[derive(Clone, Copy)]
+enum HitWrite {
+    /// Fails.
+    Fail,
+    /// Starts a second later, then writes.
+    Slow,
+}
 
-impl BlocklistStore for HitsFail {
+/// The real store, except for its hit-count writes (see [`HitWrite`]).
+#[derive(Clone)]
+struct OddHits(DynamoStore, HitWrite);
+
+impl OddHits {
+    /// Over `table` (and its rules table), configured by `config`.
+    fn new(client: aws_sdk_dynamodb::Client, config: &Config, hits: HitWrite) -> OddHits {
+        let store = DynamoStore::new(client, &config.table_name, &config.rules_table_name);
+        OddHits(store, hits)
+    }
+}
+
+impl BlocklistStore for OddHits {
     async fn get(
         &self,
         number: &E164,
@@ -147,11 +165,17 @@ impl BlocklistStore for HitsFail {
     async fn load_rules(&self) -> Result<RuleSet, StoreError> {
         self.0.load_rules().await
     }
-    async fn record_hit(&self, _: Kind, _: &str, _: &str) -> Result<(), StoreError> {
-        Err(StoreError::Request {
-            table: "test".into(),
-            message: "AccessDeniedException (simulated)".into(),
-        })
+    async fn record_hit(&self, kind: Kind, value: &str, at: &str) -> Result<(), StoreError> {
+        match self.1 {
+            HitWrite::Fail => Err(StoreError::Request {
+                table: "test".into(),
+                message: "AccessDeniedException (simulated)".into(),
+            }),
+            HitWrite::Slow => {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                self.0.record_hit(kind, value, at).await
+            }
+        }
     }
 }
 
@@ -160,11 +184,7 @@ async fn a_failed_hit_write_never_fails_the_answer() {
     let (client, table) = new_table(Server::Dynalite).await;
     put_block(&client, &table, "+14155550123", "spam").await;
     let config = common::config(&table, &[]);
-    let store = HitsFail(DynamoStore::new(
-        client,
-        &config.table_name,
-        &config.rules_table_name,
-    ));
+    let store = OddHits::new(client, &config, HitWrite::Fail);
     let c = connect_blocklist::checker::Checker::new(store, &config);
     let answer = c.handle(&connect_event(Some("+14155550123"))).await;
     assert!(answer.is_blocked);
@@ -306,4 +326,37 @@ async fn lookup_failures_are_counted() {
         (doc["LookupErrors"].as_i64(), doc["LookupTimeouts"].as_i64()),
         (Some(1), Some(0))
     );
+}
+
+/// Lambda freezes the sandbox once the answer is sent, so a write still
+/// running then is lost, or retried at the next thaw and counted twice. A
+/// hit count that cannot be written within the call's deadline is
+/// cancelled, never written later, and counted as `HitCountDropped`.
+#[tokio::test]
+async fn a_slow_hit_write_is_cancelled_and_counted_not_left_running() {
+    let (client, table) = new_table(Server::Dynalite).await;
+    put_block(&client, &table, "+14155550123", "spam").await;
+    let config = common::config(&table, &[("LOOKUP_TIMEOUT_MS", "300")]);
+    let store = OddHits::new(client.clone(), &config, HitWrite::Slow);
+    let captured = Captured::default();
+    let c = connect_blocklist::checker::Checker::new(store, &config)
+        .with_metrics(captured.sink("N", "s"));
+    assert!(
+        c.handle(&connect_event(Some("+14155550123")))
+            .await
+            .is_blocked
+    );
+    // Long enough for a write left running to land.
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    assert_eq!(
+        count_of(&client, &table, ("phoneNumber", "+14155550123")).await,
+        (0, None),
+        "no write outlives its call"
+    );
+    let docs: Vec<Value> = captured.text().lines().map(assert_emf).collect();
+    let dropped: i64 = docs
+        .iter()
+        .filter_map(|d| d["HitCountDropped"].as_i64())
+        .sum();
+    assert_eq!(dropped, 1, "{docs:?}");
 }

@@ -326,3 +326,157 @@ async fn log_phone_numbers_full_unmasks() {
         "{stderr}"
     );
 }
+
+/// An `expiresAt` stored as an ISO date means that date, not "never"; an
+/// item with an attribute the function cannot read still answers, and is
+/// logged as a warning naming the attribute, its number masked.
+#[tokio::test]
+async fn iso_expiry_is_read_and_an_unreadable_item_is_logged() {
+    use aws_sdk_dynamodb::types::AttributeValue::{Bool, S};
+    let (client, table) = new_table(Server::Dynalite).await;
+    let items = [
+        // blocked-call.json's caller: expired in 2020, written as ISO 8601.
+        [
+            ("phoneNumber", S("+14155550123".into())),
+            ("expiresAt", S("2020-01-01T00:00:00Z".into())),
+        ],
+        // allowed-call.json's caller: an expiry and an action nobody can read.
+        [
+            ("phoneNumber", S("+14155550199".into())),
+            ("expiresAt", S("next tuesday".into())),
+        ],
+    ];
+    for (i, item) in items.into_iter().enumerate() {
+        let mut put = client.put_item().table_name(&table);
+        for (name, value) in item {
+            put = put.item(name, value);
+        }
+        if i == 1 {
+            put = put.item("action", Bool(true));
+        }
+        put.send().await.unwrap();
+    }
+    let out = common::lambda_on_event_files(
+        env!("CARGO_BIN_EXE_bootstrap"),
+        Server::Dynalite,
+        &table,
+        &["blocked-call.json", "allowed-call.json"],
+    )
+    .output()
+    .unwrap();
+    let answers = common::event_file_answers(&out);
+    assert_eq!(answers[0]["isBlocked"], "false", "expired in 2020");
+    assert_eq!(answers[1]["isBlocked"], "true", "listed, expiry unreadable");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let warning = stderr
+        .lines()
+        .find(|l| l.contains("\"WARN\"") && l.contains("expiresAt"))
+        .unwrap_or_else(|| panic!("no warning about the unreadable item:\n{stderr}"));
+    assert!(
+        warning.contains("action") && warning.contains("+1415555****"),
+        "{warning}"
+    );
+    assert!(!stderr.contains("+14155550199"), "masked: {stderr}");
+}
+
+/// Event fields reach the log cut short: a 1 MB ContactId or Channel (the
+/// Lambda takes events up to 6 MB) makes an ordinary decision line.
+#[tokio::test]
+async fn event_fields_are_logged_cut_short() {
+    let (client, table) = new_table(Server::Dynalite).await;
+    drop(client);
+    let huge = "c".repeat(1_000_000);
+    let mut event = ContactFlowEvent::voice("+14155550199")
+        .contact_id(&huge)
+        .build();
+    event["Details"]["ContactData"]["Channel"] = json!(huge);
+    let file = common::event_file(&event);
+    let out = common::lambda_on_event_files(
+        env!("CARGO_BIN_EXE_bootstrap"),
+        Server::Dynalite,
+        &table,
+        &[&file],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(common::event_file_answers(&out)[0]["isBlocked"], "false");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let decision = stderr
+        .lines()
+        .find(|l| l.contains("\"decision\""))
+        .unwrap_or_else(|| panic!("no decision line: {} bytes of log", stderr.len()));
+    assert!(decision.len() < 2_000, "{} bytes", decision.len());
+    assert!(decision.contains("chars)"), "says it was cut: {decision}");
+}
+
+/// Valid JSON that serde_json refuses as it is (nesting deeper than 128,
+/// a number beyond f64, a lone surrogate escape) still gets the answer map,
+/// through the real `bootstrap` under the Runtime API: what it can read is
+/// read, and an event with no readable caller ID is decided by the policy
+/// (here BLOCK_ANONYMOUS=true). Only a payload that is not JSON gets the
+/// runtime's error.
+#[tokio::test]
+async fn json_beyond_serde_json_still_gets_the_answer_map() {
+    use blocklist_harness::runtime_api::{Function, Outcome, RuntimeApi};
+    let (client, table) = new_table(Server::Dynalite).await;
+    put_block(&client, &table, "+14155550123", "spam").await;
+    let api = RuntimeApi::start().await.unwrap();
+    let mut command =
+        Function::command(std::path::Path::new(env!("CARGO_BIN_EXE_bootstrap")), &api);
+    common::local_aws_env(&mut command, &Server::Dynalite.endpoint())
+        .env("TABLE_NAME", &table)
+        .env("RULES_TABLE_NAME", common::rules_table_for(&table))
+        .env("FAIL_MODE", "closed")
+        .env("BLOCK_ANONYMOUS", "true");
+    let _function = Function::start(&mut command).unwrap();
+    let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+    let missing = [
+        ("callerIdStatus", "missing"),
+        ("isBlocked", "true"),
+        ("matchType", "anonymous"),
+    ];
+    let listed = [
+        ("callerIdStatus", "valid"),
+        ("isBlocked", "true"),
+        ("matchType", "exact"),
+    ];
+    let cases = [
+        (deep.clone(), missing),
+        (format!(r#"{{"Details":{deep}}}"#), missing),
+        (r#"{"phoneNumber": 1e400}"#.to_owned(), missing),
+        (
+            r#"{"phoneNumber": -1e400, "x": [1e999]}"#.to_owned(),
+            missing,
+        ),
+        (
+            r#"{"Details":{"ContactData":{"ContactId":"\ud800","Channel":"\udc00x"}}}"#.to_owned(),
+            missing,
+        ),
+        (
+            format!(
+                r#"{{"Details":{{"ContactData":{{"CustomerEndpoint":{{"Address":"+14155550123"}}}}}},"Extra":{deep},"Big":1e400,"Odd":"\ud800"}}"#
+            ),
+            listed,
+        ),
+    ];
+    for (body, expected) in cases {
+        let invocation = tokio::time::timeout(
+            Duration::from_secs(30),
+            api.invoke_raw(body.clone().into_bytes()),
+        )
+        .await
+        .expect("answered")
+        .unwrap();
+        let Some(serde_json::Value::Object(answer)) = invocation.response() else {
+            panic!("{body:.80}: {:?}", invocation.outcome);
+        };
+        common::assert_flat(answer);
+        common::assert_fields(answer, &expected);
+    }
+    let not_json = api.invoke_raw(b"{\"Details\": ".to_vec()).await.unwrap();
+    assert!(
+        matches!(&not_json.outcome, Outcome::Error(e) if e["errorType"] == "Runtime.UnmarshalError"),
+        "{:?}",
+        not_json.outcome
+    );
+}

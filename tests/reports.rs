@@ -213,3 +213,38 @@ async fn report_binary_answers_event_files() {
         [json!({"reportStatus": "pending", "phoneNumber": "+14155550177"})]
     );
 }
+
+/// A refused caller ID is logged masked (the default), not as the agent's
+/// flow sent it, and event fields are cut short: the report binary, as
+/// Lambda runs it.
+#[tokio::test]
+async fn a_refused_caller_id_is_logged_masked_and_fields_cut_short() {
+    let s = setup().await;
+    let raw = "+14155550123456789";
+    let event = ContactFlowEvent::voice(raw)
+        .contact_id(&"c".repeat(100_000))
+        .parameter("agent", "a".repeat(100_000))
+        .build();
+    let file = common::event_file(&event);
+    let out = common::lambda_on_event_files(
+        env!("CARGO_BIN_EXE_report"),
+        Server::Dynalite,
+        &s.table,
+        &[&file],
+    )
+    .env("AUDIT_TABLE_NAME", &s.audit)
+    .output()
+    .unwrap();
+    assert_eq!(
+        common::event_file_answers(&out)[0]["reportStatus"],
+        "notANumber"
+    );
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let refused = stderr
+        .lines()
+        .find(|l| l.contains("report refused"))
+        .unwrap_or_else(|| panic!("no `report refused` line: {} bytes", stderr.len()));
+    assert!(!refused.contains(raw), "masked: {refused}");
+    assert!(refused.contains("****"), "masked: {refused}");
+    assert!(refused.len() < 2_000, "{} bytes", refused.len());
+}

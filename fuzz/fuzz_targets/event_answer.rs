@@ -1,8 +1,9 @@
 //! Event bytes -> answer, through the real `Checker::handle`.
 //!
 //! Input layout: the first byte picks the configuration (see [`Settings`]),
-//! the rest must be JSON (anything else is skipped, as the Lambda runtime
-//! would refuse it before the handler). The event is answered twice by a
+//! the rest must be JSON, read as the Lambda runtime reads it
+//! (`event::read_event`, which also reads what serde_json refuses as it is);
+//! anything else is skipped, as the runtime refuses it before the handler. The event is answered twice by a
 //! fresh checker over an in-memory store: once while the rules are loaded
 //! (the reload path), once from the rules in memory (the cached path).
 //!
@@ -23,6 +24,7 @@ use connect_blocklist::answer::{ANSWER_KEYS, Answer, LookupStatus};
 use connect_blocklist::checker::Checker;
 use connect_blocklist::config::Config;
 use connect_blocklist::entry::{BlockAction, Entry, Kind, Status};
+use connect_blocklist::event::read_event;
 use connect_blocklist::metrics::MetricsSink;
 use connect_blocklist::phone::Normalizer;
 use connect_blocklist::store::memory::{Fault, Faults, MemoryStore};
@@ -314,7 +316,9 @@ fuzz_target!(|input: &[u8]| {
     let Some((&byte, json)) = input.split_first() else {
         return;
     };
-    let Ok(event) = serde_json::from_slice::<Value>(json) else {
+    // The runtime's own reader: valid JSON serde_json refuses as it is
+    // (deep nesting, 1e400, lone surrogates) is read after json_repair.
+    let Ok(event) = read_event(json) else {
         return;
     };
     let settings = Settings::from_byte(byte);

@@ -101,7 +101,8 @@ impl fmt::Display for Lost {
 impl std::error::Error for Lost {}
 
 struct Queued {
-    event: Value,
+    /// The event as the function receives it.
+    body: Vec<u8>,
     queued: Instant,
     reply: oneshot::Sender<Invocation>,
 }
@@ -194,9 +195,17 @@ impl RuntimeApi {
     /// Queues `event` and waits for the function's answer. The wait has no
     /// limit of its own: wrap it in a timeout where a hang must fail.
     pub async fn invoke(&self, event: Value) -> Result<Invocation, Lost> {
+        self.invoke_raw(serde_json::to_vec(&event).unwrap_or_default())
+            .await
+    }
+
+    /// As [`RuntimeApi::invoke`], with the event's bytes as they are: a
+    /// payload a `Value` cannot hold (not JSON, or JSON beyond serde_json's
+    /// limits) reaches the function unchanged.
+    pub async fn invoke_raw(&self, body: Vec<u8>) -> Result<Invocation, Lost> {
         let (reply, answer) = oneshot::channel();
         let queued = Queued {
-            event,
+            body,
             queued: Instant::now(),
             reply,
         };
@@ -300,7 +309,6 @@ async fn next(state: &State) -> Response<Full<Bytes>> {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis())
         .unwrap_or_default();
-    let body = serde_json::to_vec(&queued.event).unwrap_or_default();
     lock(&state.in_flight).insert(
         id.clone(),
         InFlight {
@@ -320,7 +328,7 @@ async fn next(state: &State) -> Response<Full<Bytes>> {
             "arn:aws:lambda:us-east-1:123456789012:function:connect-blocklist-local",
         )
         .header("lambda-runtime-trace-id", format!("Root=1-local-{id}"))
-        .body(Full::new(Bytes::from(body)));
+        .body(Full::new(Bytes::from(queued.body)));
     response.unwrap_or_else(|_| reply(StatusCode::INTERNAL_SERVER_ERROR, "bad response"))
 }
 

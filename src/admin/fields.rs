@@ -2,6 +2,7 @@
 //! target of a command ([`parse_target`]) and the fields of an entry
 //! ([`EntryFields::checked`]). Pure: no I/O.
 
+use crate::answer::MAX_ANSWER_TEXT_CHARS;
 use crate::entry::{BlockAction, Entry, Kind, Status};
 use crate::phone::{CallerId, InvalidReason, Normalizer};
 use crate::rules::is_prefix;
@@ -21,6 +22,22 @@ pub enum TargetError {
         "`{input}` is not a prefix: write `+` and the leading digits in international form, e.g. +1900 or +4470"
     )]
     InvalidPrefix { input: String },
+}
+
+impl TargetError {
+    /// The same error about `shown` instead of the input: for a log, where
+    /// the input is masked (see `config::LogNumbers::show`).
+    pub fn showing(&self, shown: &str) -> TargetError {
+        let input = shown.to_owned();
+        match self {
+            TargetError::InvalidNumber { reason, .. } => TargetError::InvalidNumber {
+                input,
+                reason: reason.clone(),
+            },
+            TargetError::NotANumber { .. } => TargetError::NotANumber { input },
+            TargetError::InvalidPrefix { .. } => TargetError::InvalidPrefix { input },
+        }
+    }
 }
 
 /// What an entry is about: its kind and its number or prefix.
@@ -108,6 +125,13 @@ pub enum ActionProblem {
         "`{0}` is not an Amazon Connect queue ARN (arn:aws:connect:REGION:ACCOUNT:instance/ID/queue/ID)"
     )]
     NotAQueueArn(String),
+    /// The answer carries at most [`MAX_ANSWER_TEXT_CHARS`] of it; more would
+    /// be cut there, without a word, after being accepted here.
+    #[error(
+        "the {field} is {chars} characters long; the Lambda's answer carries at most {max}: shorten it",
+        max = MAX_ANSWER_TEXT_CHARS
+    )]
+    TooLong { field: &'static str, chars: usize },
 }
 
 /// The user-supplied parts of an entry.
@@ -126,6 +150,20 @@ pub struct EntryFields {
 
 fn blank(s: &Option<String>) -> bool {
     s.as_deref().is_none_or(|v| v.trim().is_empty())
+}
+
+/// Refuses text the answer would cut: a message played cut short, or a
+/// queue ARN cut into one that does not exist. (A reason is not refused:
+/// the stored entry and its audit record keep it whole, reports and
+/// approvals write it too, and the answer's `blockedReason` is a label for
+/// contact search, documented as cut to this length.)
+fn fits_the_answer(field: &'static str, text: &Option<String>) -> Result<(), ActionProblem> {
+    let chars = text.as_deref().map_or(0, |t| t.chars().count());
+    if chars > MAX_ANSWER_TEXT_CHARS {
+        Err(ActionProblem::TooLong { field, chars })
+    } else {
+        Ok(())
+    }
 }
 
 impl EntryFields {
@@ -147,9 +185,10 @@ impl EntryFields {
         match action {
             BlockAction::Disconnect => Ok(()),
             BlockAction::Message if blank(&self.message) => Err(ActionProblem::MessageWithoutText),
-            BlockAction::Message => Ok(()),
+            BlockAction::Message => fits_the_answer("message", &self.message),
             BlockAction::Queue if blank(&self.queue_arn) => Err(ActionProblem::QueueWithoutArn),
             BlockAction::Queue => {
+                fits_the_answer("queue ARN", &self.queue_arn)?;
                 let arn = self.queue_arn.as_deref().unwrap_or_default();
                 let looks_right = arn.starts_with("arn:aws")
                     && arn.contains(":connect:")
@@ -283,6 +322,37 @@ mod tests {
         for (kind, f, want) in cases {
             assert_eq!(f.checked(kind), Err(want), "{kind}");
         }
+    }
+
+    /// The answer carries at most MAX_ANSWER_TEXT_CHARS of a message or a
+    /// queue ARN: longer ones would be cut there (a message played cut
+    /// short, a queue that does not exist), so they are refused here.
+    #[test]
+    fn text_the_answer_would_cut_is_refused() {
+        let max = MAX_ANSWER_TEXT_CHARS;
+        let fits = "é".repeat(max);
+        assert!(
+            fields(Some(BlockAction::Message), &fits, "")
+                .checked(Kind::Block)
+                .is_ok()
+        );
+        let long = "é".repeat(1_000);
+        let err = fields(Some(BlockAction::Message), &long, "")
+            .checked(Kind::Prefix)
+            .map(|_| ())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("1000 characters") && err.contains(&max.to_string()),
+            "{err}"
+        );
+        let arn = format!("{QUEUE}{}", "q".repeat(max));
+        let err = fields(Some(BlockAction::Queue), "", &arn)
+            .checked(Kind::Block)
+            .map(|_| ())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("characters"), "{err}");
     }
 
     #[test]

@@ -89,7 +89,7 @@ pub async fn create_table(
         Err(e)
             if e.as_service_error()
                 .is_some_and(|s| s.is_resource_not_found_exception()) => {}
-        Err(e) => return Err(request_error(DisplayErrorContext(&e).to_string())),
+        Err(e) => return Err(AdminError::from_sdk(table, e)),
     }
     let mut request = client
         .create_table()
@@ -125,7 +125,7 @@ pub async fn create_table(
         {
             return Ok(TableInit::AlreadyExists);
         }
-        Err(e) => return Err(request_error(DisplayErrorContext(&e).to_string())),
+        Err(e) => return Err(AdminError::from_sdk(table, e)),
     }
     for _ in 0..600 {
         let out = client
@@ -133,7 +133,7 @@ pub async fn create_table(
             .table_name(table)
             .send()
             .await
-            .map_err(|e| request_error(DisplayErrorContext(&e).to_string()))?;
+            .map_err(|e| AdminError::from_sdk(table, e))?;
         if out.table.and_then(|t| t.table_status) == Some(TableStatus::Active) {
             return Ok(TableInit::Created);
         }

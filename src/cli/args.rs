@@ -73,6 +73,18 @@ pub struct GlobalArgs {
     /// Output format
     #[arg(long, global = true, value_enum, env = "BLOCKLIST_OUTPUT", default_value_t = OutputFormat::Table)]
     pub output: OutputFormat,
+    /// Seconds to wait for each DynamoDB request, its retries included,
+    /// before giving up (a frozen server or network would otherwise hang
+    /// the command)
+    #[arg(
+        long,
+        global = true,
+        value_name = "SECONDS",
+        env = "BLOCKLIST_TIMEOUT",
+        default_value_t = 30,
+        value_parser = clap::value_parser!(u64).range(1..=3600)
+    )]
+    pub timeout: u64,
 }
 
 /// How results are printed.
@@ -264,7 +276,7 @@ pub struct ActionArgs {
     /// or queue (route to --queue-arn, e.g. a fraud team)
     #[arg(long, value_name = "ACTION")]
     pub action: Option<String>,
-    /// The message for --action message
+    /// The message for --action message (at most 256 characters: what the answer carries)
     #[arg(long, value_name = "TEXT")]
     pub message: Option<String>,
     /// The Amazon Connect queue ARN for --action queue

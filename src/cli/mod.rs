@@ -13,6 +13,7 @@ pub use args::Cli;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -73,6 +74,10 @@ pub enum CliError {
     ImportConflicts(usize),
 }
 
+/// How long the CLI waits to open a connection: longer than the functions
+/// (an admin may be far from the region, on a slow network), still short.
+const CLI_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// What every command gets: the global options, resolved once.
 struct Context {
     global: GlobalArgs,
@@ -103,10 +108,17 @@ impl Context {
     }
 
     /// The admin over DynamoDB, recording `--actor` (or `$USER@hostname`).
+    /// Every request ends within `--timeout` seconds, retries included, and
+    /// a connection is given up after [`CLI_CONNECT_TIMEOUT`] (or the
+    /// timeout, if shorter): the SDK's defaults would wait forever on a
+    /// server that accepts a connection and never answers.
     async fn admin(&self) -> Admin {
+        let timeout = Duration::from_secs(self.global.timeout);
         let client = dynamodb_client(&ClientOptions {
             region: self.global.region.clone(),
             endpoint_url: self.global.endpoint_url.clone(),
+            operation_timeout: Some(timeout),
+            connect_timeout: Some(CLI_CONNECT_TIMEOUT.min(timeout)),
             ..ClientOptions::default()
         })
         .await;

@@ -14,9 +14,11 @@ use aws_sdk_dynamodb::operation::get_item::GetItemError;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::entry::{BlockAction, Entry, EntryTable, Kind, Status};
-use crate::phone::E164;
+use crate::logging::capped;
+use crate::phone::{E164, mask};
 use crate::rules::RuleSet;
 use crate::snapshot::{Item, MANIFEST_KEY, Manifest, SnapshotError, chunk_entries, chunk_key};
+use crate::when::parse_absolute;
 
 /// Attribute names of the table.
 pub mod attr {
@@ -209,8 +211,12 @@ fn get_error(table: &str, err: SdkError<GetItemError>) -> StoreError {
     sdk_error(table, err)
 }
 
+/// What a request that timed out says: the SDK's own text ("timeout error")
+/// names neither the cause nor the fix.
+pub const NO_ANSWER: &str = "DynamoDB did not answer in time: check that the endpoint and region are right and reachable (--endpoint-url or AWS_ENDPOINT_URL_DYNAMODB, --region or AWS_REGION); the CLI waits --timeout seconds (BLOCKLIST_TIMEOUT)";
+
 /// A DynamoDB error on `table` as a [`StoreError`], telling a missing table
-/// apart from other failures.
+/// and a server that did not answer apart from other failures.
 pub fn sdk_error<E, R>(table: &str, err: SdkError<E, R>) -> StoreError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
@@ -221,56 +227,141 @@ where
             table: table.to_owned(),
         };
     }
+    let timed_out = match &err {
+        SdkError::TimeoutError(_) => true,
+        SdkError::DispatchFailure(failure) => failure.is_timeout(),
+        _ => false,
+    };
+    let message = if timed_out {
+        NO_ANSWER.to_owned()
+    } else {
+        DisplayErrorContext(&err).to_string()
+    };
     StoreError::Request {
         table: table.to_owned(),
-        message: DisplayErrorContext(&err).to_string(),
+        message,
     }
 }
 
-/// Reads an item, accepting the older attribute names and `expiresAt`
-/// stored as a number or a numeric string.
+/// Reads an item, accepting the older attribute names, and `expiresAt` as
+/// epoch seconds (a number, or a numeric string) or as an ISO 8601 date or
+/// datetime. What cannot be read (an attribute of the wrong type, a value
+/// that does not parse) is left out and logged as one warning, the number
+/// masked: left out silently, an unreadable `expiresAt` would mean "never
+/// expires" and an unreadable `kind` "block", with nobody told.
 pub fn entry_from_item(item: &HashMap<String, AttributeValue>) -> Entry {
-    let s = |name: &str| match item.get(name) {
-        Some(AttributeValue::S(v)) => Some(v.clone()),
-        Some(AttributeValue::N(v)) => Some(v.clone()),
-        _ => None,
+    let mut r = ItemReader {
+        item,
+        problems: Vec::new(),
     };
-    let expires_at = match item.get(attr::EXPIRES_AT) {
-        Some(AttributeValue::N(v) | AttributeValue::S(v)) => parse_epoch(v),
-        _ => None,
-    };
-    let kind: Kind = s(attr::KIND)
-        .and_then(|k| k.parse().ok())
-        .unwrap_or_default();
-    let key = s(attr::PHONE_NUMBER).unwrap_or_default();
+    let status_text = r.text(attr::STATUS);
+    let kind: Kind = r.parsed(attr::KIND, |k| k.parse().ok()).unwrap_or_default();
+    let key = r.text(attr::PHONE_NUMBER).unwrap_or_default();
     // A report's key is `report#<number>` (see `item_key`).
     let value = match key.strip_prefix(&format!("{kind}#")) {
         Some(number) => number.to_owned(),
         None => key,
     };
-    Entry {
+    let entry = Entry {
         kind,
         value,
-        reason: s(attr::REASON).or_else(|| s(attr::LEGACY_REASON)),
-        created_at: s(attr::CREATED_AT).or_else(|| s(attr::LEGACY_DATE)),
-        created_by: s(attr::CREATED_BY),
-        expires_at,
-        note: s(attr::NOTE),
-        action: s(attr::ACTION).and_then(|a| a.parse().ok()),
-        message: s(attr::MESSAGE),
-        queue_arn: s(attr::QUEUE_ARN),
-        // Exactly `pending` waits for an admin; anything else (or no status
-        // at all, as in entries made before reports existed) is in force.
-        status: match s(attr::STATUS) {
-            Some(v) if v == Status::Pending.as_str() => Status::Pending,
-            _ => Status::Active,
-        },
-        contact_id: s(attr::CONTACT_ID),
-        block_count: s(attr::BLOCK_COUNT).and_then(|n| n.parse().ok()),
-        last_blocked_at: s(attr::LAST_BLOCKED_AT),
-        version: s(attr::VERSION)
-            .and_then(|v| v.parse().ok())
+        reason: r.text(attr::REASON).or_else(|| r.text(attr::LEGACY_REASON)),
+        created_at: r
+            .text(attr::CREATED_AT)
+            .or_else(|| r.text(attr::LEGACY_DATE)),
+        created_by: r.text(attr::CREATED_BY),
+        expires_at: r.parsed(attr::EXPIRES_AT, parse_expiry),
+        note: r.text(attr::NOTE),
+        action: r.parsed(attr::ACTION, |a| a.parse().ok()),
+        message: r.text(attr::MESSAGE),
+        queue_arn: r.text(attr::QUEUE_ARN),
+        status: r.status(status_text),
+        contact_id: r.text(attr::CONTACT_ID),
+        block_count: r.parsed(attr::BLOCK_COUNT, |n| n.parse().ok()),
+        last_blocked_at: r.text(attr::LAST_BLOCKED_AT),
+        version: r
+            .parsed(attr::VERSION, |v| v.parse().ok())
             .unwrap_or_default(),
+    };
+    if !r.problems.is_empty() {
+        tracing::warn!(
+            phone_number = %mask(&entry.value),
+            kind = entry.kind.as_str(),
+            problems = %r.problems.join("; "),
+            "stored entry read without the attributes it could not read: rewrite it (blocklist add --replace)"
+        );
+    }
+    entry
+}
+
+/// Reads one item's attributes, noting each it cannot read.
+struct ItemReader<'a> {
+    item: &'a HashMap<String, AttributeValue>,
+    /// `attribute: what is wrong with it`, for the warning.
+    problems: Vec<String>,
+}
+
+impl ItemReader<'_> {
+    /// A string attribute (a number reads as its digits); absent or NULL
+    /// is none, any other type a problem.
+    fn text(&mut self, name: &str) -> Option<String> {
+        match self.item.get(name)? {
+            AttributeValue::S(v) | AttributeValue::N(v) => Some(v.clone()),
+            AttributeValue::Null(_) => None,
+            other => {
+                let found = attribute_type(other);
+                self.problems
+                    .push(format!("{name} is {found}, not a string or number"));
+                None
+            }
+        }
+    }
+
+    /// A string attribute read by `parse`; a value it refuses is a problem.
+    fn parsed<T>(&mut self, name: &str, parse: impl FnOnce(&str) -> Option<T>) -> Option<T> {
+        let text = self.text(name)?;
+        let value = parse(&text);
+        if value.is_none() {
+            self.problems
+                .push(format!("{name} `{}` cannot be read", capped(&text)));
+        }
+        value
+    }
+
+    /// Exactly `pending` waits for an admin; anything else (or no status at
+    /// all, as in entries made before reports existed) is in force. A
+    /// value other than `active` is a problem: `PENDING` blocks.
+    fn status(&mut self, text: Option<String>) -> Status {
+        match text.as_deref() {
+            Some(v) if v == Status::Pending.as_str() => Status::Pending,
+            None => Status::Active,
+            Some(v) if v == Status::Active.as_str() => Status::Active,
+            Some(v) => {
+                self.problems.push(format!(
+                    "{} `{}` is neither `active` nor `pending`: read as active",
+                    attr::STATUS,
+                    capped(v)
+                ));
+                Status::Active
+            }
+        }
+    }
+}
+
+/// The DynamoDB type of an attribute value, as the console names it.
+fn attribute_type(value: &AttributeValue) -> &'static str {
+    match value {
+        AttributeValue::S(_) => "S",
+        AttributeValue::N(_) => "N",
+        AttributeValue::B(_) => "B",
+        AttributeValue::Bool(_) => "BOOL",
+        AttributeValue::Null(_) => "NULL",
+        AttributeValue::M(_) => "M",
+        AttributeValue::L(_) => "L",
+        AttributeValue::Ss(_) => "SS",
+        AttributeValue::Ns(_) => "NS",
+        AttributeValue::Bs(_) => "BS",
+        _ => "of an unknown type",
     }
 }
 
@@ -330,11 +421,12 @@ pub fn item_from_entry(entry: &Entry) -> HashMap<String, AttributeValue> {
     item
 }
 
-/// Epoch seconds; a fractional part (`1767225600.5`) is dropped.
-fn parse_epoch(v: &str) -> Option<i64> {
+/// An expiry as stored: epoch seconds (a fractional part, `1767225600.5`,
+/// is dropped), or an ISO 8601 date or datetime as people write them.
+fn parse_expiry(v: &str) -> Option<i64> {
     let v = v.trim();
     let whole = v.split_once('.').map_or(v, |(whole, _)| whole);
-    whole.parse().ok()
+    whole.parse().ok().or_else(|| parse_absolute(v).ok())
 }
 
 #[cfg(test)]
@@ -411,6 +503,33 @@ mod tests {
             !item_from_entry(&e).contains_key(attr::BLOCK_COUNT),
             "hit counts are the Lambda's"
         );
+    }
+
+    #[test]
+    fn iso_expiries_read_as_dates_and_unreadable_values_as_none() {
+        let item = |expires: AttributeValue| {
+            HashMap::from([
+                (
+                    attr::PHONE_NUMBER.to_owned(),
+                    AttributeValue::S("+14155550123".into()),
+                ),
+                (attr::EXPIRES_AT.to_owned(), expires),
+                (attr::KIND.to_owned(), AttributeValue::Bool(true)),
+            ])
+        };
+        let s = |v: &str| AttributeValue::S(v.into());
+        for (stored, want) in [
+            (s("2026-12-31T18:00:00Z"), Some(1_798_740_000)),
+            (s("2026-12-31T18:00:00.250Z"), Some(1_798_740_000)),
+            (s("2026-12-31"), Some(1_798_675_200)),
+            (AttributeValue::N("1798740000".into()), Some(1_798_740_000)),
+            (s("next tuesday"), None),
+            (AttributeValue::Bool(true), None),
+        ] {
+            let e = entry_from_item(&item(stored.clone()));
+            assert_eq!(e.expires_at, want, "{stored:?}");
+            assert_eq!(e.kind, Kind::Block, "an unreadable kind reads as block");
+        }
     }
 
     #[test]

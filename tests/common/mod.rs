@@ -55,8 +55,8 @@ pub async fn client_for(endpoint: &str) -> Client {
     dynamodb_client(&ClientOptions {
         region: Some("us-east-1".into()),
         endpoint_url: Some(endpoint.to_owned()),
-        attempt_timeout: None,
         credentials: Some(local_credentials()),
+        ..ClientOptions::default()
     })
     .await
 }
@@ -233,13 +233,14 @@ pub fn local_aws_env<'c>(command: &'c mut Command, endpoint: &str) -> &'c mut Co
 }
 
 /// A Lambda binary (`env!("CARGO_BIN_EXE_bootstrap")` or `..._report`)
-/// to answer the sample events `files` (in events/), pointed at `server`
-/// with `table` and its rules table.
+/// to answer the sample events `files` (in events/, or absolute paths),
+/// pointed at `server` with `table` and its rules table.
 pub fn lambda_on_event_files(binary: &str, server: Server, table: &str, files: &[&str]) -> Command {
     let mut command = Command::new(binary);
     command.arg("--event");
+    let events = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("events");
     for file in files {
-        command.arg(format!("{}/events/{file}", env!("CARGO_MANIFEST_DIR")));
+        command.arg(events.join(file));
     }
     local_aws_env(&mut command, &server.endpoint())
         .env("TABLE_NAME", table)
@@ -284,6 +285,14 @@ pub fn blocklist_cli(server: Server, table: &str, audit: &str) -> Command {
         .env_remove("BLOCK_ANONYMOUS")
         .env_remove("FAIL_MODE");
     command
+}
+
+/// Writes `event` to a fresh file in the temporary directory, for
+/// [`lambda_on_event_files`]; returns its path.
+pub fn event_file(event: &Value) -> String {
+    let path = std::env::temp_dir().join(format!("{}.json", unique_table_name("event")));
+    std::fs::write(&path, event.to_string()).unwrap();
+    path.display().to_string()
 }
 
 /// Generates one `#[tokio::test]` per server for each `async fn name(server: Server)`.
