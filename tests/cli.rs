@@ -920,3 +920,27 @@ async fn list_shows_hits_and_finds_stale_entries() {
     let (_, err) = env.expect(1, &["list", "--not-hit-since", "ninety days"]);
     assert!(err.contains("is not a time"), "{err}");
 }
+
+/// Issue 12.5a: a quote that never closes would read every later row into
+/// one cell; the file is refused, naming the line where the quote opened.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unterminated_quote_refuses_the_whole_file() {
+    let env = Env::init(Server::Dynalite);
+    let csv = env.file(
+        "quote.csv",
+        "phoneNumber,reason\n\
+         +14155550101,spam\n\
+         +14155550102,\"fraud, said he would call back\n\
+         +14155550103,spam\n\
+         +14155550104,spam\n",
+    );
+    let (out, err) = env.expect(1, &["import", &csv]);
+    assert!(
+        err.contains("quote.csv:3: rejected `+14155550102`: ") && err.contains("never closed"),
+        "{err}"
+    );
+    assert!(err.contains("nothing in the file was used"), "{err}");
+    assert_eq!(out, "", "no summary: the file was not imported");
+    assert_eq!(env.json(&["list"]), Value::Array(vec![]), "nothing written");
+    assert!(env.audit_items().await.is_empty(), "no audit record");
+}

@@ -7,7 +7,11 @@
 //! An import normalizes each row as the Lambda would, reports every rejected
 //! row with its line number, collapses duplicates (the later row wins),
 //! skips rows that would change nothing, and writes the rest in batches:
-//! each batch's audit records first, then its entries.
+//! each batch's audit records first, then its entries. A file the reader
+//! cannot take apart into rows for sure (a quote that never closes) is
+//! refused whole.
+
+mod quotes;
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -20,6 +24,7 @@ use crate::entry::{BlockAction, Entry, Kind, Status};
 use crate::phone::{InvalidReason, Normalizer};
 use crate::when::{TimeError, now_epoch, parse_absolute, rfc3339};
 use crate::wire::UnknownName;
+use quotes::QuoteWatch;
 
 /// The columns of import and export files, in export order.
 pub const COLUMNS: &[&str] = &[
@@ -47,6 +52,23 @@ pub enum CsvError {
     UnknownColumn { name: String },
     #[error("column `{0}` appears twice in the header")]
     DuplicateColumn(String),
+    #[error(
+        "rejected `{value}`: a quote opened on this line is never closed, so every later row would be read into one cell: close it (a quote inside a quoted cell is written \"\"); nothing in the file was used"
+    )]
+    UnclosedQuote { line: u64, value: String },
+}
+
+impl CsvError {
+    /// The line the error is about, when it is about one.
+    pub fn line(&self) -> Option<u64> {
+        match self {
+            CsvError::UnclosedQuote { line, .. } => Some(*line),
+            CsvError::Read(_)
+            | CsvError::MissingPhoneNumberColumn
+            | CsvError::UnknownColumn { .. }
+            | CsvError::DuplicateColumn(_) => None,
+        }
+    }
 }
 
 /// Values applied to rows that leave a column empty.
@@ -176,7 +198,8 @@ impl Header {
 }
 
 /// Reads and checks an import file: every row is checked before anything
-/// is written, each rejected row named with its line.
+/// is written, each rejected row named with its line. A quote that never
+/// closes refuses the whole file: the rows after it cannot be told apart.
 pub fn parse_csv<R: Read>(
     input: R,
     normalizer: &Normalizer,
@@ -185,10 +208,12 @@ pub fn parse_csv<R: Read>(
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::All)
-        .from_reader(input);
+        .from_reader(QuoteWatch::new(input));
     let header = Header::read(&mut reader)?;
     let mut parsed = ParsedCsv::default();
     let mut seen: HashMap<Target, usize> = HashMap::new();
+    // The last row's number: the row an unclosed quote opened in.
+    let mut last_value = String::new();
     for result in reader.records() {
         parsed.read += 1;
         let record = match result {
@@ -203,17 +228,36 @@ pub fn parse_csv<R: Read>(
             }
         };
         let line = record.position().map_or(0, |p| p.line());
-        let raw = header.get(&record, "phoneNumber").unwrap_or_default();
+        last_value = shown(header.get(&record, "phoneNumber").unwrap_or_default());
         match parse_row(line, &header, &record, normalizer, defaults) {
             Err(why) => parsed.rejected.push(Rejected {
                 line,
-                value: raw.to_owned(),
+                value: last_value.clone(),
                 why,
             }),
             Ok(row) => parsed.add(row, &mut seen),
         }
     }
-    Ok(parsed)
+    match reader.get_ref().unclosed_quote() {
+        Some(line) => Err(CsvError::UnclosedQuote {
+            line,
+            value: last_value,
+        }),
+        None => Ok(parsed),
+    }
+}
+
+/// Longest cell quoted in a message, in characters.
+const SHOWN_CHARS: usize = 40;
+
+/// A cell as a message quotes it: its first line, cut to [`SHOWN_CHARS`].
+fn shown(cell: &str) -> String {
+    let first = cell.lines().next().unwrap_or_default();
+    let mut s: String = first.chars().take(SHOWN_CHARS).collect();
+    if s.len() < cell.len() {
+        s.push('…');
+    }
+    s
 }
 
 impl ParsedCsv {
@@ -471,6 +515,35 @@ mod tests {
             parse("reason\nx\n"),
             Err(CsvError::MissingPhoneNumberColumn)
         ));
+    }
+
+    #[test]
+    fn an_unclosed_quote_refuses_the_file_at_the_line_it_opened() {
+        let err = parse(
+            "phoneNumber,reason\n+14155550101,spam\n+14155550102,\"fraud, said\n+14155550103,spam\n",
+        )
+        .unwrap_err();
+        assert_eq!(err.line(), Some(3));
+        assert!(
+            err.to_string().starts_with(
+                "rejected `+14155550102`: a quote opened on this line is never closed"
+            ),
+            "{err}"
+        );
+        // Quoted cells that close, over lines or with `""` inside, are fine.
+        let parsed =
+            parse("phoneNumber,reason\n+14155550101,\"two\nlines, \"\"quoted\"\"\"\n").unwrap();
+        assert_eq!(
+            parsed.rows[0].fields.reason.as_deref(),
+            Some("two\nlines, \"quoted\"")
+        );
+    }
+
+    #[test]
+    fn a_message_quotes_a_long_cell_cut_short() {
+        assert_eq!(shown("+14155550101"), "+14155550101");
+        assert_eq!(shown(&"9".repeat(100)), format!("{}…", "9".repeat(40)));
+        assert_eq!(shown("first\nsecond"), "first…");
     }
 
     #[test]

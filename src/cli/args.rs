@@ -119,8 +119,9 @@ pub enum Command {
     /// default), message (with message) or queue (with queueArn); status is
     /// active (the default) or pending (an agent's report, kept waiting). Rejected
     /// rows are reported with their line numbers and not written; the valid
-    /// rows are. Rows that change nothing write nothing, so re-running a file
-    /// is safe. Exits 1 when any row was rejected.
+    /// rows are. A quote that never closes refuses the file. Rows that change
+    /// nothing write nothing, so re-running a file is safe.
+    /// Exits 1 when any row was rejected.
     Import(ImportArgs),
     /// Write every entry as CSV (the import's columns) to FILE or stdout
     Export { file: Option<PathBuf> },

@@ -39,7 +39,8 @@ use output::Printer;
 pub enum CliError {
     #[error(transparent)]
     Admin(#[from] AdminError),
-    #[error("{path}: {source}")]
+    /// The file is refused whole; `file:line:` when the error has a line.
+    #[error("{path}{}: {source}", at_line(.source.line()))]
     Csv { path: PathBuf, source: CsvError },
     #[error("{path}: {source}")]
     Io {
@@ -63,6 +64,11 @@ pub enum CliError {
     /// The import ran; some rows were rejected (already reported).
     #[error("{0} rows were rejected (see above); the valid rows were imported")]
     RowsRejected(usize),
+}
+
+/// `:LINE` after a file name, as in `numbers.csv:12: ...`; nothing without a line.
+fn at_line(line: Option<u64>) -> String {
+    line.map(|l| format!(":{l}")).unwrap_or_default()
 }
 
 /// What every command gets: the global options, resolved once.
