@@ -21,6 +21,7 @@
 //! - [`entrypoint`]: init, the Runtime API loop and `--event` files for the function binaries
 //! - [`event`]: the Connect event, tolerantly read
 //! - [`flow`]: the flow-language validator
+//! - [`limits`]: how much text an entry may hold, and item sizes as DynamoDB counts them
 //! - [`logging`]: JSON logs
 //! - [`metrics`]: EMF metrics lines
 //! - [`phone`]: caller-ID normalization and masking
@@ -43,6 +44,7 @@ pub mod entry;
 pub mod entrypoint;
 pub mod event;
 pub mod flow;
+pub mod limits;
 pub mod logging;
 pub mod metrics;
 pub mod phone;

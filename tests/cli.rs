@@ -944,3 +944,72 @@ async fn an_unterminated_quote_refuses_the_whole_file() {
     assert_eq!(env.json(&["list"]), Value::Array(vec![]), "nothing written");
     assert!(env.audit_items().await.is_empty(), "no audit record");
 }
+
+/// Issue 12.5b: a field too long for DynamoDB's 400 KB item (and for the
+/// audit record that holds the entry twice) is a rejected row, found before
+/// anything is written: the other rows are written, each with its record.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_oversized_field_is_rejected_before_anything_is_written() {
+    let env = Env::init(Server::Dynalite);
+    let mut csv = String::from("phoneNumber,reason\n");
+    for i in 0..250u32 {
+        let reason = if i == 210 {
+            "x".repeat(1_000_000)
+        } else {
+            format!("bulk {i}")
+        };
+        writeln!(csv, "+1415400{i:04},{reason}").unwrap();
+    }
+    let file = env.file("long.csv", &csv);
+    let (out, err) = env.expect(1, &["import", &file]);
+    assert!(
+        err.contains(
+            "long.csv:212: rejected `+14154000210`: reason: 1000000 characters, at most 1024"
+        ),
+        "{}",
+        &err[..err.len().min(500)]
+    );
+    assert_eq!(
+        out.trim(),
+        "read 250, valid 249, rejected 1, duplicates 0, unchanged 0, written 249"
+    );
+    let listed = env.json(&["list"]);
+    assert_eq!(listed.as_array().unwrap().len(), 249);
+    let audited = env.audited_numbers().await;
+    assert_eq!(audited.len(), 249, "one record per entry written, no other");
+    assert!(!audited.contains("+14154000210"));
+
+    // A stored entry near the item limit (written by other means) cannot be
+    // replaced by an import: the audit record would hold it and the new
+    // entry, over 400 KB. Refused with its line, before any write.
+    let client = client_for(&env.server.endpoint()).await;
+    common::put_raw(
+        &client,
+        &env.table,
+        &[
+            ("phoneNumber", "+14154000001"),
+            ("reason", &"y".repeat(405_000)),
+        ],
+    )
+    .await;
+    let replace = env.file(
+        "replace.csv",
+        &format!(
+            "phoneNumber,reason,note\n+14154000001,{},{}\n+14154000002,fine,\n",
+            "r".repeat(1_000),
+            "n".repeat(4_000)
+        ),
+    );
+    let (out, err) = env.expect(1, &["import", &replace]);
+    assert!(
+        err.contains("replace.csv:2: rejected `+14154000001`: its audit record")
+            && err.contains("over DynamoDB's item limit"),
+        "{}",
+        &err[..err.len().min(500)]
+    );
+    assert!(
+        out.contains("rejected 1") && out.contains("written 1"),
+        "{out}"
+    );
+    assert_eq!(env.audit_items().await.len(), 250);
+}

@@ -16,11 +16,13 @@ mod quotes;
 use std::collections::HashMap;
 use std::io::{Read, Write};
 
+use super::plan::Change;
 use super::store::AdminStore;
 use super::{
     ActionProblem, Admin, AdminError, EntryFields, Target, TargetError, parse_target, plan,
 };
 use crate::entry::{BlockAction, Entry, Kind, Status};
+use crate::limits::{ItemTooLarge, TooLong, check_change, check_fields};
 use crate::phone::{InvalidReason, Normalizer};
 use crate::when::{TimeError, now_epoch, parse_absolute, rfc3339};
 use crate::wire::UnknownName;
@@ -97,6 +99,10 @@ pub enum RowError {
     InvalidPrefix(TargetError),
     #[error("expiresAt: {0}")]
     Expiry(TimeError),
+    #[error(transparent)]
+    TooLong(TooLong),
+    #[error(transparent)]
+    TooLarge(ItemTooLarge),
     #[error("action: {0}")]
     UnknownAction(UnknownName),
     #[error("status: {0}")]
@@ -323,7 +329,7 @@ fn parse_row(
     if status == Status::Pending && kind != Kind::Block {
         return Err(RowError::PendingRule(kind));
     }
-    let fields = EntryFields {
+    let given = EntryFields {
         status,
         reason: get("reason")
             .map(str::to_owned)
@@ -333,9 +339,10 @@ fn parse_row(
         action,
         message: get("message").map(str::to_owned),
         queue_arn: get("queueArn").map(str::to_owned),
-    }
-    .checked(kind)
-    .map_err(RowError::Action)?;
+    };
+    // Every cell given, even one the action does not use: the file is wrong.
+    check_fields(&given).map_err(RowError::TooLong)?;
+    let fields = given.checked(kind).map_err(RowError::Action)?;
     Ok(Row {
         line,
         target,
@@ -364,34 +371,89 @@ pub fn write_csv<W: Write>(entries: &[Entry], output: W) -> Result<(), csv::Erro
     Ok(())
 }
 
+/// An import checked against what is stored, before anything is written.
+#[derive(Debug, Clone)]
+pub struct ImportPlan {
+    /// The changes to write, in file order.
+    changes: Vec<Change>,
+    /// Rows refused once what is stored was known, by line.
+    pub rejected: Vec<Rejected>,
+    /// What the import does, but for `written`.
+    summary: ImportSummary,
+}
+
 impl<S: AdminStore> Admin<S> {
-    /// Imports checked rows: reads what is stored for them, writes only the
-    /// rows that change something, each chunk's audit records before its
-    /// entries. `progress` is told how many rows were written so far.
+    /// Imports checked rows: [`Admin::plan_import`], then
+    /// [`Admin::write_import`].
     pub async fn import(
         &self,
         parsed: &ParsedCsv,
         source: &str,
         dry_run: bool,
-        mut progress: impl FnMut(usize),
+        progress: impl FnMut(usize),
     ) -> Result<ImportSummary, AdminError> {
+        let plan = self.plan_import(parsed, source).await?;
+        self.write_import(&plan, dry_run, progress).await
+    }
+
+    /// Reads what is stored for the rows and plans one change per row that
+    /// changes something; writes nothing. A row is refused here, with its
+    /// line, when its entry or audit record would not fit in a DynamoDB item
+    /// (see [`planned`]).
+    pub async fn plan_import(
+        &self,
+        parsed: &ParsedCsv,
+        source: &str,
+    ) -> Result<ImportPlan, AdminError> {
         let targets: Vec<Target> = parsed.rows.iter().map(|r| r.target.clone()).collect();
         let existing = self.existing(&targets).await?;
-        let changes = plan::import(&parsed.rows, &existing, source, self.actor(), now_epoch());
-        let mut summary = ImportSummary {
+        let now = now_epoch();
+        let (mut changes, mut rejected) = (Vec::new(), Vec::new());
+        for row in &parsed.rows {
+            match planned(row, &existing, source, self.actor(), now) {
+                Ok(change) => changes.extend(change),
+                Err(why) => rejected.push(Rejected {
+                    line: row.line,
+                    value: row.target.value.clone(),
+                    why,
+                }),
+            }
+        }
+        let valid = parsed.rows.len() - rejected.len();
+        let summary = ImportSummary {
             read: parsed.read,
-            valid: parsed.rows.len(),
-            rejected: parsed.rejected.len(),
+            valid,
+            rejected: parsed.rejected.len() + rejected.len(),
             duplicates: parsed.duplicates.len(),
-            unchanged: parsed.rows.len() - changes.len(),
+            unchanged: valid - changes.len(),
             written: 0,
+            dry_run: false,
+        };
+        Ok(ImportPlan {
+            changes,
+            rejected,
+            summary,
+        })
+    }
+
+    /// Writes a planned import (nothing with `dry_run`), each chunk's audit
+    /// records before its entries. `progress` is told how many rows were
+    /// written so far.
+    pub async fn write_import(
+        &self,
+        plan: &ImportPlan,
+        dry_run: bool,
+        mut progress: impl FnMut(usize),
+    ) -> Result<ImportSummary, AdminError> {
+        let mut summary = ImportSummary {
             dry_run,
+            ..plan.summary.clone()
         };
         if dry_run {
-            summary.written = changes.len();
+            summary.written = plan.changes.len();
             return Ok(summary);
         }
-        for chunk in changes.chunks(IMPORT_CHUNK) {
+        for chunk in plan.changes.chunks(IMPORT_CHUNK) {
             let records = chunk.iter().map(|c| c.record(self.actor())).collect();
             self.store().append_audit(records).await?;
             let entries = chunk.iter().filter_map(|c| c.after.clone()).collect();
@@ -399,10 +461,28 @@ impl<S: AdminStore> Admin<S> {
             summary.written += chunk.len();
             progress(summary.written);
         }
-        self.publish_if_rules(changes.iter().map(|c| c.target.kind))
+        self.publish_if_rules(plan.changes.iter().map(|c| c.target.kind))
             .await?;
         Ok(summary)
     }
+}
+
+/// The change a valid row makes by `actor` at `now`, if any, or why the
+/// row is refused: an entry or audit record over DynamoDB's item limit (the
+/// record holds the stored entry too, so this is known only once it is
+/// read).
+fn planned(
+    row: &Row,
+    existing: &HashMap<Target, Entry>,
+    source: &str,
+    actor: &str,
+    now: i64,
+) -> Result<Option<Change>, RowError> {
+    let change = plan::import(std::slice::from_ref(row), existing, source, actor, now).pop();
+    if let Some(change) = &change {
+        check_change(change, actor).map_err(RowError::TooLarge)?;
+    }
+    Ok(change)
 }
 
 #[cfg(test)]
@@ -544,6 +624,69 @@ mod tests {
         assert_eq!(shown("+14155550101"), "+14155550101");
         assert_eq!(shown(&"9".repeat(100)), format!("{}…", "9".repeat(40)));
         assert_eq!(shown("first\nsecond"), "first…");
+    }
+
+    #[test]
+    fn a_text_field_over_its_bound_is_a_rejected_row() {
+        let parsed = parse(&format!(
+            "phoneNumber,reason,message\n+14155550101,{},\n+14155550102,ok,{}\n+14155550103,ok,\n",
+            "r".repeat(1_025),
+            "m".repeat(257)
+        ))
+        .unwrap();
+        assert_eq!(parsed.rows.len(), 1);
+        let rejected: Vec<(u64, String)> = parsed
+            .rejected
+            .iter()
+            .map(|r| (r.line, r.why.to_string()))
+            .collect();
+        assert_eq!(
+            rejected,
+            [
+                (
+                    2,
+                    "reason: 1025 characters, at most 1024: shorten it".into()
+                ),
+                // Even a message the row's action does not use.
+                (3, "message: 257 characters, at most 256: shorten it".into()),
+            ]
+        );
+    }
+
+    fn row(line: u64, value: &str, fields: EntryFields) -> Row {
+        Row {
+            line,
+            target: Target {
+                kind: Kind::Block,
+                value: value.into(),
+            },
+            fields,
+        }
+    }
+
+    #[test]
+    fn a_row_whose_audit_record_would_not_fit_is_refused() {
+        let at_bound = EntryFields {
+            reason: Some("r".repeat(1_024)),
+            ..EntryFields::default()
+        };
+        let r = row(7, "+14155550101", at_bound);
+        // It fits in an item alone; with the new entry in one record, not.
+        let huge = EntryFields {
+            reason: Some("y".repeat(408_000)),
+            ..EntryFields::default()
+        }
+        .into_entry(&r.target, "other", "2026-01-01T00:00:00Z");
+        let existing = HashMap::from([(r.target.clone(), huge)]);
+        let refused = planned(&r, &existing, "f", "me", 0);
+        assert!(
+            matches!(&refused, Err(RowError::TooLarge(e)) if e.item == crate::limits::Item::AuditRecord),
+            "{refused:?}"
+        );
+        assert_eq!(
+            planned(&r, &HashMap::new(), "f", "me", 0).map(|c| c.is_some()),
+            Ok(true)
+        );
     }
 
     #[test]

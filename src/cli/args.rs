@@ -117,10 +117,11 @@ pub enum Command {
     /// kind is block (the default), prefix, allow or allowPrefix; expiresAt is
     /// a date, a UTC datetime or epoch seconds; action is disconnect (the
     /// default), message (with message) or queue (with queueArn); status is
-    /// active (the default) or pending (an agent's report, kept waiting). Rejected
-    /// rows are reported with their line numbers and not written; the valid
-    /// rows are. A quote that never closes refuses the file. Rows that change
-    /// nothing write nothing, so re-running a file is safe.
+    /// active (the default) or pending (an agent's report, kept waiting). The
+    /// whole file is checked first: rejected rows (a cell that cannot be read
+    /// or is too long) are reported with their line numbers and not written;
+    /// the valid rows are. A quote that never closes refuses the file. Rows
+    /// that change nothing write nothing, so re-running a file is safe.
     /// Exits 1 when any row was rejected.
     Import(ImportArgs),
     /// Write every entry as CSV (the import's columns) to FILE or stdout

@@ -226,8 +226,9 @@ async fn list(ctx: &Context, p: &mut Printer<'_>, args: ListArgs) -> Result<(), 
     Ok(())
 }
 
-/// `import`: checks the whole file, reports every rejected row, then writes
-/// the valid rows (with a progress bar on a terminal).
+/// `import`: checks the whole file against what is stored, reports every
+/// rejected row, then writes the valid rows (with a progress bar on a
+/// terminal). Nothing is written before every row is checked.
 async fn import(ctx: &Context, p: &mut Printer<'_>, args: ImportArgs) -> Result<(), CliError> {
     let defaults = ImportDefaults {
         reason: args.reason,
@@ -239,11 +240,13 @@ async fn import(ctx: &Context, p: &mut Printer<'_>, args: ImportArgs) -> Result<
     let admin = ctx.admin().await;
     let parsed = read_csv(&args.file, admin.normalizer(), &defaults)?;
     let name = args.file.display().to_string();
-    p.rejected_rows(&name, &parsed)?;
+    p.rejected_rows(&name, &parsed.rejected)?;
     p.duplicate_rows(&name, &parsed)?;
+    let plan = admin.plan_import(&parsed, &name).await?;
+    p.rejected_rows(&name, &plan.rejected)?;
     let bar = progress_bar(parsed.rows.len(), !args.dry_run);
     let summary = admin
-        .import(&parsed, &name, args.dry_run, |written| {
+        .write_import(&plan, args.dry_run, |written| {
             bar.set_position(written as u64)
         })
         .await?;
@@ -331,7 +334,7 @@ async fn render_flow(
     let numbers: Vec<(Kind, String)> = match &args.from_csv {
         Some(file) => {
             let parsed = read_csv(file, &ctx.normalizer(), &ImportDefaults::default())?;
-            p.rejected_rows(&file.display().to_string(), &parsed)?;
+            p.rejected_rows(&file.display().to_string(), &parsed.rejected)?;
             if !parsed.rejected.is_empty() {
                 return Err(CliError::RowsRejectedNothingWritten(parsed.rejected.len()));
             }
