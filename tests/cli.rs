@@ -1013,3 +1013,58 @@ async fn an_oversized_field_is_rejected_before_anything_is_written() {
     );
     assert_eq!(env.audit_items().await.len(), 250);
 }
+
+/// Issue 12.5c: one rule for an expiry that has passed, whether given to
+/// `add`, in an import row or as the import's default: refused. An import
+/// row can no longer end an active block by giving a past date.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_expiry_that_has_passed_is_refused_by_import_as_by_add() {
+    let env = Env::init(Server::Dynalite);
+    env.ok(&["add", "+14155550101", "--reason", "spam"]);
+    let (_, err) = env.expect(1, &["add", "+14155550102", "--expires", "2020-01-01"]);
+    assert!(err.contains("in the past"), "{err}");
+    let csv = env.file(
+        "past.csv",
+        "phoneNumber,reason,expiresAt\n\
+         +14155550101,spam,2020-01-01\n\
+         +14155550102,new,2099-01-01\n",
+    );
+    let (out, err) = env.expect(1, &["import", &csv]);
+    assert!(
+        err.contains(
+            "past.csv:2: rejected `+14155550101`: expiresAt: 2020-01-01T00:00:00Z is already in the past"
+        ),
+        "{err}"
+    );
+    assert!(
+        out.contains("rejected 1") && out.contains("written 1"),
+        "{out}"
+    );
+    assert_eq!(
+        env.json(&["check", "+14155550101"])["answer"]["isBlocked"],
+        "true",
+        "the active block is untouched"
+    );
+    let defaults = env.file("defaults.csv", "phoneNumber\n+14155550103\n");
+    let (_, err) = env.expect(1, &["import", &defaults, "--expires", "2020-01-01"]);
+    assert!(
+        err.contains("--expires") && err.contains("in the past"),
+        "{err}"
+    );
+    assert_eq!(env.json(&["list"]).as_array().unwrap().len(), 2);
+
+    // An entry that has expired (TTL deletes it later) is not exported, so
+    // importing an export is still clean and changes nothing.
+    let client = client_for(&env.server.endpoint()).await;
+    common::put_raw(
+        &client,
+        &env.table,
+        &[("phoneNumber", "+14155550109"), ("expiresAt", "1577836800")],
+    )
+    .await;
+    let exported = env.ok(&["export"]);
+    assert!(!exported.contains("+14155550109"), "{exported}");
+    let backup = env.file("backup.csv", &exported);
+    let out = env.ok(&["import", &backup]);
+    assert!(out.contains("unchanged 2, written 0"), "{out}");
+}

@@ -24,7 +24,7 @@ use super::{
 use crate::entry::{BlockAction, Entry, Kind, Status};
 use crate::limits::{ItemTooLarge, TooLong, check_change, check_fields};
 use crate::phone::{InvalidReason, Normalizer};
-use crate::when::{TimeError, now_epoch, parse_absolute, rfc3339};
+use crate::when::{ExpiryInPast, TimeError, future_expiry, now_epoch, parse_absolute, rfc3339};
 use crate::wire::UnknownName;
 use quotes::QuoteWatch;
 
@@ -99,6 +99,8 @@ pub enum RowError {
     InvalidPrefix(TargetError),
     #[error("expiresAt: {0}")]
     Expiry(TimeError),
+    #[error("expiresAt: {0}")]
+    Expired(ExpiryInPast),
     #[error(transparent)]
     TooLong(TooLong),
     #[error(transparent)]
@@ -398,8 +400,8 @@ impl<S: AdminStore> Admin<S> {
 
     /// Reads what is stored for the rows and plans one change per row that
     /// changes something; writes nothing. A row is refused here, with its
-    /// line, when its entry or audit record would not fit in a DynamoDB item
-    /// (see [`planned`]).
+    /// line, when its expiry has passed or when its entry or audit record
+    /// would not fit in a DynamoDB item (see [`planned`]).
     pub async fn plan_import(
         &self,
         parsed: &ParsedCsv,
@@ -468,9 +470,10 @@ impl<S: AdminStore> Admin<S> {
 }
 
 /// The change a valid row makes by `actor` at `now`, if any, or why the
-/// row is refused: an entry or audit record over DynamoDB's item limit (the
-/// record holds the stored entry too, so this is known only once it is
-/// read).
+/// row is refused: an expiry that has passed (the rule `add` follows: an
+/// import must not end an active block by backdating it), or an entry or
+/// audit record over DynamoDB's item limit (the record holds the stored
+/// entry too, so this is known only once it is read).
 fn planned(
     row: &Row,
     existing: &HashMap<Target, Entry>,
@@ -478,6 +481,9 @@ fn planned(
     actor: &str,
     now: i64,
 ) -> Result<Option<Change>, RowError> {
+    if let Some(expires) = row.fields.expires_at {
+        future_expiry(expires, now).map_err(RowError::Expired)?;
+    }
     let change = plan::import(std::slice::from_ref(row), existing, source, actor, now).pop();
     if let Some(change) = &change {
         check_change(change, actor).map_err(RowError::TooLarge)?;
@@ -662,6 +668,20 @@ mod tests {
             },
             fields,
         }
+    }
+
+    #[test]
+    fn a_row_whose_expiry_has_passed_is_refused_as_add_refuses_it() {
+        let now = 1_800_000_000;
+        let expiring = |at| EntryFields {
+            expires_at: Some(at),
+            ..EntryFields::default()
+        };
+        let none = HashMap::new();
+        let past = planned(&row(2, "+1", expiring(now)), &none, "f", "me", now);
+        assert_eq!(past, Err(RowError::Expired(ExpiryInPast(now))));
+        let later = planned(&row(2, "+1", expiring(now + 1)), &none, "f", "me", now);
+        assert!(matches!(later, Ok(Some(_))), "{later:?}");
     }
 
     #[test]

@@ -26,7 +26,9 @@ use crate::embedded_flow::{RenderError, render};
 use crate::entry::{Entry, Kind};
 use crate::phone::{DefaultCountry, Normalizer, UnknownCountry};
 use crate::store::DynamoStore;
-use crate::when::{TimeError, now_epoch, parse_absolute, parse_duration, parse_expiry};
+use crate::when::{
+    ExpiryInPast, TimeError, future_expiry, now_epoch, parse_absolute, parse_duration, parse_expiry,
+};
 use crate::wire::UnknownName;
 use args::{
     ActionArgs, AddArgs, AllowArgs, ApproveArgs, Command, EntryArgs, GlobalArgs, HistoryArgs,
@@ -53,6 +55,8 @@ pub enum CliError {
     Country(#[from] UnknownCountry),
     #[error("{0}")]
     Time(#[from] TimeError),
+    #[error("--expires: {0}")]
+    ImportExpiry(ExpiryInPast),
     #[error("--action: {0}")]
     Action(UnknownName),
     #[error(transparent)]
@@ -230,12 +234,16 @@ async fn list(ctx: &Context, p: &mut Printer<'_>, args: ListArgs) -> Result<(), 
 /// rejected row, then writes the valid rows (with a progress bar on a
 /// terminal). Nothing is written before every row is checked.
 async fn import(ctx: &Context, p: &mut Printer<'_>, args: ImportArgs) -> Result<(), CliError> {
+    let expires_at = args
+        .expires
+        .map(|e| parse_expiry(&e, ctx.now))
+        .transpose()?
+        .map(|e| future_expiry(e, ctx.now))
+        .transpose()
+        .map_err(CliError::ImportExpiry)?;
     let defaults = ImportDefaults {
         reason: args.reason,
-        expires_at: args
-            .expires
-            .map(|e| parse_expiry(&e, ctx.now))
-            .transpose()?,
+        expires_at,
     };
     let admin = ctx.admin().await;
     let parsed = read_csv(&args.file, admin.normalizer(), &defaults)?;
@@ -258,9 +266,11 @@ async fn import(ctx: &Context, p: &mut Printer<'_>, args: ImportArgs) -> Result<
     Ok(())
 }
 
-/// `export`: every entry as an import file, to `file` or stdout.
+/// `export`: every entry as an import file, to `file` or stdout. Expired
+/// entries are left out: they no longer block, and an import refuses an
+/// expiry that has passed, so an export stays one that imports cleanly.
 async fn export(ctx: &Context, p: &mut Printer<'_>, file: Option<PathBuf>) -> Result<(), CliError> {
-    let entries = ctx.admin().await.list(true).await?;
+    let entries = ctx.admin().await.list(false).await?;
     let Some(path) = file else {
         write_csv(&entries, &mut *p.out).map_err(std::io::Error::from)?;
         return Ok(());
