@@ -533,6 +533,10 @@ async fn export_import_round_trips_exactly() {
         Some("phoneNumber,kind,reason,expiresAt,note,action,message,queueArn,status")
     );
     assert_eq!(first.lines().count(), 4);
+    assert!(
+        first.contains("\n'+14155550101,block,\"spam, with a comma\","),
+        "a number is written as text for spreadsheets: {first}"
+    );
 
     let other = Env::init(Server::Dynalite);
     other.ok(&["import", &exported]);
@@ -854,7 +858,7 @@ async fn import_and_export_carry_kind_and_action() {
     env.ok(&["export", &exported]);
     let first = std::fs::read_to_string(&exported).unwrap();
     assert!(
-        first.contains("+1900,prefix,premium,,,message,No premium calls.,"),
+        first.contains("\n'+1900,prefix,premium,,,message,No premium calls.,"),
         "{first}"
     );
     let other = Env::init(Server::Dynalite);
@@ -1067,4 +1071,96 @@ async fn an_expiry_that_has_passed_is_refused_by_import_as_by_add() {
     let backup = env.file("backup.csv", &exported);
     let out = env.ok(&["import", &backup]);
     assert!(out.contains("unchanged 2, written 0"), "{out}");
+}
+
+/// Issue 12.5d: a cell a spreadsheet would run as a formula (`=`, `+`, `-`,
+/// `@`, tab, CR first) is written with a `'` before it, in `export` and in
+/// every `--output csv`; import takes exactly that `'` off again, so export
+/// -> import is exact. An agent's free-text report reason is one way in.
+#[tokio::test(flavor = "multi_thread")]
+async fn csv_cells_a_spreadsheet_would_run_are_quoted_and_read_back() {
+    let env = Env::init(Server::Dynalite);
+    let formula = "=HYPERLINK(\"http://evil.example\",\"click\")";
+    env.ok(&[
+        "add",
+        "+14155550101",
+        "--reason",
+        formula,
+        "--note",
+        "@SUM(A1)",
+    ]);
+    env.ok(&[
+        "add",
+        "+14155550102",
+        "--reason",
+        "'=not a formula",
+        "--note=-1",
+    ]);
+    env.ok(&["add", "+1900", "--prefix", "--reason", "\tpremium"]);
+    let client = client_for(&env.server.endpoint()).await;
+    let config = connect_blocklist::config::Config::from_lookup(|name| match name {
+        "TABLE_NAME" => Some(env.table.clone()),
+        "AUDIT_TABLE_NAME" => Some(env.audit.clone()),
+        _ => None,
+    })
+    .unwrap();
+    let event = blocklist_harness::connect_event::ContactFlowEvent::voice("+14155550177")
+        .contact_id("contact-7")
+        .parameter("agent", "jdoe")
+        .parameter("reason", "+1 called 5 times");
+    let answer = connect_blocklist::report::Reporter::new(client, &config)
+        .handle(&event.build())
+        .await;
+    assert_eq!(answer.report_status, "pending");
+
+    let exported = env.file("export.csv", "");
+    env.ok(&["export", &exported]);
+    let first = std::fs::read_to_string(&exported).unwrap();
+    let lines: Vec<&str> = first.lines().collect();
+    assert_eq!(
+        lines[1..],
+        [
+            "'+14155550101,block,\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\",,'@SUM(A1),,,,active",
+            "'+14155550102,block,''=not a formula,,'-1,,,,active",
+            "'+14155550177,block,'+1 called 5 times,,,,,,pending",
+            "'+1900,prefix,'\tpremium,,,,,,active",
+        ],
+        "{first}"
+    );
+    let listed = env.ok(&["list", "--output", "csv"]);
+    assert!(listed.contains(",'+14155550101,\"'=HYPERLINK("), "{listed}");
+    assert!(listed.contains(",'@SUM(A1)"), "{listed}");
+    let pending = env.ok(&["pending", "--output", "csv"]);
+    assert!(pending.contains(",'+1 called 5 times,"), "{pending}");
+    let history = env.ok(&["history", "+14155550101", "--output", "csv"]);
+    assert!(
+        history.contains("'=HYPERLINK") && !history.contains("\"=HYPERLINK"),
+        "{history}"
+    );
+
+    // Read back exactly: the same entries, the same export, nothing changed.
+    let other = Env::init(Server::Dynalite);
+    other.ok(&["import", &exported]);
+    assert_eq!(other.ok(&["export"]), first, "round trip");
+    let restored = other.json(&["list"]);
+    assert_eq!(restored[0]["phoneNumber"], "+14155550101");
+    assert_eq!(restored[0]["reason"], formula);
+    assert_eq!(restored[0]["note"], "@SUM(A1)");
+    assert_eq!(restored[1]["reason"], "'=not a formula");
+    assert_eq!(restored[3]["reason"], "\tpremium");
+    let again = env.ok(&["import", &exported]);
+    assert!(again.contains("unchanged 4, written 0"), "{again}");
+    let flow = env.dir.join("quoted.json");
+    env.ok(&[
+        "render-flow",
+        "--from-csv",
+        &exported,
+        "--out",
+        flow.to_str().unwrap(),
+    ]);
+    let content = std::fs::read_to_string(&flow).unwrap();
+    assert!(
+        content.contains("\"+14155550101\"") && !content.contains("'+1"),
+        "{content}"
+    );
 }

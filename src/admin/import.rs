@@ -13,6 +13,7 @@
 
 mod quotes;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::{Read, Write};
 
@@ -201,7 +202,41 @@ impl Header {
         self.index
             .get(column)
             .and_then(|&i| record.get(i))
+            .map(cell_value)
             .filter(|v| !v.is_empty())
+    }
+}
+
+/// First characters that make a spreadsheet run a cell as a formula
+/// (OWASP, "CSV Injection"). `+` is also why a spreadsheet turns
+/// `+14155550123` into the number 14155550123.
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+/// Put before such a cell, it makes a spreadsheet show the rest as text.
+const TEXT_MARK: char = '\'';
+
+/// Whether [`csv_cell`] marks `text`: it starts a formula, or with the
+/// mark itself (so that reading back is exact: `'=x` is written `''=x`).
+fn needs_mark(text: &str) -> bool {
+    text.starts_with(FORMULA_STARTS) || text.starts_with(TEXT_MARK)
+}
+
+/// A value as a CSV cell the CLI writes (`export`, `--output csv`): with a
+/// `'` before it when a spreadsheet would run it as a formula or read it as
+/// a number. An import reads the value back exactly ([`cell_value`]).
+pub fn csv_cell(value: &str) -> Cow<'_, str> {
+    if needs_mark(value) {
+        Cow::Owned(format!("{TEXT_MARK}{value}"))
+    } else {
+        Cow::Borrowed(value)
+    }
+}
+
+/// The value of a cell: exactly one `'` that [`csv_cell`] put before a
+/// value is taken off; any other cell is the value as it is.
+fn cell_value(cell: &str) -> &str {
+    match cell.strip_prefix(TEXT_MARK) {
+        Some(value) if needs_mark(value) => value,
+        _ => cell,
     }
 }
 
@@ -353,21 +388,27 @@ fn parse_row(
 }
 
 /// Writes entries as an import file; importing it back changes nothing.
+/// Each cell goes through [`csv_cell`].
 pub fn write_csv<W: Write>(entries: &[Entry], output: W) -> Result<(), csv::Error> {
     let mut writer = csv::Writer::from_writer(output);
     writer.write_record(COLUMNS)?;
     for e in entries {
-        writer.write_record([
+        let expires = e.expires_at.map(rfc3339).unwrap_or_default();
+        let cells: Vec<Cow<'_, str>> = [
             e.value.as_str(),
             e.kind.as_str(),
             e.reason.as_deref().unwrap_or_default(),
-            &e.expires_at.map(rfc3339).unwrap_or_default(),
+            &expires,
             e.note.as_deref().unwrap_or_default(),
             e.action.map(BlockAction::as_str).unwrap_or_default(),
             e.message.as_deref().unwrap_or_default(),
             e.queue_arn.as_deref().unwrap_or_default(),
             e.status.as_str(),
-        ])?;
+        ]
+        .into_iter()
+        .map(csv_cell)
+        .collect();
+        writer.write_record(cells.iter().map(|c| c.as_bytes()))?;
     }
     writer.flush()?;
     Ok(())
@@ -710,12 +751,35 @@ mod tests {
     }
 
     #[test]
+    fn a_cell_a_spreadsheet_would_run_is_marked_and_read_back_exactly() {
+        for (value, cell) in [
+            ("=1+2", "'=1+2"),
+            ("+14155550123", "'+14155550123"),
+            ("-1", "'-1"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("\rx", "'\rx"),
+            ("'=x", "''=x"),
+            ("'quoted'", "''quoted'"),
+            ("a=b", "a=b"),
+            ("plain", "plain"),
+            ("", ""),
+        ] {
+            assert_eq!(csv_cell(value), cell, "{value:?}");
+            assert_eq!(cell_value(cell), value, "{cell:?}");
+        }
+        // A `'` the export did not put there stays.
+        assert_eq!(cell_value("'tis"), "'tis");
+        assert_eq!(cell_value("'"), "'");
+    }
+
+    #[test]
     fn an_export_reads_back_as_the_same_rows() {
         let parsed = parse(
             "phoneNumber,kind,reason,expiresAt,note,action,message,queueArn\n\
              +14155550123,block,spam,2099-01-01,n,message,Goodbye,\n\
-             +1900,prefix,premium,,,,,\n\
-             +14155550100,allow,vip,,,,,\n",
+             +1900,prefix,=1+2,,@x,,,\n\
+             +14155550100,allow,'-vip,,,,,\n",
         )
         .unwrap();
         let entries: Vec<Entry> = parsed

@@ -121,8 +121,9 @@ pub enum Command {
     /// whole file is checked first: rejected rows (a cell that cannot be read
     /// or is too long, an expiry that has passed) are reported with their line
     /// numbers and not written; the valid rows are. A quote that never closes
-    /// refuses the file. Rows that change nothing write nothing, so re-running
-    /// a file is safe. Exits 1 when any row was rejected.
+    /// refuses the file. A `'` that export put before a cell is taken off.
+    /// Rows that change nothing write nothing, so re-running a file is safe.
+    /// Exits 1 when any row was rejected.
     Import(ImportArgs),
     /// Write every entry that has not expired as CSV (the import's columns) to FILE or stdout
     Export { file: Option<PathBuf> },

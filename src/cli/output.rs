@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::args::OutputFormat;
 use crate::admin::Added;
 use crate::admin::audit::AuditRecord;
-use crate::admin::import::{ImportSummary, ParsedCsv, Rejected};
+use crate::admin::import::{ImportSummary, ParsedCsv, Rejected, csv_cell};
 use crate::admin::tables::{TableInit, TtlInit};
 use crate::answer::Answer;
 use crate::embedded_flow::MAX_CONDITIONS_PER_COMPARE;
@@ -427,7 +427,7 @@ fn objects(
             let mut w = csv::Writer::from_writer(out);
             w.write_record(columns)?;
             for row in rows {
-                w.write_record(columns.iter().map(|c| cell(row, c)))?;
+                w.write_record(columns.iter().map(|c| csv_cell(&cell(row, c)).into_owned()))?;
             }
             w.flush()
         }
