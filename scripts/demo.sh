@@ -29,6 +29,11 @@ export TABLE_NAME=BlockedPhoneNumbers AUDIT_TABLE_NAME=BlockedPhoneNumbersAudit 
 echo "==> dynalite on $AWS_ENDPOINT_URL_DYNAMODB; creating and seeding the tables"
 "$bin"/blocklist init
 "$bin"/blocklist import events/demo-blocklist.csv
+# An entry whose expiresAt has passed (events/expired-block-call.json): an
+# import refuses an expiry in the past, as add does, so this one expires now.
+"$bin"/blocklist add +14155550142 --reason "temporary block" --expires 2s \
+  --note "expired: shows that a passed expiresAt no longer blocks" >/dev/null
+sleep 3
 "$bin"/blocklist list --include-expired
 
 echo

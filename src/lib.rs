@@ -23,6 +23,7 @@
 //! - [`flow`]: the flow-language validator
 //! - [`identity`]: the caller's AWS identity, for the audit trail
 //! - [`json_repair`]: valid JSON that serde_json refuses, made readable
+//! - [`limits`]: how much text an entry may hold, and item sizes as DynamoDB counts them
 //! - [`logging`]: JSON logs
 //! - [`metrics`]: EMF metrics lines
 //! - [`phone`]: caller-ID normalization and masking
@@ -47,6 +48,7 @@ pub mod event;
 pub mod flow;
 pub mod identity;
 pub mod json_repair;
+pub mod limits;
 pub mod logging;
 pub mod metrics;
 pub mod phone;

@@ -14,6 +14,11 @@ pub struct TimeError {
     pub expected: &'static str,
 }
 
+/// An expiry given for a new entry has already passed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{} is already in the past: the entry would never block; give a later time, or none to block until removed", rfc3339(*.0))]
+pub struct ExpiryInPast(pub i64);
+
 const ABSOLUTE: &str =
     "a date (2026-12-31), a UTC datetime (2026-12-31T18:00:00Z) or epoch seconds";
 const DURATION: &str = "a duration: 90s, 30m, 12h, 7d, 2w";
@@ -39,6 +44,19 @@ pub fn now_rfc3339_millis() -> String {
         format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
     now.format(&format)
         .unwrap_or_else(|_| now.unix_timestamp().to_string())
+}
+
+/// The one rule for the expiry of a new entry, wherever it is given
+/// (`add --expires`, an import row, `import --expires`): it must be later
+/// than `now`. An entry expiring at `now` has expired
+/// ([`crate::entry::Entry::is_expired_at`]): it would never block, and
+/// stored over an active block it would end that block at once.
+pub fn future_expiry(expires_at: i64, now: i64) -> Result<i64, ExpiryInPast> {
+    if expires_at > now {
+        Ok(expires_at)
+    } else {
+        Err(ExpiryInPast(expires_at))
+    }
 }
 
 /// Reads an absolute time: `2026-12-31` (midnight UTC), an RFC 3339 datetime
@@ -136,6 +154,18 @@ mod tests {
         assert_eq!(parse_absolute("1798740000"), Ok(1_798_740_000));
         assert_eq!(parse_expiry("2026-12-31", 0), Ok(1_798_675_200));
         assert_eq!(rfc3339(1_798_740_000), "2026-12-31T18:00:00Z");
+    }
+
+    #[test]
+    fn an_expiry_must_be_later_than_now() {
+        assert_eq!(future_expiry(1_001, 1_000), Ok(1_001));
+        assert_eq!(future_expiry(1_000, 1_000), Err(ExpiryInPast(1_000)));
+        assert_eq!(
+            future_expiry(1_577_836_800, 1_800_000_000)
+                .unwrap_err()
+                .to_string(),
+            "2020-01-01T00:00:00Z is already in the past: the entry would never block; give a later time, or none to block until removed"
+        );
     }
 
     #[test]

@@ -541,6 +541,10 @@ async fn export_import_round_trips_exactly() {
         Some("phoneNumber,kind,reason,expiresAt,note,action,message,queueArn,status")
     );
     assert_eq!(first.lines().count(), 4);
+    assert!(
+        first.contains("\n'+14155550101,block,\"spam, with a comma\","),
+        "a number is written as text for spreadsheets: {first}"
+    );
 
     let other = Env::init(Server::Dynalite);
     other.ok(&["import", &exported]);
@@ -862,7 +866,7 @@ async fn import_and_export_carry_kind_and_action() {
     env.ok(&["export", &exported]);
     let first = std::fs::read_to_string(&exported).unwrap();
     assert!(
-        first.contains("+1900,prefix,premium,,,message,No premium calls.,"),
+        first.contains("\n'+1900,prefix,premium,,,message,No premium calls.,"),
         "{first}"
     );
     let other = Env::init(Server::Dynalite);
@@ -968,5 +972,246 @@ fn a_frozen_dynamodb_is_an_error_not_a_hang() {
     assert!(
         stderr.contains("did not answer") && stderr.contains("--endpoint-url"),
         "says what to check: {stderr}"
+    );
+}
+
+/// Issue 12.5a: a quote that never closes would read every later row into
+/// one cell; the file is refused, naming the line where the quote opened.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unterminated_quote_refuses_the_whole_file() {
+    let env = Env::init(Server::Dynalite);
+    let csv = env.file(
+        "quote.csv",
+        "phoneNumber,reason\n\
+         +14155550101,spam\n\
+         +14155550102,\"fraud, said he would call back\n\
+         +14155550103,spam\n\
+         +14155550104,spam\n",
+    );
+    let (out, err) = env.expect(1, &["import", &csv]);
+    assert!(
+        err.contains("quote.csv:3: rejected `+14155550102`: ") && err.contains("never closed"),
+        "{err}"
+    );
+    assert!(err.contains("nothing in the file was used"), "{err}");
+    assert_eq!(out, "", "no summary: the file was not imported");
+    assert_eq!(env.json(&["list"]), Value::Array(vec![]), "nothing written");
+    assert!(env.audit_items().await.is_empty(), "no audit record");
+}
+
+/// Issue 12.5b: a field too long for DynamoDB's 400 KB item (and for the
+/// audit record that holds the entry twice) is a rejected row, found before
+/// anything is written: the other rows are written, each with its record.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_oversized_field_is_rejected_before_anything_is_written() {
+    let env = Env::init(Server::Dynalite);
+    let mut csv = String::from("phoneNumber,reason\n");
+    for i in 0..250u32 {
+        let reason = if i == 210 {
+            "x".repeat(1_000_000)
+        } else {
+            format!("bulk {i}")
+        };
+        writeln!(csv, "+1415400{i:04},{reason}").unwrap();
+    }
+    let file = env.file("long.csv", &csv);
+    let (out, err) = env.expect(1, &["import", &file]);
+    assert!(
+        err.contains(
+            "long.csv:212: rejected `+14154000210`: reason: 1000000 characters, at most 1024"
+        ),
+        "{}",
+        &err[..err.len().min(500)]
+    );
+    assert_eq!(
+        out.trim(),
+        "read 250, valid 249, rejected 1, duplicates 0, unchanged 0, written 249"
+    );
+    let listed = env.json(&["list"]);
+    assert_eq!(listed.as_array().unwrap().len(), 249);
+    let audited = env.audited_numbers().await;
+    assert_eq!(audited.len(), 249, "one record per entry written, no other");
+    assert!(!audited.contains("+14154000210"));
+
+    // A stored entry near the item limit (written by other means) cannot be
+    // replaced by an import: the audit record would hold it and the new
+    // entry, over 400 KB. Refused with its line, before any write.
+    let client = client_for(&env.server.endpoint()).await;
+    common::put_raw(
+        &client,
+        &env.table,
+        &[
+            ("phoneNumber", "+14154000001"),
+            ("reason", &"y".repeat(405_000)),
+        ],
+    )
+    .await;
+    let replace = env.file(
+        "replace.csv",
+        &format!(
+            "phoneNumber,reason,note\n+14154000001,{},{}\n+14154000002,fine,\n",
+            "r".repeat(1_000),
+            "n".repeat(4_000)
+        ),
+    );
+    let (out, err) = env.expect(1, &["import", &replace]);
+    assert!(
+        err.contains("replace.csv:2: rejected `+14154000001`: its audit record")
+            && err.contains("over DynamoDB's item limit"),
+        "{}",
+        &err[..err.len().min(500)]
+    );
+    assert!(
+        out.contains("rejected 1") && out.contains("written 1"),
+        "{out}"
+    );
+    assert_eq!(env.audit_items().await.len(), 250);
+}
+
+/// Issue 12.5c: one rule for an expiry that has passed, whether given to
+/// `add`, in an import row or as the import's default: refused. An import
+/// row can no longer end an active block by giving a past date.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_expiry_that_has_passed_is_refused_by_import_as_by_add() {
+    let env = Env::init(Server::Dynalite);
+    env.ok(&["add", "+14155550101", "--reason", "spam"]);
+    let (_, err) = env.expect(1, &["add", "+14155550102", "--expires", "2020-01-01"]);
+    assert!(err.contains("in the past"), "{err}");
+    let csv = env.file(
+        "past.csv",
+        "phoneNumber,reason,expiresAt\n\
+         +14155550101,spam,2020-01-01\n\
+         +14155550102,new,2099-01-01\n",
+    );
+    let (out, err) = env.expect(1, &["import", &csv]);
+    assert!(
+        err.contains(
+            "past.csv:2: rejected `+14155550101`: expiresAt: 2020-01-01T00:00:00Z is already in the past"
+        ),
+        "{err}"
+    );
+    assert!(
+        out.contains("rejected 1") && out.contains("written 1"),
+        "{out}"
+    );
+    assert_eq!(
+        env.json(&["check", "+14155550101"])["answer"]["isBlocked"],
+        "true",
+        "the active block is untouched"
+    );
+    let defaults = env.file("defaults.csv", "phoneNumber\n+14155550103\n");
+    let (_, err) = env.expect(1, &["import", &defaults, "--expires", "2020-01-01"]);
+    assert!(
+        err.contains("--expires") && err.contains("in the past"),
+        "{err}"
+    );
+    assert_eq!(env.json(&["list"]).as_array().unwrap().len(), 2);
+
+    // An entry that has expired (TTL deletes it later) is not exported, so
+    // importing an export is still clean and changes nothing.
+    let client = client_for(&env.server.endpoint()).await;
+    common::put_raw(
+        &client,
+        &env.table,
+        &[("phoneNumber", "+14155550109"), ("expiresAt", "1577836800")],
+    )
+    .await;
+    let exported = env.ok(&["export"]);
+    assert!(!exported.contains("+14155550109"), "{exported}");
+    let backup = env.file("backup.csv", &exported);
+    let out = env.ok(&["import", &backup]);
+    assert!(out.contains("unchanged 2, written 0"), "{out}");
+}
+
+/// Issue 12.5d: a cell a spreadsheet would run as a formula (`=`, `+`, `-`,
+/// `@`, tab, CR first) is written with a `'` before it, in `export` and in
+/// every `--output csv`; import takes exactly that `'` off again, so export
+/// -> import is exact. An agent's free-text report reason is one way in.
+#[tokio::test(flavor = "multi_thread")]
+async fn csv_cells_a_spreadsheet_would_run_are_quoted_and_read_back() {
+    let env = Env::init(Server::Dynalite);
+    let formula = "=HYPERLINK(\"http://evil.example\",\"click\")";
+    env.ok(&[
+        "add",
+        "+14155550101",
+        "--reason",
+        formula,
+        "--note",
+        "@SUM(A1)",
+    ]);
+    env.ok(&[
+        "add",
+        "+14155550102",
+        "--reason",
+        "'=not a formula",
+        "--note=-1",
+    ]);
+    env.ok(&["add", "+1900", "--prefix", "--reason", "\tpremium"]);
+    let client = client_for(&env.server.endpoint()).await;
+    let config = connect_blocklist::config::Config::from_lookup(|name| match name {
+        "TABLE_NAME" => Some(env.table.clone()),
+        "AUDIT_TABLE_NAME" => Some(env.audit.clone()),
+        _ => None,
+    })
+    .unwrap();
+    let event = blocklist_harness::connect_event::ContactFlowEvent::voice("+14155550177")
+        .contact_id("contact-7")
+        .parameter("agent", "jdoe")
+        .parameter("reason", "+1 called 5 times");
+    let answer = connect_blocklist::report::Reporter::new(client, &config)
+        .handle(&event.build())
+        .await;
+    assert_eq!(answer.report_status, "pending");
+
+    let exported = env.file("export.csv", "");
+    env.ok(&["export", &exported]);
+    let first = std::fs::read_to_string(&exported).unwrap();
+    let lines: Vec<&str> = first.lines().collect();
+    assert_eq!(
+        lines[1..],
+        [
+            "'+14155550101,block,\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\",,'@SUM(A1),,,,active",
+            "'+14155550102,block,''=not a formula,,'-1,,,,active",
+            "'+1900,prefix,'\tpremium,,,,,,active",
+            // A report is an entry of its own kind (listed after the rules).
+            "'+14155550177,report,'+1 called 5 times,,,,,,pending",
+        ],
+        "{first}"
+    );
+    let listed = env.ok(&["list", "--output", "csv"]);
+    assert!(listed.contains(",'+14155550101,\"'=HYPERLINK("), "{listed}");
+    assert!(listed.contains(",'@SUM(A1)"), "{listed}");
+    let pending = env.ok(&["pending", "--output", "csv"]);
+    assert!(pending.contains(",'+1 called 5 times,"), "{pending}");
+    let history = env.ok(&["history", "+14155550101", "--output", "csv"]);
+    assert!(
+        history.contains("'=HYPERLINK") && !history.contains("\"=HYPERLINK"),
+        "{history}"
+    );
+
+    // Read back exactly: the same entries, the same export, nothing changed.
+    let other = Env::init(Server::Dynalite);
+    other.ok(&["import", &exported]);
+    assert_eq!(other.ok(&["export"]), first, "round trip");
+    let restored = other.json(&["list"]);
+    assert_eq!(restored[0]["phoneNumber"], "+14155550101");
+    assert_eq!(restored[0]["reason"], formula);
+    assert_eq!(restored[0]["note"], "@SUM(A1)");
+    assert_eq!(restored[1]["reason"], "'=not a formula");
+    assert_eq!(restored[3]["reason"], "\tpremium");
+    let again = env.ok(&["import", &exported]);
+    assert!(again.contains("unchanged 4, written 0"), "{again}");
+    let flow = env.dir.join("quoted.json");
+    env.ok(&[
+        "render-flow",
+        "--from-csv",
+        &exported,
+        "--out",
+        flow.to_str().unwrap(),
+    ]);
+    let content = std::fs::read_to_string(&flow).unwrap();
+    assert!(
+        content.contains("\"+14155550101\"") && !content.contains("'+1"),
+        "{content}"
     );
 }

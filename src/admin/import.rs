@@ -8,16 +8,26 @@
 //! An import normalizes each row as the Lambda would, reports every rejected
 //! row with its line number, collapses duplicates (the later row wins),
 //! skips rows that would change nothing, and writes the rest in batches:
-//! each batch's audit records first, then its entries.
+//! each batch's audit records first, then its entries. A file the reader
+//! cannot take apart into rows for sure (a quote that never closes) is
+//! refused whole.
 
+mod quotes;
+
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::{Read, Write};
 
-use super::{ActionProblem, EntryFields, Target, TargetError, parse_target};
+use super::audit::Author;
+use super::plan::{self, Change};
+use super::store::AdminStore;
+use super::{ActionProblem, Admin, AdminError, EntryFields, Target, TargetError, parse_target};
 use crate::entry::{BlockAction, Entry, Kind, Status};
+use crate::limits::{ItemTooLarge, TooLong, check_change, check_fields};
 use crate::phone::{InvalidReason, Normalizer};
-use crate::when::{TimeError, parse_absolute, rfc3339};
+use crate::when::{ExpiryInPast, TimeError, future_expiry, now_epoch, parse_absolute, rfc3339};
 use crate::wire::UnknownName;
+use quotes::QuoteWatch;
 
 /// The columns of import and export files, in export order.
 pub const COLUMNS: &[&str] = &[
@@ -43,6 +53,23 @@ pub enum CsvError {
     UnknownColumn { name: String },
     #[error("column `{0}` appears twice in the header")]
     DuplicateColumn(String),
+    #[error(
+        "rejected `{value}`: a quote opened on this line is never closed, so every later row would be read into one cell: close it (a quote inside a quoted cell is written \"\"); nothing in the file was used"
+    )]
+    UnclosedQuote { line: u64, value: String },
+}
+
+impl CsvError {
+    /// The line the error is about, when it is about one.
+    pub fn line(&self) -> Option<u64> {
+        match self {
+            CsvError::UnclosedQuote { line, .. } => Some(*line),
+            CsvError::Read(_)
+            | CsvError::MissingPhoneNumberColumn
+            | CsvError::UnknownColumn { .. }
+            | CsvError::DuplicateColumn(_) => None,
+        }
+    }
 }
 
 /// Values applied to rows that leave a column empty.
@@ -71,6 +98,12 @@ pub enum RowError {
     InvalidPrefix(TargetError),
     #[error("expiresAt: {0}")]
     Expiry(TimeError),
+    #[error("expiresAt: {0}")]
+    Expired(ExpiryInPast),
+    #[error(transparent)]
+    TooLong(TooLong),
+    #[error(transparent)]
+    TooLarge(ItemTooLarge),
     #[error("action: {0}")]
     UnknownAction(UnknownName),
     #[error("status: {0}")]
@@ -172,12 +205,47 @@ impl Header {
         self.index
             .get(column)
             .and_then(|&i| record.get(i))
+            .map(cell_value)
             .filter(|v| !v.is_empty())
     }
 }
 
+/// First characters that make a spreadsheet run a cell as a formula
+/// (OWASP, "CSV Injection"). `+` is also why a spreadsheet turns
+/// `+14155550123` into the number 14155550123.
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+/// Put before such a cell, it makes a spreadsheet show the rest as text.
+const TEXT_MARK: char = '\'';
+
+/// Whether [`csv_cell`] marks `text`: it starts a formula, or with the
+/// mark itself (so that reading back is exact: `'=x` is written `''=x`).
+fn needs_mark(text: &str) -> bool {
+    text.starts_with(FORMULA_STARTS) || text.starts_with(TEXT_MARK)
+}
+
+/// A value as a CSV cell the CLI writes (`export`, `--output csv`): with a
+/// `'` before it when a spreadsheet would run it as a formula or read it as
+/// a number. An import reads the value back exactly ([`cell_value`]).
+pub fn csv_cell(value: &str) -> Cow<'_, str> {
+    if needs_mark(value) {
+        Cow::Owned(format!("{TEXT_MARK}{value}"))
+    } else {
+        Cow::Borrowed(value)
+    }
+}
+
+/// The value of a cell: exactly one `'` that [`csv_cell`] put before a
+/// value is taken off; any other cell is the value as it is.
+fn cell_value(cell: &str) -> &str {
+    match cell.strip_prefix(TEXT_MARK) {
+        Some(value) if needs_mark(value) => value,
+        _ => cell,
+    }
+}
+
 /// Reads and checks an import file: every row is checked before anything
-/// is written, each rejected row named with its line.
+/// is written, each rejected row named with its line. A quote that never
+/// closes refuses the whole file: the rows after it cannot be told apart.
 pub fn parse_csv<R: Read>(
     input: R,
     normalizer: &Normalizer,
@@ -186,10 +254,12 @@ pub fn parse_csv<R: Read>(
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::All)
-        .from_reader(input);
+        .from_reader(QuoteWatch::new(input));
     let header = Header::read(&mut reader)?;
     let mut parsed = ParsedCsv::default();
     let mut seen: HashMap<Target, usize> = HashMap::new();
+    // The last row's number: the row an unclosed quote opened in.
+    let mut last_value = String::new();
     for result in reader.records() {
         parsed.read += 1;
         let record = match result {
@@ -204,17 +274,36 @@ pub fn parse_csv<R: Read>(
             }
         };
         let line = record.position().map_or(0, |p| p.line());
-        let raw = header.get(&record, "phoneNumber").unwrap_or_default();
+        last_value = shown(header.get(&record, "phoneNumber").unwrap_or_default());
         match parse_row(line, &header, &record, normalizer, defaults) {
             Err(why) => parsed.rejected.push(Rejected {
                 line,
-                value: raw.to_owned(),
+                value: last_value.clone(),
                 why,
             }),
             Ok(row) => parsed.add(row, &mut seen),
         }
     }
-    Ok(parsed)
+    match reader.get_ref().unclosed_quote() {
+        Some(line) => Err(CsvError::UnclosedQuote {
+            line,
+            value: last_value,
+        }),
+        None => Ok(parsed),
+    }
+}
+
+/// Longest cell quoted in a message, in characters.
+const SHOWN_CHARS: usize = 40;
+
+/// A cell as a message quotes it: its first line, cut to [`SHOWN_CHARS`].
+fn shown(cell: &str) -> String {
+    let first = cell.lines().next().unwrap_or_default();
+    let mut s: String = first.chars().take(SHOWN_CHARS).collect();
+    if s.len() < cell.len() {
+        s.push('…');
+    }
+    s
 }
 
 impl ParsedCsv {
@@ -288,7 +377,7 @@ fn parse_row(
         .transpose()
         .map_err(RowError::UnknownAction)?;
     let status = row_status(kind, get("status"))?;
-    let fields = EntryFields {
+    let given = EntryFields {
         status,
         reason: get("reason")
             .map(str::to_owned)
@@ -298,9 +387,10 @@ fn parse_row(
         action,
         message: get("message").map(str::to_owned),
         queue_arn: get("queueArn").map(str::to_owned),
-    }
-    .checked(kind)
-    .map_err(RowError::Action)?;
+    };
+    // Every cell given, even one the action does not use: the file is wrong.
+    check_fields(&given).map_err(RowError::TooLong)?;
+    let fields = given.checked(kind).map_err(RowError::Action)?;
     Ok(Row {
         line,
         target,
@@ -309,24 +399,136 @@ fn parse_row(
 }
 
 /// Writes entries as an import file; importing it back changes nothing.
+/// Each cell goes through [`csv_cell`].
 pub fn write_csv<W: Write>(entries: &[Entry], output: W) -> Result<(), csv::Error> {
     let mut writer = csv::Writer::from_writer(output);
     writer.write_record(COLUMNS)?;
     for e in entries {
-        writer.write_record([
+        let expires = e.expires_at.map(rfc3339).unwrap_or_default();
+        let cells: Vec<Cow<'_, str>> = [
             e.value.as_str(),
             e.kind.as_str(),
             e.reason.as_deref().unwrap_or_default(),
-            &e.expires_at.map(rfc3339).unwrap_or_default(),
+            &expires,
             e.note.as_deref().unwrap_or_default(),
             e.action.map(BlockAction::as_str).unwrap_or_default(),
             e.message.as_deref().unwrap_or_default(),
             e.queue_arn.as_deref().unwrap_or_default(),
             e.status.as_str(),
-        ])?;
+        ]
+        .into_iter()
+        .map(csv_cell)
+        .collect();
+        writer.write_record(cells.iter().map(|c| c.as_bytes()))?;
     }
     writer.flush()?;
     Ok(())
+}
+
+/// An import checked against what is stored, before anything is written.
+#[derive(Debug, Clone)]
+pub struct ImportPlan {
+    /// The rows that change something, with their planned changes, in
+    /// file order.
+    rows: Vec<(Row, Change)>,
+    /// The file, for the records' `source`.
+    source: String,
+    /// Rows refused once what is stored was known, by line.
+    pub rejected: Vec<Rejected>,
+    /// What the import does, but for `written`.
+    summary: ImportSummary,
+}
+
+impl ImportPlan {
+    pub(crate) fn rows(&self) -> &[(Row, Change)] {
+        &self.rows
+    }
+
+    pub(crate) fn source(&self) -> &str {
+        &self.source
+    }
+
+    pub(crate) fn summary(&self) -> &ImportSummary {
+        &self.summary
+    }
+}
+
+impl<S: AdminStore> Admin<S> {
+    /// Imports checked rows: [`Admin::plan_import`], then
+    /// [`Admin::write_import`].
+    pub async fn import(
+        &self,
+        parsed: &ParsedCsv,
+        source: &str,
+        dry_run: bool,
+        progress: impl FnMut(usize),
+    ) -> Result<ImportSummary, AdminError> {
+        let plan = self.plan_import(parsed, source).await?;
+        self.write_import(&plan, dry_run, progress).await
+    }
+
+    /// Reads what is stored for the rows and plans one change per row that
+    /// changes something; writes nothing. A row is refused here, with its
+    /// line, when its expiry has passed or when its entry or audit record
+    /// would not fit in a DynamoDB item (see [`planned`]).
+    pub async fn plan_import(
+        &self,
+        parsed: &ParsedCsv,
+        source: &str,
+    ) -> Result<ImportPlan, AdminError> {
+        let targets: Vec<Target> = parsed.rows.iter().map(|r| r.target.clone()).collect();
+        let existing = self.existing(&targets).await?;
+        let now = now_epoch();
+        let (mut rows, mut rejected) = (Vec::new(), Vec::new());
+        for row in &parsed.rows {
+            match planned(row, &existing, source, self.author(), now) {
+                Ok(Some(change)) => rows.push((row.clone(), change)),
+                Ok(None) => {}
+                Err(why) => rejected.push(Rejected {
+                    line: row.line,
+                    value: row.target.value.clone(),
+                    why,
+                }),
+            }
+        }
+        let valid = parsed.rows.len() - rejected.len();
+        let summary = ImportSummary {
+            read: parsed.read,
+            valid,
+            rejected: parsed.rejected.len() + rejected.len(),
+            duplicates: parsed.duplicates.len(),
+            unchanged: valid - rows.len(),
+            ..ImportSummary::default()
+        };
+        Ok(ImportPlan {
+            rows,
+            source: source.to_owned(),
+            rejected,
+            summary,
+        })
+    }
+}
+
+/// The change a valid row makes by `author` at `now`, if any, or why the
+/// row is refused: an expiry that has passed (the rule `add` follows: an
+/// import must not end an active block by backdating it), or an entry or
+/// audit record over DynamoDB's item limit (the record holds the stored
+/// entry too, so this is known only once it is read).
+fn planned(
+    row: &Row,
+    existing: &HashMap<Target, Entry>,
+    source: &str,
+    author: &Author,
+    now: i64,
+) -> Result<Option<Change>, RowError> {
+    if let Some(expires) = row.fields.expires_at {
+        future_expiry(expires, now).map_err(RowError::Expired)?;
+    }
+    let change = plan::import_row(row, existing.get(&row.target), source, &author.actor, now);
+    if let Some(change) = &change {
+        check_change(change, author).map_err(RowError::TooLarge)?;
+    }
+    Ok(change)
 }
 
 #[cfg(test)]
@@ -444,12 +646,153 @@ mod tests {
     }
 
     #[test]
+    fn an_unclosed_quote_refuses_the_file_at_the_line_it_opened() {
+        let err = parse(
+            "phoneNumber,reason\n+14155550101,spam\n+14155550102,\"fraud, said\n+14155550103,spam\n",
+        )
+        .unwrap_err();
+        assert_eq!(err.line(), Some(3));
+        assert!(
+            err.to_string().starts_with(
+                "rejected `+14155550102`: a quote opened on this line is never closed"
+            ),
+            "{err}"
+        );
+        // Quoted cells that close, over lines or with `""` inside, are fine.
+        let parsed =
+            parse("phoneNumber,reason\n+14155550101,\"two\nlines, \"\"quoted\"\"\"\n").unwrap();
+        assert_eq!(
+            parsed.rows[0].fields.reason.as_deref(),
+            Some("two\nlines, \"quoted\"")
+        );
+    }
+
+    #[test]
+    fn a_message_quotes_a_long_cell_cut_short() {
+        assert_eq!(shown("+14155550101"), "+14155550101");
+        assert_eq!(shown(&"9".repeat(100)), format!("{}…", "9".repeat(40)));
+        assert_eq!(shown("first\nsecond"), "first…");
+    }
+
+    #[test]
+    fn a_text_field_over_its_bound_is_a_rejected_row() {
+        let parsed = parse(&format!(
+            "phoneNumber,reason,message\n+14155550101,{},\n+14155550102,ok,{}\n+14155550103,ok,\n",
+            "r".repeat(1_025),
+            "m".repeat(257)
+        ))
+        .unwrap();
+        assert_eq!(parsed.rows.len(), 1);
+        let rejected: Vec<(u64, String)> = parsed
+            .rejected
+            .iter()
+            .map(|r| (r.line, r.why.to_string()))
+            .collect();
+        assert_eq!(
+            rejected,
+            [
+                (
+                    2,
+                    "reason: 1025 characters, at most 1024: shorten it".into()
+                ),
+                // Even a message the row's action does not use.
+                (3, "message: 257 characters, at most 256: shorten it".into()),
+            ]
+        );
+    }
+
+    fn row(line: u64, value: &str, fields: EntryFields) -> Row {
+        Row {
+            line,
+            target: Target {
+                kind: Kind::Block,
+                value: value.into(),
+            },
+            fields,
+        }
+    }
+
+    #[test]
+    fn a_row_whose_expiry_has_passed_is_refused_as_add_refuses_it() {
+        let now = 1_800_000_000;
+        let expiring = |at| EntryFields {
+            expires_at: Some(at),
+            ..EntryFields::default()
+        };
+        let none = HashMap::new();
+        let past = planned(
+            &row(2, "+1", expiring(now)),
+            &none,
+            "f",
+            &Author::default(),
+            now,
+        );
+        assert_eq!(past, Err(RowError::Expired(ExpiryInPast(now))));
+        let later = planned(
+            &row(2, "+1", expiring(now + 1)),
+            &none,
+            "f",
+            &Author::default(),
+            now,
+        );
+        assert!(matches!(later, Ok(Some(_))), "{later:?}");
+    }
+
+    #[test]
+    fn a_row_whose_audit_record_would_not_fit_is_refused() {
+        let at_bound = EntryFields {
+            reason: Some("r".repeat(1_024)),
+            ..EntryFields::default()
+        };
+        let r = row(7, "+14155550101", at_bound);
+        // It fits in an item alone; with the new entry in one record, not.
+        let huge = EntryFields {
+            reason: Some("y".repeat(408_000)),
+            ..EntryFields::default()
+        }
+        .into_entry(&r.target, "other", "2026-01-01T00:00:00Z");
+        let existing = HashMap::from([(r.target.clone(), huge)]);
+        let refused = planned(&r, &existing, "f", &Author::default(), 0);
+        assert!(
+            matches!(&refused, Err(RowError::TooLarge(e)) if e.item == crate::limits::Item::AuditRecord),
+            "{refused:?}"
+        );
+        assert_eq!(
+            planned(&r, &HashMap::new(), "f", &Author::default(), 0).map(|c| c.is_some()),
+            Ok(true)
+        );
+    }
+
+    #[test]
+    fn a_cell_a_spreadsheet_would_run_is_marked_and_read_back_exactly() {
+        for (value, cell) in [
+            ("=1+2", "'=1+2"),
+            ("+14155550123", "'+14155550123"),
+            ("-1", "'-1"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("\rx", "'\rx"),
+            ("'=x", "''=x"),
+            ("'quoted'", "''quoted'"),
+            ("a=b", "a=b"),
+            ("plain", "plain"),
+            ("", ""),
+        ] {
+            assert_eq!(csv_cell(value), cell, "{value:?}");
+            assert_eq!(cell_value(cell), value, "{cell:?}");
+        }
+        // A `'` the export did not put there stays.
+        assert_eq!(cell_value("'tis"), "'tis");
+        assert_eq!(cell_value("'"), "'");
+    }
+
+    #[test]
     fn an_export_reads_back_as_the_same_rows() {
         let parsed = parse(
             "phoneNumber,kind,reason,expiresAt,note,action,message,queueArn\n\
              +14155550123,block,spam,2099-01-01,n,message,Goodbye,\n\
-             +1900,prefix,premium,,,,,\n\
-             +14155550100,allow,vip,,,,,\n",
+             +1900,prefix,=1+2,,@x,,,\n\
+             +14155550100,allow,'-vip,,,,,\n",
         )
         .unwrap();
         let entries: Vec<Entry> = parsed

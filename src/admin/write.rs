@@ -20,7 +20,7 @@
 use futures_util::{StreamExt, stream};
 
 use super::audit::AuditRecord;
-use super::import::{ImportSummary, ParsedCsv};
+use super::import::{ImportPlan, ImportSummary};
 use super::plan::{self, Change, Claim};
 use super::store::{AdminStore, Precondition, WriteOutcome};
 use super::{Admin, AdminError, Target};
@@ -117,47 +117,39 @@ impl<S: AdminStore> Admin<S> {
         })
     }
 
-    /// Imports checked rows: each row that changes something is written
-    /// through the write protocol (so racing imports and admins each get
+    /// Writes a planned import (nothing with `dry_run`): each row that
+    /// changes something goes through the write protocol, re-planned over
+    /// the entry as it is then (so racing imports and admins each get
     /// exactly their own records), several rows at a time. `progress` is
     /// told how many rows were written so far. Rows that lost a race to
     /// another writer are counted in `conflicts`, not written.
-    pub async fn import(
+    pub async fn write_import(
         &self,
-        parsed: &ParsedCsv,
-        source: &str,
+        plan: &ImportPlan,
         dry_run: bool,
         mut progress: impl FnMut(usize),
     ) -> Result<ImportSummary, AdminError> {
-        let now = now_epoch();
         let mut summary = ImportSummary {
-            read: parsed.read,
-            valid: parsed.rows.len(),
-            rejected: parsed.rejected.len(),
-            duplicates: parsed.duplicates.len(),
             dry_run,
-            ..ImportSummary::default()
+            ..plan.summary().clone()
         };
         if dry_run {
-            let targets: Vec<Target> = parsed.rows.iter().map(|r| r.target.clone()).collect();
-            let existing = self.existing(&targets).await?;
-            let changes = plan::import(&parsed.rows, &existing, source, self.actor(), now);
-            summary.unchanged = parsed.rows.len() - changes.len();
-            summary.written = changes.len();
+            summary.written = plan.rows().len();
             return Ok(summary);
         }
-        let mut results = stream::iter(&parsed.rows)
-            .map(|row| async move {
-                let plan = |stored: Option<Entry>| {
+        let now = now_epoch();
+        let mut results = stream::iter(plan.rows())
+            .map(|(row, _)| async move {
+                let replan = |stored: Option<Entry>| {
                     Ok(plan::import_row(
                         row,
                         stored.as_ref(),
-                        source,
+                        plan.source(),
                         self.actor(),
                         now,
                     ))
                 };
-                (row.target.kind, self.change(&row.target, plan).await)
+                (row.target.kind, self.change(&row.target, replan).await)
             })
             .buffer_unordered(IMPORT_PARALLEL);
         let mut kinds = Vec::new();

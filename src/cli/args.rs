@@ -129,12 +129,15 @@ pub enum Command {
     /// kind is block (the default), prefix, allow or allowPrefix; expiresAt is
     /// a date, a UTC datetime or epoch seconds; action is disconnect (the
     /// default), message (with message) or queue (with queueArn); status is
-    /// active (the default) or pending (an agent's report, kept waiting). Rejected
-    /// rows are reported with their line numbers and not written; the valid
-    /// rows are. Rows that change nothing write nothing, so re-running a file
-    /// is safe. Exits 1 when any row was rejected.
+    /// active (the default) or pending (an agent's report, kept waiting). The
+    /// whole file is checked first: rejected rows (a cell that cannot be read
+    /// or is too long, an expiry that has passed) are reported with their line
+    /// numbers and not written; the valid rows are. A quote that never closes
+    /// refuses the file. A `'` that export put before a cell is taken off.
+    /// Rows that change nothing write nothing, so re-running a file is safe.
+    /// Exits 1 when any row was rejected.
     Import(ImportArgs),
-    /// Write every entry as CSV (the import's columns) to FILE or stdout
+    /// Write every entry that has not expired as CSV (the import's columns) to FILE or stdout
     Export { file: Option<PathBuf> },
     /// Show the audit records of a number (its block and allow entries), newest first
     History(HistoryArgs),

@@ -28,7 +28,9 @@ use crate::entry::{Entry, Kind, Status};
 use crate::identity::{self, IdentityError};
 use crate::phone::{DefaultCountry, Normalizer, UnknownCountry};
 use crate::store::DynamoStore;
-use crate::when::{TimeError, now_epoch, parse_absolute, parse_duration, parse_expiry};
+use crate::when::{
+    ExpiryInPast, TimeError, future_expiry, now_epoch, parse_absolute, parse_duration, parse_expiry,
+};
 use crate::wire::UnknownName;
 use args::{
     ActionArgs, AddArgs, AllowArgs, ApproveArgs, Command, EntryArgs, GlobalArgs, HistoryArgs,
@@ -41,7 +43,8 @@ use output::Printer;
 pub enum CliError {
     #[error(transparent)]
     Admin(#[from] AdminError),
-    #[error("{path}: {source}")]
+    /// The file is refused whole; `file:line:` when the error has a line.
+    #[error("{path}{}: {source}", at_line(.source.line()))]
     Csv { path: PathBuf, source: CsvError },
     #[error("{path}: {source}")]
     Io {
@@ -54,6 +57,8 @@ pub enum CliError {
     Country(#[from] UnknownCountry),
     #[error("{0}")]
     Time(#[from] TimeError),
+    #[error("--expires: {0}")]
+    ImportExpiry(ExpiryInPast),
     #[error("--action: {0}")]
     Action(UnknownName),
     #[error(transparent)]
@@ -77,6 +82,11 @@ pub enum CliError {
 /// How long the CLI waits to open a connection: longer than the functions
 /// (an admin may be far from the region, on a slow network), still short.
 const CLI_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// `:LINE` after a file name, as in `numbers.csv:12: ...`; nothing without a line.
+fn at_line(line: Option<u64>) -> String {
+    line.map(|l| format!(":{l}")).unwrap_or_default()
+}
 
 /// What every command gets: the global options, resolved once.
 struct Context {
@@ -252,24 +262,31 @@ async fn list(ctx: &Context, p: &mut Printer<'_>, args: ListArgs) -> Result<(), 
     Ok(())
 }
 
-/// `import`: checks the whole file, reports every rejected row, then writes
-/// the valid rows (with a progress bar on a terminal).
+/// `import`: checks the whole file against what is stored, reports every
+/// rejected row, then writes the valid rows (with a progress bar on a
+/// terminal). Nothing is written before every row is checked.
 async fn import(ctx: &Context, p: &mut Printer<'_>, args: ImportArgs) -> Result<(), CliError> {
+    let expires_at = args
+        .expires
+        .map(|e| parse_expiry(&e, ctx.now))
+        .transpose()?
+        .map(|e| future_expiry(e, ctx.now))
+        .transpose()
+        .map_err(CliError::ImportExpiry)?;
     let defaults = ImportDefaults {
         reason: args.reason,
-        expires_at: args
-            .expires
-            .map(|e| parse_expiry(&e, ctx.now))
-            .transpose()?,
+        expires_at,
     };
     let admin = ctx.author().await?;
     let parsed = read_csv(&args.file, admin.normalizer(), &defaults)?;
     let name = args.file.display().to_string();
-    p.rejected_rows(&name, &parsed)?;
+    p.rejected_rows(&name, &parsed.rejected)?;
     p.duplicate_rows(&name, &parsed)?;
+    let plan = admin.plan_import(&parsed, &name).await?;
+    p.rejected_rows(&name, &plan.rejected)?;
     let bar = progress_bar(parsed.rows.len(), !args.dry_run);
     let summary = admin
-        .import(&parsed, &name, args.dry_run, |written| {
+        .write_import(&plan, args.dry_run, |written| {
             bar.set_position(written as u64)
         })
         .await?;
@@ -284,9 +301,11 @@ async fn import(ctx: &Context, p: &mut Printer<'_>, args: ImportArgs) -> Result<
     Ok(())
 }
 
-/// `export`: every entry as an import file, to `file` or stdout.
+/// `export`: every entry as an import file, to `file` or stdout. Expired
+/// entries are left out: they no longer block, and an import refuses an
+/// expiry that has passed, so an export stays one that imports cleanly.
 async fn export(ctx: &Context, p: &mut Printer<'_>, file: Option<PathBuf>) -> Result<(), CliError> {
-    let entries = ctx.admin().await.list(true).await?;
+    let entries = ctx.admin().await.list(false).await?;
     let Some(path) = file else {
         write_csv(&entries, &mut *p.out).map_err(std::io::Error::from)?;
         return Ok(());
@@ -360,7 +379,7 @@ async fn render_flow(
     let numbers: Vec<(Kind, String)> = match &args.from_csv {
         Some(file) => {
             let parsed = read_csv(file, &ctx.normalizer(), &ImportDefaults::default())?;
-            p.rejected_rows(&file.display().to_string(), &parsed)?;
+            p.rejected_rows(&file.display().to_string(), &parsed.rejected)?;
             if !parsed.rejected.is_empty() {
                 return Err(CliError::RowsRejectedNothingWritten(parsed.rejected.len()));
             }

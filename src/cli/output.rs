@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::args::OutputFormat;
 use crate::admin::Added;
 use crate::admin::audit::AuditRecord;
-use crate::admin::import::{ImportSummary, ParsedCsv};
+use crate::admin::import::{ImportSummary, ParsedCsv, Rejected, csv_cell};
 use crate::admin::tables::{TableInit, TtlInit};
 use crate::answer::Answer;
 use crate::embedded_flow::MAX_CONDITIONS_PER_COMPARE;
@@ -100,8 +100,8 @@ impl<'a> Printer<'a> {
     }
 
     /// Each rejected row of an import file, with its line and why.
-    pub fn rejected_rows(&mut self, file: &str, parsed: &ParsedCsv) -> io::Result<()> {
-        for r in &parsed.rejected {
+    pub fn rejected_rows(&mut self, file: &str, rejected: &[Rejected]) -> io::Result<()> {
+        for r in rejected {
             writeln!(
                 self.err,
                 "{file}:{}: rejected `{}`: {}",
@@ -438,7 +438,7 @@ fn objects(
             let mut w = csv::Writer::from_writer(out);
             w.write_record(columns)?;
             for row in rows {
-                w.write_record(columns.iter().map(|c| cell(row, c)))?;
+                w.write_record(columns.iter().map(|c| csv_cell(&cell(row, c)).into_owned()))?;
             }
             w.flush()
         }
