@@ -1198,7 +1198,7 @@ async fn csv_cells_a_spreadsheet_would_run_are_quoted_and_read_back() {
     assert_eq!(restored[0]["reason"], formula);
     assert_eq!(restored[0]["note"], "@SUM(A1)");
     assert_eq!(restored[1]["reason"], "'=not a formula");
-    assert_eq!(restored[3]["reason"], "\tpremium");
+    assert_eq!(restored[2]["reason"], "\tpremium");
     let again = env.ok(&["import", &exported]);
     assert!(again.contains("unchanged 4, written 0"), "{again}");
     let flow = env.dir.join("quoted.json");
