@@ -9,7 +9,7 @@ use super::audit::{AuditAction, AuditRecord, Author, TrailHead, claimed_version}
 use super::fields::{EntryFields, Target};
 use super::import::Row;
 use crate::entry::{Entry, Kind, Status};
-use crate::when::rfc3339;
+use crate::when::{ExpiryInPast, future_expiry, rfc3339};
 
 /// What the next change to an entry may claim, from the stored entry and
 /// the head of its trail.
@@ -113,8 +113,9 @@ pub fn add(
     now: i64,
 ) -> Result<Change, AdminError> {
     let fields = fields.checked(target.kind)?;
-    if let Some(expires) = fields.expires_at.filter(|e| *e <= now) {
-        return Err(AdminError::ExpiryInPast(expires));
+    // The one rule for an expiry, also an import row's (see `import::planned`).
+    if let Some(expires) = fields.expires_at {
+        future_expiry(expires, now).map_err(|ExpiryInPast(e)| AdminError::ExpiryInPast(e))?;
     }
     if let Some(entry) = existing
         .as_ref()
