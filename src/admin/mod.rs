@@ -277,24 +277,34 @@ impl<S: AdminStore> Admin<S> {
     }
 }
 
+/// What the admin module's unit tests share.
 #[cfg(test)]
-mod tests {
+pub(crate) mod test_support {
     use super::*;
-    use crate::admin::audit::AuditAction;
-    use crate::entry::Status;
-    use crate::store::BlocklistStore;
-    use crate::store::memory::{Fault, Faults, MemoryStore};
+    use crate::store::memory::MemoryStore;
 
-    fn admin(store: &MemoryStore, actor: &str) -> Admin<MemoryStore> {
+    /// An admin over `store`, recording `actor`.
+    pub fn admin(store: &MemoryStore, actor: &str) -> Admin<MemoryStore> {
         Admin::with_store(store.clone(), actor, Normalizer::default())
     }
 
-    fn reason(r: &str) -> EntryFields {
+    /// Entry fields with only a reason.
+    pub fn reason(r: &str) -> EntryFields {
         EntryFields {
             reason: Some(r.into()),
             ..EntryFields::default()
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_support::{admin, reason};
+    use super::*;
+    use crate::admin::audit::AuditAction;
+    use crate::entry::Status;
+    use crate::store::BlocklistStore;
+    use crate::store::memory::{Fault, Faults, MemoryStore};
 
     fn actions(records: &[AuditRecord]) -> Vec<AuditAction> {
         records.iter().map(|r| r.action).collect()

@@ -125,7 +125,7 @@ impl<S: AdminStore> Admin<S> {
             .await?
             .filter(|e| e.status == Status::Pending)
         else {
-            return self.approve_pending_block(target, reason).await;
+            return self.decide_pending_block(target, reason, true).await;
         };
         let now = now_epoch();
         self.change(target, |stored| {
@@ -154,7 +154,7 @@ impl<S: AdminStore> Admin<S> {
             .await?
             .filter(|e| e.status == Status::Pending)
         else {
-            return self.reject_pending_block(target, reason).await;
+            return self.decide_pending_block(target, reason, false).await;
         };
         self.change(&report_t, |stored| {
             Ok(plan::close_report(
@@ -168,34 +168,21 @@ impl<S: AdminStore> Admin<S> {
         Ok(pending)
     }
 
-    /// `approve` of a report made before reports had their own entries: a
-    /// pending entry at the number's own key.
-    async fn approve_pending_block(
+    /// `approve` (or not: `reject`) of a report made before reports had
+    /// their own entries: a pending entry at the number's own key. Returns
+    /// the approved entry, or the rejected one.
+    async fn decide_pending_block(
         &self,
         target: &Target,
         reason: Option<&str>,
+        approve: bool,
     ) -> Result<Entry, AdminError> {
+        let decide = if approve { plan::approve } else { plan::reject };
         let change = self
-            .change(target, |stored| {
-                plan::approve(target, reason, stored).map(Some)
-            })
+            .change(target, |stored| decide(target, reason, stored).map(Some))
             .await?;
-        // `plan::approve` always stores the approved entry.
-        Ok(change.and_then(|c| c.after).unwrap_or_default())
-    }
-
-    /// `reject` of a report made before reports had their own entries.
-    async fn reject_pending_block(
-        &self,
-        target: &Target,
-        reason: Option<&str>,
-    ) -> Result<Entry, AdminError> {
-        let change = self
-            .change(target, |stored| {
-                plan::reject(target, reason, stored).map(Some)
-            })
-            .await?;
-        // `plan::reject` always has the report it removes.
-        Ok(change.and_then(|c| c.before).unwrap_or_default())
+        // `plan::approve` stores the entry; `plan::reject` removes the one it read.
+        let entry = change.and_then(|c| if approve { c.after } else { c.before });
+        Ok(entry.unwrap_or_default())
     }
 }

@@ -173,22 +173,10 @@ impl<S: AdminStore> Admin<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::admin::EntryFields;
     use crate::admin::audit::{AuditAction, replay};
+    use crate::admin::test_support::{admin, reason};
     use crate::entry::Kind;
-    use crate::phone::Normalizer;
     use crate::store::memory::MemoryStore;
-
-    fn admin(store: &MemoryStore, actor: &str) -> Admin<MemoryStore> {
-        Admin::with_store(store.clone(), actor, Normalizer::default())
-    }
-
-    fn reason(r: &str) -> EntryFields {
-        EntryFields {
-            reason: Some(r.into()),
-            ..EntryFields::default()
-        }
-    }
 
     /// The trail of `t` replays to what is stored (hit counts aside).
     async fn assert_trail_matches(store: &MemoryStore, t: &Target) {
