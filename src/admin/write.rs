@@ -47,11 +47,26 @@ impl<S: AdminStore> Admin<S> {
         F: FnOnce(Option<Entry>) -> Result<Option<Change>, AdminError>,
     {
         let key = target.audit_key();
+        // The claim this change failed to complete on the previous round.
+        let mut failed: Option<String> = None;
         for _ in 0..=COMPLETIONS {
             let (stored, head) =
                 tokio::try_join!(self.store().entry(target), self.store().trail_head(&key))?;
             match plan::next_claim(stored.as_ref(), &head, now_epoch()) {
-                Claim::Unwritten(claim) => self.complete(target, &claim).await?,
+                // Its condition failed and nothing moved since: the entry is
+                // no longer as that change read it (changed outside the
+                // protocol), so neither its writer nor anyone can make it.
+                Claim::Unwritten(claim) if failed.as_deref() == Some(claim.audit_id.as_str()) => {
+                    let why = "not made: the entry was changed by someone else meanwhile";
+                    self.store()
+                        .append_record(&claim.aborted(self.author(), why))
+                        .await?;
+                }
+                Claim::Unwritten(claim) => {
+                    if self.complete(target, &claim).await? == WriteOutcome::Conflict {
+                        failed = Some(claim.audit_id.clone());
+                    }
+                }
                 Claim::Next(version) => {
                     let Some(change) = plan(stored)? else {
                         return Ok(None);
@@ -70,12 +85,15 @@ impl<S: AdminStore> Admin<S> {
     /// Writes what an unwritten claim records, if the entry is still as
     /// its writer read it. Whether this write or its writer's lands (or
     /// neither, when the entry moved on), the caller reads again.
-    async fn complete(&self, target: &Target, claim: &AuditRecord) -> Result<(), AdminError> {
+    async fn complete(
+        &self,
+        target: &Target,
+        claim: &AuditRecord,
+    ) -> Result<WriteOutcome, AdminError> {
         let expected = Precondition::of(claim.before.as_ref());
         self.store()
             .write_entry(target, claim.after.as_ref(), &expected)
-            .await?;
-        Ok(())
+            .await
     }
 
     /// Claims `version` with the change's record, then writes the entry.
@@ -286,6 +304,42 @@ mod tests {
         );
         assert_eq!(store.entries()[0].version, 3);
         assert_trail_matches(&store, &t).await;
+    }
+
+    /// An unwritten claim whose entry was then changed outside the protocol
+    /// can never be made: the next change marks it aborted and goes on.
+    #[tokio::test]
+    async fn an_unwritten_claim_that_can_never_be_made_is_marked() {
+        let store = MemoryStore::new();
+        let admin = admin(&store, "alice");
+        let t = target();
+        let first = admin.add(&t, reason("first"), false).await.unwrap().entry;
+        let killed = plan::add(&t, reason("killed"), true, Some(first.clone()), "alice", 1)
+            .unwrap()
+            .at_version(2);
+        store
+            .append_record(&killed.record(admin.author(), 2))
+            .await
+            .unwrap();
+        // Then a hand edit (no version) before anyone completed it.
+        store.insert(Entry {
+            version: 0,
+            reason: Some("by hand".into()),
+            ..first
+        });
+        admin.add(&t, reason("next"), true).await.unwrap();
+        let records = store.audit_records(&t.audit_key()).await.unwrap();
+        let ids: Vec<&str> = records.iter().map(|r| r.audit_id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "v000000000001",
+                "v000000000002",
+                "v000000000002#abort",
+                "v000000000003"
+            ]
+        );
+        assert_eq!(store.entries()[0].reason.as_deref(), Some("next"));
     }
 
     /// Many writers on one number, interleaving at every request: each
