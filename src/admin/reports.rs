@@ -120,11 +120,7 @@ impl<S: AdminStore> Admin<S> {
         reason: Option<&str>,
     ) -> Result<Entry, AdminError> {
         let report_t = target.as_kind(Kind::Report);
-        let Some(pending) = self
-            .get(&report_t)
-            .await?
-            .filter(|e| e.status == Status::Pending)
-        else {
+        let Some(pending) = self.pending_report(&report_t).await? else {
             return self.decide_pending_block(target, reason, true).await;
         };
         let now = now_epoch();
@@ -149,11 +145,7 @@ impl<S: AdminStore> Admin<S> {
     /// Rejects the pending report of the number `target`: the report goes.
     pub async fn reject(&self, target: &Target, reason: Option<&str>) -> Result<Entry, AdminError> {
         let report_t = target.as_kind(Kind::Report);
-        let Some(pending) = self
-            .get(&report_t)
-            .await?
-            .filter(|e| e.status == Status::Pending)
-        else {
+        let Some(pending) = self.pending_report(&report_t).await? else {
             return self.decide_pending_block(target, reason, false).await;
         };
         self.change(&report_t, |stored| {
@@ -166,6 +158,12 @@ impl<S: AdminStore> Admin<S> {
         })
         .await?;
         Ok(pending)
+    }
+
+    /// The report stored under `report_t`, if it still waits for an admin.
+    async fn pending_report(&self, report_t: &Target) -> Result<Option<Entry>, AdminError> {
+        let stored = self.get(report_t).await?;
+        Ok(stored.filter(|e| e.status == Status::Pending))
     }
 
     /// `approve` (or not: `reject`) of a report made before reports had

@@ -257,9 +257,16 @@ pub fn entry_from_item(item: &HashMap<String, AttributeValue>) -> Entry {
     let status_text = r.text(attr::STATUS);
     let kind: Kind = r.parsed(attr::KIND, |k| k.parse().ok()).unwrap_or_default();
     let key = r.text(attr::PHONE_NUMBER).unwrap_or_default();
-    // A report's key is `report#<number>` (see `item_key`).
-    let value = match key.strip_prefix(&format!("{kind}#")) {
-        Some(number) => number.to_owned(),
+    // A report's key is `report#<number>` (see `item_key`); no other kind
+    // prefixes its `phoneNumber`, so the Lambda's reads allocate nothing here.
+    let number = match kind {
+        Kind::Report => key
+            .strip_prefix(kind.as_str())
+            .and_then(|k| k.strip_prefix('#')),
+        Kind::Block | Kind::Prefix | Kind::Allow | Kind::AllowPrefix => None,
+    };
+    let value = match number.map(str::to_owned) {
+        Some(number) => number,
         None => key,
     };
     let entry = Entry {
