@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Local DynamoDB-compatible servers for the tests and the demo.
 #
-#   scripts/local-dynamodb.sh install [dynalite] install dynalite (npm ci) and moto + cfn-lint (pip), pinned
+#   scripts/local-dynamodb.sh install [dynalite] install dynalite (npm ci) and moto + cfn-lint + phonenumbers (pip), pinned
 #   scripts/local-dynamodb.sh start [SERVER...]  start dynalite and/or moto (default: both) on 127.0.0.1
 #   scripts/local-dynamodb.sh stop               stop what `start` started
 #   scripts/local-dynamodb.sh env                print the endpoints as shell exports
@@ -27,6 +27,24 @@ mkdir -p "$state"
 log() { echo "local-dynamodb: $*" >&2; }
 info() { [ "${LOCAL_DYNAMODB_QUIET:-}" = 1 ] || log "$@"; }
 
+# True when every `name==version` line of the requirements file is installed
+# at that version (`pip show` exits 0 even when some are missing).
+pinned_installed() {
+  python3 - "$1" <<'PY'
+import re, sys
+from importlib import metadata
+for line in open(sys.argv[1]):
+    m = re.match(r"\s*([A-Za-z0-9_.-]+)(\[[^]]*\])?==([^\s#]+)", line)
+    if not m:
+        continue
+    try:
+        if metadata.version(m.group(1)) != m.group(3):
+            sys.exit(1)
+    except metadata.PackageNotFoundError:
+        sys.exit(1)
+PY
+}
+
 install() {
   if [ ! -x "$(command -v node)" ] || [ ! -x "$(command -v npm)" ]; then
     log "node and npm are needed for dynalite (apt-get install nodejs npm)"; exit 1
@@ -36,8 +54,8 @@ install() {
     (cd "$root/tools/dynalite" && npm ci --no-audit --no-fund --loglevel=error >&2)
   fi
   [ "${1:-}" = dynalite ] && return 0
-  if ! python3 -m pip show moto cfn-lint >/dev/null 2>&1 || ! command -v moto_server >/dev/null 2>&1; then
-    log "installing moto and cfn-lint (pip, tools/requirements-ci.txt)"
+  if ! pinned_installed "$root/tools/requirements-ci.txt" || ! command -v moto_server >/dev/null 2>&1; then
+    log "installing moto, cfn-lint and phonenumbers (pip, tools/requirements-ci.txt)"
     python3 -m pip install --quiet --disable-pip-version-check -r "$root/tools/requirements-ci.txt" >&2
   fi
 }

@@ -1,6 +1,7 @@
 //! Caller-ID normalization: raw Connect addresses to E.164, with withheld and
 //! invalid numbers reported as a status rather than an error.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::str::FromStr;
@@ -10,28 +11,47 @@ use rlibphonenumber::{PHONE_NUMBER_UTIL, PhoneNumberFormat, Region};
 /// libphonenumber itself refuses inputs longer than this many characters.
 pub const MAX_INPUT_CHARS: usize = 250;
 
-/// Words that carriers and SIP trunks put in place of a withheld number
-/// (compared case-insensitively, after trimming and stripping `sip:`/`tel:`).
-const ANONYMOUS_WORDS: &[&str] = &[
+/// Words that carriers and SIP trunks put in place of a withheld number,
+/// compared after [`fold_words`] (any case; `_`, `-` and `.` read as spaces).
+/// `P` (private) and `O` (out of area) are the letters North American caller
+/// ID uses. No word can be a number: libphonenumber needs at least three
+/// digits before any letter.
+const WITHHELD_WORDS: &[&str] = &[
     "anonymous",
+    "anonymous caller",
+    "anonymous number",
     "restricted",
+    "restricted caller",
+    "restricted number",
     "unavailable",
+    "unavailable number",
+    "number unavailable",
     "unknown",
-    "private",
-    "withheld",
-    "blocked",
-    "private number",
     "unknown caller",
+    "unknown number",
+    "private",
+    "private caller",
+    "private number",
+    "withheld",
+    "withheld number",
+    "number withheld",
+    "blocked",
+    "blocked number",
+    "caller id blocked",
     "no caller id",
+    "no number",
     "not available",
     "out of area",
-    "unknown number",
+    "p",
+    "o",
 ];
 
 /// Digit strings that spell a withheld-caller word on a phone keypad, as some
 /// carriers (and Amazon Connect) present them: ANONYMOUS, RESTRICTED,
-/// UNAVAILABLE, UNKNOWN, PRIVATE, BLOCKED.
-const ANONYMOUS_KEYPAD_DIGITS: &[&str] = &[
+/// UNAVAILABLE, UNKNOWN, PRIVATE, BLOCKED. Without a `+` several are real
+/// national numbers (`7378742833` is +1 737-874-2833, in Austin), so a
+/// spelling is withheld only where it is not a valid number.
+const WITHHELD_KEYPAD_DIGITS: &[&str] = &[
     "266696687",
     "7378742833",
     "86282452253",
@@ -171,6 +191,10 @@ impl Normalizer {
     }
 
     /// Classifies a raw caller ID; `None` means the event carried no number.
+    ///
+    /// Read as libphonenumber reads it (tests/referee.rs holds it to Python
+    /// `phonenumbers` over every region's numbers), with two additions: the
+    /// number in a `tel:`, `sip:` or `sips:` URI, and withheld caller IDs.
     pub fn classify(&self, raw: Option<&str>) -> CallerId {
         let Some(raw) = raw else {
             return CallerId::Missing;
@@ -178,24 +202,24 @@ impl Normalizer {
         if raw.chars().count() > MAX_INPUT_CHARS {
             return CallerId::Invalid(InvalidReason::TooLong);
         }
-        let trimmed = raw.trim();
-        if is_anonymous(trimmed) {
+        let number = uri_number(raw);
+        if number.is_empty() || is_withheld_word(number) {
             return CallerId::Anonymous;
         }
-        let number = strip_uri_scheme(trimmed);
-        if !number.chars().all(is_phone_char) {
-            return CallerId::Invalid(InvalidReason::UnexpectedCharacters);
+        match self.parse(number) {
+            CallerId::Invalid(_) if is_keypad_spelling(number) => CallerId::Anonymous,
+            caller => caller,
         }
-        self.parse(number)
     }
 
     fn parse(&self, number: &str) -> CallerId {
-        // The input is already limited to characters phone numbers are written
-        // with, which keeps it away from the parser's RFC 3966 paths; the
-        // unwind guard is a second line of defence for builds that unwind.
+        let input = parser_input(number);
+        // `parser_input` steers clear of the one parser panic known (see
+        // there) and fuzz/ looks for others; the unwind guard is a second
+        // line of defence for builds that unwind (tests; release aborts).
         let parsed = catch_unwind(AssertUnwindSafe(|| {
             PHONE_NUMBER_UTIL
-                .parse(number, Some(self.country.0))
+                .parse(&input, Some(self.country.0))
                 .map(|n| {
                     (
                         n.is_valid(),
@@ -215,34 +239,82 @@ impl Normalizer {
     }
 }
 
-/// Characters a written phone number may contain: digits, letters (vanity
-/// numbers, `ext`), whitespace and the usual separators.
-fn is_phone_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.' | '(' | ')' | '/' | ' ' | '\t')
+/// RFC 3966's phone-context parameter, as libphonenumber spells it.
+const PHONE_CONTEXT: &str = ";phone-context=";
+
+/// What the parser is given for `number`: the number itself, except where
+/// rlibphonenumber 2.2.15 would panic. It slices from after the first
+/// `tel:` to the first `;phone-context=`, which panics when `tel:` comes
+/// after (`1;phone-context=+1;tel:2`). libphonenumber (Java, C++, Python)
+/// reads the number part there as empty, leaving only a `+…` context: the
+/// same input without the panic is `tel:` followed by the context.
+fn parser_input(number: &str) -> Cow<'_, str> {
+    if let (Some(context_at), Some(tel_at)) = (number.find(PHONE_CONTEXT), number.find("tel:"))
+        && tel_at > context_at
+    {
+        let context = &number[context_at + PHONE_CONTEXT.len()..];
+        let context = context.split(';').next().unwrap_or(context);
+        return Cow::Owned(format!("tel:{PHONE_CONTEXT}{context}"));
+    }
+    Cow::Borrowed(number)
 }
 
-fn strip_uri_scheme(s: &str) -> &str {
-    for scheme in ["tel:", "TEL:", "sip:", "SIP:"] {
-        if let Some(rest) = s.strip_prefix(scheme) {
-            // `sip:+14155550123@host` -> `+14155550123`
-            return rest.split('@').next().unwrap_or(rest).trim();
-        }
+/// The number a caller ID holds: trimmed, and out of a URI when it is one.
+/// `tel:`, `sip:` and `sips:` in any case (schemes are case-insensitive,
+/// RFC 3986 3.1), also in angle brackets as SIP headers write them
+/// (`<sip:+14155550123@host;user=phone>`). Of a SIP URI the user part, before
+/// `@`; its and a `tel:` URI's parameters (`;ext=`, `;isub=`,
+/// `;phone-context=`) are left to the parser, which reads them as RFC 3966
+/// says. libphonenumber itself reads no SIP URI: see tests/referee.rs.
+fn uri_number(raw: &str) -> &str {
+    let s = raw.trim();
+    let s = s
+        .strip_prefix('<')
+        .and_then(|inner| inner.strip_suffix('>'))
+        .map_or(s, str::trim);
+    let Some((scheme, rest)) = s.split_once(':') else {
+        return s;
+    };
+    if scheme.eq_ignore_ascii_case("tel") {
+        rest.trim()
+    } else if scheme.eq_ignore_ascii_case("sip") || scheme.eq_ignore_ascii_case("sips") {
+        rest.split('@').next().unwrap_or(rest).trim()
+    } else {
+        s
     }
-    s
 }
 
-/// True for caller IDs that carriers use to say the number was withheld.
-pub fn is_anonymous(raw: &str) -> bool {
-    let s = strip_uri_scheme(raw.trim());
-    if s.is_empty() {
-        return true;
-    }
-    let lower = s.to_ascii_lowercase();
-    if ANONYMOUS_WORDS.contains(&lower.as_str()) {
-        return true;
-    }
-    let digits = s.strip_prefix('+').unwrap_or(s);
-    ANONYMOUS_KEYPAD_DIGITS.contains(&digits)
+/// `words` in lower case, with `_`, `-` and `.` read as spaces and runs of
+/// spaces as one: `Anonymous_Caller` and `anonymous  caller` read alike.
+fn fold_words(words: &str) -> String {
+    let spaced: String = words
+        .chars()
+        .map(|c| match c {
+            '_' | '-' | '.' => ' ',
+            c => c.to_ascii_lowercase(),
+        })
+        .collect();
+    spaced.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A word carriers send for a withheld number (`Restricted Number`, `P`).
+fn is_withheld_word(number: &str) -> bool {
+    // Every withheld word is short and ASCII: skip folding anything else.
+    number.len() <= 24 && number.is_ascii() && WITHHELD_WORDS.contains(&fold_words(number).as_str())
+}
+
+/// A keypad spelling of a withheld word, with or without `+`.
+fn is_keypad_spelling(number: &str) -> bool {
+    let digits = number.strip_prefix('+').unwrap_or(number);
+    WITHHELD_KEYPAD_DIGITS.contains(&digits)
+}
+
+/// True for caller IDs written as carriers write a withheld number: empty,
+/// a withheld word, or a keypad spelling. [`Normalizer::classify`] reads a
+/// keypad spelling as withheld only where it is not a valid number.
+pub fn is_withheld_text(raw: &str) -> bool {
+    let number = uri_number(raw);
+    number.is_empty() || is_withheld_word(number) || is_keypad_spelling(number)
 }
 
 /// The string rules match a caller ID that is not a valid number against:
@@ -250,7 +322,7 @@ pub fn is_anonymous(raw: &str) -> bool {
 /// (`+266696687`, `+999 123 456`), so that prefix and allow rules can still
 /// apply to withheld and invalid caller IDs.
 pub fn digits_key(raw: &str) -> Option<String> {
-    let s = strip_uri_scheme(raw.trim());
+    let s = uri_number(raw);
     let digits: String = s
         .strip_prefix('+')
         .unwrap_or(s)
@@ -259,6 +331,35 @@ pub fn digits_key(raw: &str) -> Option<String> {
         .collect();
     let ok = (1..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit());
     ok.then(|| format!("+{digits}"))
+}
+
+/// A number prefix as typed or pasted, compacted: separators dropped
+/// (spaces of any kind, `-`, `.`, `(`, `)`, Unicode dashes, soft hyphens,
+/// zero-width spaces), any Unicode decimal digit and the full-width plus
+/// read as their ASCII forms (`＋４４ ２０` is `+4420`). Anything else is
+/// kept, for the caller to refuse.
+pub fn compact_prefix(input: &str) -> String {
+    let mut out = String::with_capacity(input.len());
+    for c in input.chars() {
+        match c {
+            '+' | '\u{ff0b}' => out.push('+'),
+            '-'
+            | '.'
+            | '('
+            | ')'
+            | '\u{ad}'
+            | '\u{200b}'
+            | '\u{2010}'..='\u{2015}'
+            | '\u{2212}' => {}
+            c if c.is_whitespace() => {}
+            c if c.is_ascii_digit() => out.push(c),
+            c => match PHONE_NUMBER_UTIL.normalize_digits_only(c.encode_utf8(&mut [0; 4])) {
+                digit if digit.len() == 1 => out.push_str(&digit),
+                _ => out.push(c),
+            },
+        }
+    }
+    out
 }
 
 /// Masks a number for logs: keeps all but the last four digits, e.g.
@@ -301,6 +402,18 @@ mod tests {
         for none in ["anonymous", "", "+", "12a4", "1".repeat(16).as_str()] {
             assert_eq!(digits_key(none), None, "{none}");
         }
+    }
+
+    #[test]
+    fn prefixes_are_compacted_to_ascii() {
+        assert_eq!(compact_prefix(" +1 (900) "), "+1900");
+        assert_eq!(
+            compact_prefix("\u{ff0b}\u{ff14}\u{ff14} \u{ff12}\u{ff10}"),
+            "+4420"
+        );
+        assert_eq!(compact_prefix("+44\u{a0}20\u{ad}7\u{200b}9"), "+442079");
+        assert_eq!(compact_prefix("+\u{669}\u{661}-\u{662}"), "+912");
+        assert_eq!(compact_prefix("+1 9x0"), "+19x0");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use crate::answer::MAX_ANSWER_TEXT_CHARS;
 use crate::entry::{BlockAction, Entry, Kind, Status};
-use crate::phone::{CallerId, InvalidReason, Normalizer};
+use crate::phone::{CallerId, InvalidReason, Normalizer, compact_prefix};
 use crate::rules::is_prefix;
 use crate::store::item_key;
 
@@ -81,11 +81,7 @@ pub fn parse_target(
     input: &str,
 ) -> Result<Target, TargetError> {
     if kind.is_prefix() {
-        let compact: String = input
-            .trim()
-            .chars()
-            .filter(|c| !matches!(c, ' ' | '-' | '.'))
-            .collect();
+        let compact = compact_prefix(input);
         return if is_prefix(&compact) {
             Ok(Target {
                 kind,
@@ -292,6 +288,38 @@ mod tests {
         assert!(matches!(
             parse_target(&n, Kind::Block, "+1 555"),
             Err(TargetError::InvalidNumber { .. })
+        ));
+    }
+
+    /// Numbers pasted from spreadsheets and web pages, and a keypad spelling
+    /// that is a real number, are read as the Lambda reads them. Failed
+    /// before: each was refused.
+    #[test]
+    fn pasted_and_spelled_numbers_are_targets() {
+        let n = Normalizer::default();
+        for (kind, input, want) in [
+            (Kind::Block, "7378742833", "+17378742833"),
+            (
+                Kind::Block,
+                "\u{ff0b}1\u{a0}415\u{a0}555\u{a0}0123",
+                "+14155550123",
+            ),
+            (Kind::Allow, "Tel:+1-415-555-0123;ext=7", "+14155550123"),
+            (
+                Kind::Prefix,
+                "\u{ff0b}\u{ff11} \u{ff19}\u{ff10}\u{ff10}",
+                "+1900",
+            ),
+        ] {
+            assert_eq!(
+                parse_target(&n, kind, input).unwrap().value,
+                want,
+                "{input:?}"
+            );
+        }
+        assert!(matches!(
+            parse_target(&n, Kind::Block, "+7378742833"),
+            Err(TargetError::NotANumber { .. })
         ));
     }
 
