@@ -21,7 +21,7 @@ use crate::decision::{Facts, Lookup, LookupFailure, Policy, decide};
 use crate::entry::{Entry, Kind};
 use crate::event::CallToCheck;
 use crate::logging::capped;
-use crate::metrics::MetricsSink;
+use crate::metrics::{EventMetric, MetricsSink};
 use crate::phone::{CallerId, E164, Normalizer, digits_key};
 use crate::rules::RuleSet;
 use crate::store::BlocklistStore;
@@ -64,6 +64,9 @@ pub struct WarmUp {
     pub phone_metadata: Duration,
     /// Loading the published rules, failed or not.
     pub rules: Duration,
+    /// Whether the rules were loaded; without them, callers that a rule
+    /// could match are decided as failed lookups until a reload succeeds.
+    pub rules_loaded: bool,
 }
 
 /// Checks callers against a store with a fixed policy and deadline.
@@ -112,10 +115,11 @@ impl<S: BlocklistStore> Checker<S> {
         self.normalizer.warm_up();
         let metadata_done = Instant::now();
         let deadline = metadata_done + self.lookup_timeout;
-        self.reload_rules(deadline).await;
+        let rules = self.reload_rules(deadline).await;
         WarmUp {
             phone_metadata: metadata_done - started,
             rules: metadata_done.elapsed(),
+            rules_loaded: rules.is_some(),
         }
     }
 
@@ -213,9 +217,7 @@ impl<S: BlocklistStore> Checker<S> {
                 "hit count not written by the call's deadline: cancelled"
             ),
         }
-        if let Some(metrics) = &self.metrics {
-            metrics.record_hit_dropped();
-        }
+        self.record_event(EventMetric::HitCountDropped);
     }
 
     /// The exact-entry GetItem for a valid number, ended by `deadline`.
@@ -299,6 +301,7 @@ impl<S: BlocklistStore> Checker<S> {
             Ok(Err(err)) => {
                 tracing::warn!(error = %err, kept_previous = state.rules.is_some(), "rules load failed");
                 state.failed_at = Some(started);
+                self.record_event(EventMetric::RulesLoadFailed);
             }
             Err(_) => {
                 tracing::warn!(
@@ -306,10 +309,18 @@ impl<S: BlocklistStore> Checker<S> {
                     "rules load timed out"
                 );
                 state.failed_at = Some(started);
+                self.record_event(EventMetric::RulesLoadFailed);
             }
         }
         self.reloading.store(false, Ordering::Release);
         state.rules.clone()
+    }
+
+    /// Counts `event` in its metric, when metrics are on.
+    fn record_event(&self, event: EventMetric) {
+        if let Some(metrics) = &self.metrics {
+            metrics.record_event(event);
+        }
     }
 
     fn log_decision(&self, call: &CallToCheck, checked: &Checked) {

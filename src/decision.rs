@@ -80,7 +80,10 @@ pub fn decide(facts: &Facts<'_>, policy: &Policy, now: i64) -> Answer {
     };
     let failure = match facts.lookup {
         Some(Lookup::Failed(f)) => Some(*f),
-        _ if facts.rules.is_none() => Some(LookupFailure::Error),
+        // Rules that could not be loaded fail the call only where a rule
+        // could have matched it: a caller ID without digits (`anonymous`,
+        // no number) is decided by the policy whatever the rules' state.
+        _ if facts.rules.is_none() && facts.rule_key.is_some() => Some(LookupFailure::Error),
         _ => None,
     };
     let lookup_status = match (facts.lookup, failure) {
@@ -328,6 +331,49 @@ mod tests {
             decide(&facts, &Policy::default(), NOW).match_type,
             MatchType::Exact
         );
+    }
+
+    /// No rule can match a caller ID without digits, so rules that could
+    /// not be loaded (the rules table missing) must not turn the anonymous
+    /// policy into a failed lookup. Failed before: `anonymous` with
+    /// `BLOCK_ANONYMOUS=true` was let through with `lookupStatus` `error`.
+    #[test]
+    fn unloaded_rules_leave_callers_without_digits_to_the_policy() {
+        let block_anonymous = Policy {
+            block_anonymous: true,
+            ..closed()
+        };
+        for caller in [
+            CallerId::Anonymous,
+            CallerId::Missing,
+            CallerId::Invalid(InvalidReason::UnexpectedCharacters),
+        ] {
+            let facts = Facts {
+                caller: &caller,
+                rule_key: None,
+                rules: None,
+                lookup: None,
+            };
+            let a = decide(&facts, &block_anonymous, NOW);
+            assert_eq!(a.lookup_status, LookupStatus::Skipped, "{caller:?}");
+            let blocked = !matches!(caller, CallerId::Invalid(_));
+            assert_eq!(a.is_blocked, blocked, "{caller:?}");
+            if blocked {
+                assert_eq!(a.match_type, MatchType::Anonymous, "{caller:?}");
+            }
+        }
+        // A withheld caller ID written in digits could match a prefix rule:
+        // there the rules' absence is a failed lookup, as for a number.
+        let caller = CallerId::Anonymous;
+        let facts = Facts {
+            caller: &caller,
+            rule_key: Some("+266696687"),
+            rules: None,
+            lookup: None,
+        };
+        let a = decide(&facts, &block_anonymous, NOW);
+        assert_eq!(a.lookup_status, LookupStatus::Error);
+        assert_eq!(a.match_type, MatchType::FailClosed);
     }
 
     #[test]

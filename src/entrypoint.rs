@@ -101,20 +101,39 @@ pub struct InitTimings {
     pub phone_metadata: Duration,
     /// Loading the published rules (one or more GetItems).
     pub rules: Duration,
+    /// Whether the rules were loaded; `None` for a function without rules.
+    pub rules_loaded: Option<bool>,
 }
 
 impl InitTimings {
-    /// Logs the timings, in milliseconds, as one `ready` line.
+    /// Logs the timings, in milliseconds, as one `ready` line; at WARN, with
+    /// `rules` `unavailable`, when the rules could not be loaded.
     pub fn log(&self) {
         let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-        tracing::info!(
-            init_config_ms = ms(self.config),
-            init_client_ms = ms(self.client),
-            init_phone_metadata_ms = ms(self.phone_metadata),
-            init_rules_ms = ms(self.rules),
-            init_total_ms = ms(self.config + self.client + self.phone_metadata + self.rules),
-            "ready"
-        );
+        let rules = match self.rules_loaded {
+            None => "none",
+            Some(true) => "loaded",
+            Some(false) => "unavailable",
+        };
+        macro_rules! ready {
+            ($level:ident) => {
+                tracing::$level!(
+                    init_config_ms = ms(self.config),
+                    init_client_ms = ms(self.client),
+                    init_phone_metadata_ms = ms(self.phone_metadata),
+                    init_rules_ms = ms(self.rules),
+                    init_total_ms =
+                        ms(self.config + self.client + self.phone_metadata + self.rules),
+                    rules,
+                    "ready"
+                )
+            };
+        }
+        if self.rules_loaded == Some(false) {
+            ready!(warn);
+        } else {
+            ready!(info);
+        }
     }
 }
 

@@ -5,8 +5,8 @@
 //! Metrics (namespace `METRICS_NAMESPACE`, default `ConnectBlocklist`):
 //! `CallsChecked`, `Blocked`, `LookupErrors`, `LookupTimeouts` (Count) and
 //! `LookupLatency` (Milliseconds), by `Service` and by `Service, MatchType`;
-//! and, on a line of its own when it happens, [`HIT_COUNT_DROPPED`] by
-//! `Service`.
+//! and, on a line of its own when it happens, each [`EventMetric`]
+//! (`HitCountDropped`, `RulesLoadFailed`) by `Service`.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -24,24 +24,39 @@ pub const METRIC_NAMES: &[&str] = &[
     "LookupLatency",
 ];
 
-/// A blocked call whose hit count was not written: the write failed, or was
-/// cancelled at the call's deadline. Written only when it happens (no line
-/// means none), so it is not among [`METRIC_NAMES`], the per-call metrics.
-pub const HIT_COUNT_DROPPED: &str = "HitCountDropped";
+/// Metrics written on a line of their own when something goes wrong (no
+/// line means none happened), so not among [`METRIC_NAMES`], the per-call
+/// metrics. Each is a Count by `Service`; the template alarms on each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventMetric {
+    /// A blocked call whose hit count was not written: the write failed, or
+    /// was cancelled at the call's deadline.
+    HitCountDropped,
+    /// A load of the published rules failed or timed out (at init or on a
+    /// refresh): calls that rules could match are decided without fresh
+    /// rules, and, with none ever loaded, as failed lookups (`FAIL_MODE`).
+    RulesLoadFailed,
+}
 
-/// The EMF document for one hit count not written.
-pub fn hit_dropped_emf(namespace: &str, service: &str, timestamp_ms: i64) -> Value {
+crate::wire_names!(EventMetric, "an event metric" {
+    HitCountDropped => "HitCountDropped",
+    RulesLoadFailed => "RulesLoadFailed",
+});
+
+/// The EMF document for one `event`.
+pub fn event_emf(namespace: &str, service: &str, event: EventMetric, timestamp_ms: i64) -> Value {
+    let name = event.as_str();
     json!({
         "_aws": {
             "Timestamp": timestamp_ms,
             "CloudWatchMetrics": [{
                 "Namespace": namespace,
                 "Dimensions": [["Service"]],
-                "Metrics": [{"Name": HIT_COUNT_DROPPED, "Unit": "Count"}],
+                "Metrics": [{"Name": name, "Unit": "Count"}],
             }],
         },
         "Service": service,
-        HIT_COUNT_DROPPED: 1,
+        name: 1,
     })
 }
 
@@ -117,9 +132,9 @@ impl MetricsSink {
         ));
     }
 
-    /// Writes the line for one hit count not written.
-    pub fn record_hit_dropped(&self) {
-        self.write(&hit_dropped_emf(&self.namespace, &self.service, now_ms()));
+    /// Writes the line for one `event`.
+    pub fn record_event(&self, event: EventMetric) {
+        self.write(&event_emf(&self.namespace, &self.service, event, now_ms()));
     }
 
     /// Writes one EMF line; a failed write is logged, never raised.

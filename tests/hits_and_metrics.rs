@@ -321,11 +321,20 @@ async fn lookup_failures_are_counted() {
     let client = common::client_for(&common::unreachable_endpoint()).await;
     let c = checker(client, "BlockedPhoneNumbers", &[]).with_metrics(captured.sink("N", "s"));
     c.handle(&connect_event(Some("+14155550123"))).await;
-    let doc = assert_emf(captured.text().lines().next().unwrap());
+    let docs: Vec<Value> = captured.text().lines().map(assert_emf).collect();
+    let call = docs
+        .iter()
+        .find(|d| d["CallsChecked"] == 1)
+        .expect("the call's line");
     assert_eq!(
-        (doc["LookupErrors"].as_i64(), doc["LookupTimeouts"].as_i64()),
+        (
+            call["LookupErrors"].as_i64(),
+            call["LookupTimeouts"].as_i64()
+        ),
         (Some(1), Some(0))
     );
+    // The rules could not be loaded either (the first call loads them).
+    assert!(docs.iter().any(|d| d["RulesLoadFailed"] == 1), "{docs:?}");
 }
 
 /// Lambda freezes the sandbox once the answer is sent, so a write still
@@ -359,4 +368,23 @@ async fn a_slow_hit_write_is_cancelled_and_counted_not_left_running() {
         .filter_map(|d| d["HitCountDropped"].as_i64())
         .sum();
     assert_eq!(dropped, 1, "{docs:?}");
+}
+
+/// A rules load that fails (the rules table missing) is counted in
+/// `RulesLoadFailed`, the metric the template alarms on, once per attempt.
+#[tokio::test]
+async fn a_failed_rules_load_is_counted() {
+    let (client, table) = new_table(Server::Dynalite).await;
+    let config = common::config(&table, &[("RULES_TABLE_NAME", "no-such-rules-table")]);
+    let store = DynamoStore::new(client, &config.table_name, &config.rules_table_name);
+    let captured = Captured::default();
+    let c = connect_blocklist::checker::Checker::new(store, &config)
+        .with_metrics(captured.sink("N", "s"));
+    assert!(!c.warm_up().await.rules_loaded);
+    let docs: Vec<Value> = captured.text().lines().map(assert_emf).collect();
+    let failed: i64 = docs
+        .iter()
+        .filter_map(|d| d["RulesLoadFailed"].as_i64())
+        .sum();
+    assert_eq!(failed, 1, "{docs:?}");
 }

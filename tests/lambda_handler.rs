@@ -187,6 +187,32 @@ async fn missing_table_follows_fail_mode(server: Server) {
     assert_fail_mode_decides(client, &table).await;
 }
 
+/// The rules table missing (not deployed, renamed, or an upgrade from a
+/// single-table install): no rule can match a caller ID without digits, so
+/// the anonymous policy decides those (`skipped`); a number, which rules
+/// could match, is a failed lookup (`error`, by FAIL_MODE). Failed before:
+/// `anonymous` with BLOCK_ANONYMOUS=true was let through as `error`.
+async fn missing_rules_table_leaves_withheld_callers_to_the_policy(server: Server) {
+    let (client, table) = new_table(server).await;
+    let c = checker(
+        client,
+        &table,
+        &[
+            ("BLOCK_ANONYMOUS", "true"),
+            ("RULES_TABLE_NAME", "no-such-rules-table"),
+        ],
+    );
+    for address in [Some("anonymous"), Some("Restricted Number"), None] {
+        let a = answer(&c, &connect_event(address)).await;
+        assert_eq!(a["isBlocked"], "true", "{address:?}");
+        assert_eq!(a["matchType"], "anonymous", "{address:?}");
+        assert_eq!(a["lookupStatus"], "skipped", "{address:?}");
+    }
+    let number = answer(&c, &connect_event(Some("+14155550123"))).await;
+    assert_eq!(number["isBlocked"], "false");
+    assert_eq!(number["lookupStatus"], "error");
+}
+
 on_both_servers!(
     blocked_number_is_blocked,
     unlisted_number_is_allowed,
@@ -196,6 +222,7 @@ on_both_servers!(
     anonymous_callers_follow_block_anonymous,
     invalid_numbers_follow_invalid_number_action,
     missing_table_follows_fail_mode,
+    missing_rules_table_leaves_withheld_callers_to_the_policy,
 );
 
 /// Nothing listens: connection refused, answered as `error` by the fail mode.
@@ -305,6 +332,42 @@ async fn bootstrap_refuses_bad_configuration_naming_the_variable() {
         out.stdout.is_empty(),
         "no answer from a misconfigured function"
     );
+}
+
+/// Without its rules table the function still starts and answers, and its
+/// `ready` line says so at WARN: what the README's alarm is about.
+#[tokio::test]
+async fn the_ready_line_says_when_the_rules_are_unavailable() {
+    let (client, table) = new_table(Server::Dynalite).await;
+    drop(client);
+    let run = |rules_table: &str| {
+        common::lambda_on_event_files(
+            env!("CARGO_BIN_EXE_bootstrap"),
+            Server::Dynalite,
+            &table,
+            &["anonymous-call.json"],
+        )
+        .env("RULES_TABLE_NAME", rules_table)
+        .output()
+        .unwrap()
+    };
+    let ready = |out: &std::process::Output| -> serde_json::Value {
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        let line = stderr
+            .lines()
+            .find(|l| l.contains("\"ready\""))
+            .unwrap_or_else(|| panic!("no ready line: {stderr}"))
+            .to_owned();
+        serde_json::from_str(&line).unwrap()
+    };
+    let missing = run("no-such-rules-table");
+    assert_eq!(common::event_file_answers(&missing).len(), 1);
+    let line = ready(&missing);
+    assert_eq!(line["level"], "WARN", "{line}");
+    assert_eq!(line["fields"]["rules"], "unavailable", "{line}");
+    let present = ready(&run(&common::rules_table_for(&table)));
+    assert_eq!(present["level"], "INFO", "{present}");
+    assert_eq!(present["fields"]["rules"], "loaded", "{present}");
 }
 
 #[tokio::test]

@@ -25,14 +25,11 @@ async fn main() -> ExitCode {
     };
     let store = DynamoStore::new(client, &config.table_name, &config.rules_table_name);
     let mut checker = Checker::new(store, &config);
-    let warm = checker.warm_up().await;
-    timings.phone_metadata = warm.phone_metadata;
-    timings.rules = warm.rules;
-    timings.log();
-
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.is_empty() {
-        // In Lambda: EMF metrics lines on stdout, which CloudWatch Logs makes metrics.
+        // In Lambda: EMF metrics lines on stdout, which CloudWatch Logs makes
+        // metrics; from before the warm-up, so a rules load failing at init
+        // is counted too.
         let service = std::env::var("AWS_LAMBDA_FUNCTION_NAME")
             .unwrap_or_else(|_| "connect-blocklist".into());
         let stdout: Arc<Mutex<dyn Write + Send>> = Arc::new(Mutex::new(std::io::stdout()));
@@ -42,6 +39,12 @@ async fn main() -> ExitCode {
             stdout,
         ));
     }
+    let warm = checker.warm_up().await;
+    timings.phone_metadata = warm.phone_metadata;
+    timings.rules = warm.rules;
+    timings.rules_loaded = Some(warm.rules_loaded);
+    timings.log();
+
     let checker = &checker;
     let served = serve(PROGRAM, &args, |event| async move {
         checker.handle(&event).await
