@@ -28,6 +28,12 @@ pub enum MatchType {
     Invalid,
     /// Blocked because the lookup failed and `FAIL_MODE=closed`.
     FailClosed,
+    /// Blocked because the number called more than `RATE_LIMIT_CALLS`
+    /// times within `RATE_LIMIT_WINDOW_SECONDS`.
+    RateLimited,
+    /// Not blocked: a monitoring entry (exact or prefix) matched, and
+    /// nothing else blocked the call.
+    Monitor,
     /// Nothing blocked the call.
     None,
 }
@@ -97,7 +103,7 @@ pub fn answer_text(s: Option<&str>) -> String {
 }
 
 crate::wire_names!(CallerIdStatus, "a caller ID status" { Valid => "valid", Invalid => "invalid", Anonymous => "anonymous", Missing => "missing" });
-crate::wire_names!(MatchType, "a match type" { Exact => "exact", Prefix => "prefix", Allow => "allow", Anonymous => "anonymous", Invalid => "invalid", FailClosed => "failClosed", None => "none" });
+crate::wire_names!(MatchType, "a match type" { Exact => "exact", Prefix => "prefix", Allow => "allow", Anonymous => "anonymous", Invalid => "invalid", FailClosed => "failClosed", RateLimited => "rateLimited", Monitor => "monitor", None => "none" });
 crate::wire_names!(LookupStatus, "a lookup status" { Ok => "ok", Skipped => "skipped", Error => "error", Timeout => "timeout" });
 
 fn bool_string<S: Serializer>(value: &bool, serializer: S) -> Result<S::Ok, S::Error> {

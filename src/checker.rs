@@ -18,7 +18,7 @@ use serde_json::Value;
 use crate::answer::{Answer, MatchType};
 use crate::config::{Config, LogNumbers};
 use crate::decision::{Facts, Lookup, LookupFailure, Policy, decide};
-use crate::entry::{Entry, Kind};
+use crate::entry::{Entry, Kind, Mode};
 use crate::event::CallToCheck;
 use crate::logging::capped;
 use crate::metrics::{EventMetric, MetricsSink};
@@ -91,7 +91,7 @@ impl<S: BlocklistStore> Checker<S> {
         Checker {
             store,
             normalizer: Normalizer::new(config.default_country),
-            policy: config.policy,
+            policy: config.policy.clone(),
             lookup_timeout: config.lookup_timeout,
             rules_refresh: config.rules_refresh,
             log_numbers: config.log_numbers,
@@ -126,7 +126,10 @@ impl<S: BlocklistStore> Checker<S> {
     /// Handles one Lambda invocation: any JSON in, the answer map out.
     pub async fn handle(&self, event: &Value) -> Answer {
         let call = CallToCheck::from_event(event);
-        let checked = self.check(call.raw_number.as_deref(), now_epoch()).await;
+        let line = self.line(call.dialled_number.as_deref());
+        let checked = self
+            .check(call.raw_number.as_deref(), line.as_ref(), now_epoch())
+            .await;
         self.log_decision(&call, &checked);
         if let Some(metrics) = &self.metrics {
             metrics.record(
@@ -135,15 +138,25 @@ impl<S: BlocklistStore> Checker<S> {
             );
         }
         if self.record_hits {
-            self.record_hit(&checked.answer, checked.deadline).await;
+            self.record_hit(&checked, checked.deadline).await;
         }
         checked.answer
     }
 
-    /// Checks one raw caller ID at `now` (epoch seconds). Everything that
-    /// waits on DynamoDB (the exact lookup and, when due, the rules reload,
-    /// run side by side) ends by one deadline, `LOOKUP_TIMEOUT_MS` from now.
-    pub async fn check(&self, raw_number: Option<&str>, now: i64) -> Checked {
+    /// The dialled number as line-scoped entries name it (E.164); `None`
+    /// when there is none, or it is not a valid number.
+    pub fn line(&self, dialled: Option<&str>) -> Option<E164> {
+        match self.normalizer.classify(dialled) {
+            CallerId::Valid(number) => Some(number),
+            CallerId::Invalid(_) | CallerId::Anonymous | CallerId::Missing => None,
+        }
+    }
+
+    /// Checks one raw caller ID, on a call to `line`, at `now` (epoch
+    /// seconds). Everything that waits on DynamoDB (the exact lookup, the
+    /// rate-limit count when it is on, and, when due, the rules reload, run
+    /// side by side) ends by one deadline, `LOOKUP_TIMEOUT_MS` from now.
+    pub async fn check(&self, raw_number: Option<&str>, line: Option<&E164>, now: i64) -> Checked {
         let started = Instant::now();
         let deadline = started + self.lookup_timeout;
         let caller = self.normalizer.classify(raw_number);
@@ -155,22 +168,29 @@ impl<S: BlocklistStore> Checker<S> {
             CallerId::Valid(number) => Some(number),
             _ => None,
         };
+        let line = line.map(E164::as_str);
         let (cached, due) = self.cached_rules(started);
-        let (rules, lookup) = if due {
-            tokio::join!(self.reload_rules(deadline), self.lookup(number, deadline))
-        } else {
-            // An allow entry decides without a read.
-            let allowed = match (&rule_key, &cached) {
-                (Some(key), Some(rules)) => rules.allow_for(key, now).is_some(),
-                _ => false,
-            };
-            let lookup = if allowed {
-                None
-            } else {
-                self.lookup(number, deadline).await
-            };
-            (cached, lookup)
+        // An allow entry decides without a read, and is never rate limited.
+        let allowed = !due
+            && matches!((&rule_key, &cached),
+                (Some(key), Some(rules)) if rules.allow_for(key, line, now).is_some());
+        let reads = async {
+            if allowed {
+                return (None, None);
+            }
+            tokio::join!(
+                self.lookup(number, deadline),
+                self.count_call(number, now, deadline)
+            )
         };
+        let rules = async {
+            if due {
+                self.reload_rules(deadline).await
+            } else {
+                cached.clone()
+            }
+        };
+        let (rules, (lookup, calls_in_window)) = tokio::join!(rules, reads);
         let lookup_latency = if lookup.is_some() {
             started.elapsed()
         } else {
@@ -179,8 +199,10 @@ impl<S: BlocklistStore> Checker<S> {
         let facts = Facts {
             caller: &caller,
             rule_key: rule_key.as_deref(),
+            line,
             rules: rules.as_deref(),
             lookup: lookup.as_ref(),
+            calls_in_window,
         };
         let answer = decide(&facts, &self.policy, now);
         let entry = match lookup {
@@ -196,13 +218,40 @@ impl<S: BlocklistStore> Checker<S> {
         }
     }
 
+    /// Counts the call for the rate limit, by `deadline`: the window's
+    /// count, or `None` when the limit is off, there is no number, or the
+    /// count failed or came late (logged and counted in `CallCountFailed`:
+    /// the limit is a heuristic, and never blocks on a failure).
+    async fn count_call(&self, number: Option<&E164>, now: i64, deadline: Instant) -> Option<u64> {
+        let limit = self.policy.rate_limit.as_ref()?;
+        let number = number?;
+        let window = i64::try_from(limit.window_seconds).unwrap_or(i64::MAX);
+        let start = now - now.rem_euclid(window);
+        let count = self
+            .store
+            .count_call(number, start, start.saturating_add(window));
+        match tokio::time::timeout_at(deadline.into(), count).await {
+            Ok(Ok(calls)) => return Some(calls),
+            Ok(Err(err)) => {
+                tracing::warn!(error = %err, "the call could not be counted for the rate limit")
+            }
+            Err(_) => tracing::warn!(
+                timeout_ms = self.lookup_timeout.as_millis() as u64,
+                "the rate-limit count did not come by the call's deadline: cancelled"
+            ),
+        }
+        self.record_event(EventMetric::CallCountFailed);
+        None
+    }
+
     /// Counts the call on the entry that blocked it, by the call's
     /// `deadline`. A write not done by then is cancelled (dropped in place:
     /// nothing is left running once the answer is sent; it may still have
     /// reached DynamoDB). A cancelled or failed write is logged and counted
     /// in the `HitCountDropped` metric, never raised.
-    async fn record_hit(&self, answer: &Answer, deadline: Instant) {
-        let Some(kind) = counted_kind(answer.match_type) else {
+    async fn record_hit(&self, checked: &Checked, deadline: Instant) {
+        let answer = &checked.answer;
+        let Some(kind) = counted_kind(checked) else {
             return;
         };
         let at = rfc3339(now_epoch());
@@ -346,14 +395,22 @@ impl<S: BlocklistStore> Checker<S> {
 
 /// The kind of entry a call decided by `match_type` is counted on: the
 /// entry that blocked it. Policies, failures and allows count on none.
-fn counted_kind(match_type: MatchType) -> Option<Kind> {
-    match match_type {
+fn counted_kind(checked: &Checked) -> Option<Kind> {
+    let answer = &checked.answer;
+    match answer.match_type {
         MatchType::Exact => Some(Kind::Block),
         MatchType::Prefix => Some(Kind::Prefix),
+        // A monitoring entry counts the calls it would have blocked: the
+        // exact entry when it is the one that matched, else the prefix.
+        MatchType::Monitor => Some(match &checked.entry {
+            Some(e) if e.value == answer.matched_rule && e.mode == Mode::Monitor => Kind::Block,
+            _ => Kind::Prefix,
+        }),
         MatchType::Allow
         | MatchType::Anonymous
         | MatchType::Invalid
         | MatchType::FailClosed
+        | MatchType::RateLimited
         | MatchType::None => None,
     }
 }
@@ -363,6 +420,7 @@ mod tests {
     use super::*;
     use crate::admin::{Admin, EntryFields};
     use crate::answer::LookupStatus;
+    use crate::phone::Normalizer;
     use crate::store::memory::{Fault, Faults, MemoryStore};
 
     const BLOCKED: &str = "+14155550123";
@@ -424,7 +482,9 @@ mod tests {
             .unwrap();
         assert_eq!(entry.block_count, Some(1));
 
-        let prefix = checker.check(Some("+1 900 555 0100"), now_epoch()).await;
+        let prefix = checker
+            .check(Some("+1 900 555 0100"), None, now_epoch())
+            .await;
         assert_eq!(
             (
                 prefix.answer.match_type,
@@ -432,7 +492,7 @@ mod tests {
             ),
             (MatchType::Prefix, "+1900")
         );
-        let free = checker.check(Some("+14155550999"), now_epoch()).await;
+        let free = checker.check(Some("+14155550999"), None, now_epoch()).await;
         assert!(!free.answer.is_blocked);
         assert_eq!(free.answer.lookup_status, LookupStatus::Ok);
     }
@@ -443,11 +503,11 @@ mod tests {
         let checker = Checker::new(store.clone(), &config(&[("FAIL_MODE", "closed")]));
         checker.warm_up().await;
         store.set_faults(lookups(Fault::Fail));
-        let vip = checker.check(Some(VIP), now_epoch()).await;
+        let vip = checker.check(Some(VIP), None, now_epoch()).await;
         assert_eq!(vip.answer.match_type, MatchType::Allow);
         assert_eq!(vip.answer.lookup_status, LookupStatus::Skipped);
         assert_eq!(vip.lookup_latency, Duration::ZERO);
-        let other = checker.check(Some("+14155550999"), now_epoch()).await;
+        let other = checker.check(Some("+14155550999"), None, now_epoch()).await;
         assert_eq!(other.answer.match_type, MatchType::FailClosed);
         assert_eq!(other.answer.lookup_status, LookupStatus::Error);
     }
@@ -461,7 +521,7 @@ mod tests {
         checker.warm_up().await;
         store.set_faults(lookups(Fault::Hang));
         let started = Instant::now();
-        let checked = checker.check(Some("+14155550999"), now_epoch()).await;
+        let checked = checker.check(Some("+14155550999"), None, now_epoch()).await;
         assert!(started.elapsed() >= Duration::from_millis(50));
         assert_eq!(checked.answer.lookup_status, LookupStatus::Timeout);
         assert!(
@@ -481,7 +541,7 @@ mod tests {
         });
         // The refresh interval passes (real time: the checker's clock is std's).
         tokio::time::sleep(Duration::from_millis(1_100)).await;
-        let checked = checker.check(Some("+19005550100"), now_epoch()).await;
+        let checked = checker.check(Some("+19005550100"), None, now_epoch()).await;
         assert_eq!(store.rules_loads(), 2, "the reload was tried, and failed");
         assert_eq!(checked.answer.match_type, MatchType::Prefix);
         assert_eq!(checked.answer.lookup_status, LookupStatus::Ok);
@@ -495,8 +555,122 @@ mod tests {
             ..Faults::default()
         });
         let checker = Checker::new(store, &config(&[("FAIL_MODE", "closed")]));
-        let checked = checker.check(Some("+14155550999"), now_epoch()).await;
+        let checked = checker.check(Some("+14155550999"), None, now_epoch()).await;
         assert_eq!(checked.answer.match_type, MatchType::FailClosed);
         assert_eq!(checked.answer.lookup_status, LookupStatus::Error);
+    }
+
+    /// Adds entries through the admin, as `blocklist add` would.
+    async fn add(store: &MemoryStore, kind: Kind, value: &str, fields: EntryFields) {
+        let admin = Admin::with_store(store.clone(), "tests", Normalizer::default());
+        let target = admin.target(kind, value).unwrap();
+        admin.add(&target, fields, true).await.unwrap();
+    }
+
+    fn count_of(store: &MemoryStore, kind: Kind, value: &str) -> Option<u64> {
+        let found = store
+            .entries()
+            .into_iter()
+            .find(|e| e.kind == kind && e.value == value);
+        found.and_then(|e| e.block_count)
+    }
+
+    #[tokio::test]
+    async fn a_monitoring_entry_never_blocks_and_counts_what_it_would_block() {
+        let store = seeded().await;
+        let watch = EntryFields {
+            mode: Mode::Monitor,
+            ..EntryFields::default()
+        };
+        add(&store, Kind::Block, "+14155550777", watch.clone()).await;
+        add(&store, Kind::Prefix, "+1555", watch.clone()).await;
+        add(&store, Kind::Prefix, "+1900555", watch).await;
+        let checker = Checker::new(store.clone(), &config(&[]));
+        for (caller, kind, rule) in [
+            ("+14155550777", Kind::Block, "+14155550777"),
+            ("+15555550123", Kind::Prefix, "+1555"),
+        ] {
+            let event = blocklist_harness::connect_event::connect_event(Some(caller));
+            let answer = checker.handle(&event).await;
+            assert!(!answer.is_blocked, "{caller}");
+            assert_eq!(
+                (answer.match_type, answer.matched_rule.as_str()),
+                (MatchType::Monitor, rule)
+            );
+            assert_eq!(count_of(&store, kind, rule), Some(1), "{caller}");
+        }
+        // A blocking prefix (+1900) still blocks under a longer monitoring one.
+        let event = blocklist_harness::connect_event::connect_event(Some("+19005550100"));
+        let answer = checker.handle(&event).await;
+        assert_eq!(
+            (answer.match_type, answer.matched_rule.as_str()),
+            (MatchType::Prefix, "+1900")
+        );
+        assert_eq!(count_of(&store, Kind::Prefix, "+1900555"), None);
+    }
+
+    #[tokio::test]
+    async fn a_line_scoped_block_applies_only_on_its_lines() {
+        let store = MemoryStore::new();
+        let sales = EntryFields {
+            lines: vec!["+18005550100".into()],
+            ..EntryFields::default()
+        };
+        add(&store, Kind::Block, BLOCKED, sales).await;
+        let checker = Checker::new(store, &config(&[]));
+        let call_to = |line: &str| {
+            blocklist_harness::connect_event::ContactFlowEvent::voice(BLOCKED)
+                .dialled(line)
+                .build()
+        };
+        assert!(checker.handle(&call_to("+1 800 555 0100")).await.is_blocked);
+        let support = checker.handle(&call_to("+18005550199")).await;
+        assert!(!support.is_blocked);
+        assert_eq!(support.match_type, MatchType::None);
+    }
+
+    #[tokio::test]
+    async fn the_call_after_the_limit_is_rate_limited_and_allows_never_are() {
+        let store = seeded().await;
+        let limited = [
+            ("RATE_LIMIT_CALLS", "2"),
+            ("RATE_LIMIT_MESSAGE", "Later, please."),
+        ];
+        let checker = Checker::new(store.clone(), &config(&limited));
+        checker.warm_up().await;
+        let now = now_epoch();
+        let caller = "+14155550999";
+        for _ in 0..2 {
+            assert!(
+                !checker
+                    .check(Some(caller), None, now)
+                    .await
+                    .answer
+                    .is_blocked
+            );
+        }
+        let third = checker.check(Some(caller), None, now).await.answer;
+        assert_eq!(third.match_type, MatchType::RateLimited);
+        assert!(third.is_blocked);
+        assert_eq!(
+            (third.block_action.as_str(), third.block_message.as_str()),
+            ("message", "Later, please.")
+        );
+        for _ in 0..3 {
+            let vip = checker.check(Some(VIP), None, now).await.answer;
+            assert_eq!(vip.match_type, MatchType::Allow);
+        }
+        // A failed count never blocks, whatever FAIL_MODE says.
+        store.set_faults(Faults {
+            counts: Fault::Fail,
+            ..Faults::default()
+        });
+        let closed = Checker::new(store, &config(&[limited[0], ("FAIL_MODE", "closed")]));
+        closed.warm_up().await;
+        let answer = closed.check(Some(caller), None, now).await.answer;
+        assert_eq!(
+            (answer.is_blocked, answer.lookup_status),
+            (false, LookupStatus::Ok)
+        );
     }
 }

@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use crate::decision::Policy;
+use crate::answer::MAX_ANSWER_TEXT_CHARS;
+use crate::decision::{Policy, RateLimit};
+use crate::entry::BlockAction;
 use crate::logging::capped;
 use crate::phone::{DefaultCountry, mask};
 
@@ -13,6 +15,13 @@ pub const DEFAULT_TABLE_NAME: &str = "BlockedPhoneNumbers";
 pub const DEFAULT_AUDIT_TABLE_NAME: &str = "BlockedPhoneNumbersAudit";
 /// Default DynamoDB table holding prefix rules and allow entries.
 pub const DEFAULT_RULES_TABLE_NAME: &str = "BlocklistRules";
+/// Default DynamoDB table counting calls per number, for the rate limit.
+pub const DEFAULT_COUNTERS_TABLE_NAME: &str = "BlocklistCallCounters";
+/// Default rate-limit window.
+pub const DEFAULT_RATE_LIMIT_WINDOW_SECONDS: u64 = 300;
+/// What a rate-limited caller hears by default.
+pub const DEFAULT_RATE_LIMIT_MESSAGE: &str =
+    "You have called several times in a short while. Please try again later.";
 /// Default bound on how stale the in-memory rules may be.
 pub const DEFAULT_RULES_REFRESH_SECONDS: u64 = 60;
 /// Default CloudWatch namespace of the function's metrics.
@@ -54,6 +63,8 @@ pub struct Config {
     /// Agent reports block at once instead of waiting for an admin.
     pub reports_block_immediately: bool,
     pub rules_table_name: String,
+    /// Calls counted per number and window, while the rate limit is on.
+    pub counters_table_name: String,
     /// Rules are reloaded when older than this.
     pub rules_refresh: Duration,
     pub default_country: DefaultCountry,
@@ -102,7 +113,9 @@ impl Config {
                 fail_mode: env.parsed("FAIL_MODE")?.unwrap_or_default(),
                 block_anonymous: env.flag("BLOCK_ANONYMOUS", false)?,
                 invalid_number_action: env.parsed("INVALID_NUMBER_ACTION")?.unwrap_or_default(),
+                rate_limit: env.rate_limit()?,
             },
+            counters_table_name: env.table("COUNTERS_TABLE_NAME", DEFAULT_COUNTERS_TABLE_NAME)?,
             lookup_timeout: Duration::from_millis(env.number(
                 "LOOKUP_TIMEOUT_MS",
                 DEFAULT_LOOKUP_TIMEOUT_MS,
@@ -188,6 +201,50 @@ impl<F: Fn(&str) -> Option<String>> Env<'_, F> {
                     .map_err(|e: T::Err| Self::invalid(name, v, &e.to_string()))
             })
             .transpose()
+    }
+
+    /// `RATE_LIMIT_CALLS` (0, the default, is off) and the settings that go
+    /// with it. The action is `message` (the default) or `disconnect`: a
+    /// queue would need an ARN, and a caller over the limit is told why.
+    fn rate_limit(&self) -> Result<Option<RateLimit>, ConfigError> {
+        let calls = self.number(
+            "RATE_LIMIT_CALLS",
+            0,
+            0..=1_000_000,
+            "calls, from 0 (off) to 1000000",
+        )?;
+        let window_seconds = self.number(
+            "RATE_LIMIT_WINDOW_SECONDS",
+            DEFAULT_RATE_LIMIT_WINDOW_SECONDS,
+            1..=86_400,
+            "seconds, from 1 to 86400",
+        )?;
+        let action: BlockAction = self
+            .parsed("RATE_LIMIT_ACTION")?
+            .unwrap_or(BlockAction::Message);
+        if action == BlockAction::Queue {
+            return Err(Self::invalid(
+                "RATE_LIMIT_ACTION",
+                action.as_str().to_owned(),
+                "`message` or `disconnect` (a queue needs an entry's queueArn)",
+            ));
+        }
+        let message = self
+            .var("RATE_LIMIT_MESSAGE")
+            .unwrap_or_else(|| DEFAULT_RATE_LIMIT_MESSAGE.to_owned());
+        if message.chars().count() > MAX_ANSWER_TEXT_CHARS {
+            return Err(Self::invalid(
+                "RATE_LIMIT_MESSAGE",
+                message,
+                &format!("at most {MAX_ANSWER_TEXT_CHARS} characters"),
+            ));
+        }
+        Ok((calls > 0).then_some(RateLimit {
+            calls,
+            window_seconds,
+            action,
+            message,
+        }))
     }
 
     fn metrics_namespace(&self) -> Result<String, ConfigError> {

@@ -4,7 +4,7 @@
 use crate::answer::{
     Answer, CallerIdStatus, LookupStatus, MAX_ANSWER_TEXT_CHARS, MatchType, answer_text,
 };
-use crate::entry::{BlockAction, Entry};
+use crate::entry::{BlockAction, Entry, Mode};
 use crate::phone::CallerId;
 use crate::rules::RuleSet;
 
@@ -31,12 +31,28 @@ pub enum InvalidNumberAction {
 crate::wire_names!(InvalidNumberAction, "an invalid-number action" { Allow => "allow", Block => "block" });
 
 /// The team's blocking policy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Policy {
     pub fail_mode: FailMode,
     /// Block withheld and missing caller IDs.
     pub block_anonymous: bool,
     pub invalid_number_action: InvalidNumberAction,
+    /// Repeat-caller rate limiting; `None` when off (`RATE_LIMIT_CALLS=0`).
+    pub rate_limit: Option<RateLimit>,
+}
+
+/// Repeat-caller rate limiting: the call after `calls` calls from one
+/// number within a window is blocked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RateLimit {
+    /// Calls allowed per window (`RATE_LIMIT_CALLS`, at least 1).
+    pub calls: u64,
+    /// The window, seconds (`RATE_LIMIT_WINDOW_SECONDS`).
+    pub window_seconds: u64,
+    /// What the flow does with a limited call (`RATE_LIMIT_ACTION`).
+    pub action: BlockAction,
+    /// The message played for `message` (`RATE_LIMIT_MESSAGE`).
+    pub message: String,
 }
 
 /// How a failed lookup failed.
@@ -63,28 +79,82 @@ pub struct Facts<'a> {
     /// The string rules match against: the E.164 number, or `+digits` for a
     /// withheld or invalid caller ID written in digits; `None` otherwise.
     pub rule_key: Option<&'a str>,
+    /// The dialled number (E.164), which line-scoped entries match; `None`
+    /// when the event has none.
+    pub line: Option<&'a str>,
     /// Prefix rules and allow entries; `None` when none could ever be loaded.
     pub rules: Option<&'a RuleSet>,
     /// The exact-entry lookup; `None` when nothing was looked up.
     pub lookup: Option<&'a Lookup>,
+    /// The caller's calls in the current window, counting this one, when
+    /// the rate limit is on and the count arrived in time.
+    pub calls_in_window: Option<u64>,
+}
+
+/// What decided the call, before it is written as an answer.
+enum Verdict<'a> {
+    /// An allow entry covers the number.
+    Allowed(&'a Entry),
+    /// An entry in force blocks it (`Exact` or `Prefix`).
+    Blocked(MatchType, &'a Entry),
+    /// The rate limit blocks it.
+    RateLimited(&'a RateLimit),
+    /// A policy blocks it (`FailClosed`, `Anonymous`, `Invalid`).
+    PolicyBlocked(MatchType),
+    /// A monitoring entry would have blocked it.
+    Monitored(&'a Entry),
+    /// Nothing applies.
+    Nothing,
 }
 
 /// Decides the answer. Precedence: allow > exact block > longest prefix
-/// block > failed lookup (`FAIL_MODE`) > anonymous / invalid policy > allowed.
+/// block > rate limit > failed lookup (`FAIL_MODE`) > anonymous / invalid
+/// policy > monitor > allowed; entries with lines apply on those lines only.
 pub fn decide(facts: &Facts<'_>, policy: &Policy, now: i64) -> Answer {
+    let failure = failure(facts);
+    let mut answer = undecided(facts, failure);
+    match verdict(facts, policy, failure, now) {
+        Verdict::Allowed(entry) => {
+            answer.match_type = MatchType::Allow;
+            answer.matched_rule = entry.value.clone();
+        }
+        Verdict::Blocked(match_type, entry) => block_by(&mut answer, match_type, entry),
+        Verdict::RateLimited(limit) => {
+            block_by_policy(&mut answer, MatchType::RateLimited);
+            if limit.action == BlockAction::Message && !limit.message.trim().is_empty() {
+                answer.block_action = BlockAction::Message.as_str().to_owned();
+                answer.block_message = answer_text(Some(&limit.message));
+            }
+        }
+        Verdict::PolicyBlocked(match_type) => block_by_policy(&mut answer, match_type),
+        Verdict::Monitored(entry) => {
+            answer.match_type = MatchType::Monitor;
+            answer.matched_rule = entry.value.clone();
+        }
+        Verdict::Nothing => {}
+    }
+    answer
+}
+
+/// How the lookup failed, if it did. Rules that could not be loaded fail
+/// the call only where a rule could have matched it: a caller ID without
+/// digits (`anonymous`, no number) is decided by the policy whatever the
+/// rules' state.
+fn failure(facts: &Facts<'_>) -> Option<LookupFailure> {
+    match facts.lookup {
+        Some(Lookup::Failed(f)) => Some(*f),
+        _ if facts.rules.is_none() && facts.rule_key.is_some() => Some(LookupFailure::Error),
+        _ => None,
+    }
+}
+
+/// The answer before any rule: the caller ID and how the lookup went.
+fn undecided(facts: &Facts<'_>, failure: Option<LookupFailure>) -> Answer {
     let (status, number) = match facts.caller {
         CallerId::Valid(n) => (CallerIdStatus::Valid, n.as_str()),
         CallerId::Invalid(_) => (CallerIdStatus::Invalid, ""),
         CallerId::Anonymous => (CallerIdStatus::Anonymous, ""),
         CallerId::Missing => (CallerIdStatus::Missing, ""),
-    };
-    let failure = match facts.lookup {
-        Some(Lookup::Failed(f)) => Some(*f),
-        // Rules that could not be loaded fail the call only where a rule
-        // could have matched it: a caller ID without digits (`anonymous`,
-        // no number) is decided by the policy whatever the rules' state.
-        _ if facts.rules.is_none() && facts.rule_key.is_some() => Some(LookupFailure::Error),
-        _ => None,
     };
     let lookup_status = match (facts.lookup, failure) {
         (_, Some(LookupFailure::Timeout)) => LookupStatus::Timeout,
@@ -92,7 +162,7 @@ pub fn decide(facts: &Facts<'_>, policy: &Policy, now: i64) -> Answer {
         (Some(_), None) => LookupStatus::Ok,
         (None, None) => LookupStatus::Skipped,
     };
-    let mut answer = Answer {
+    Answer {
         is_blocked: false,
         phone_number: number.to_owned(),
         caller_id_status: status,
@@ -104,30 +174,41 @@ pub fn decide(facts: &Facts<'_>, policy: &Policy, now: i64) -> Answer {
         block_action: String::new(),
         block_message: String::new(),
         block_queue_arn: String::new(),
-    };
-    let key = facts.rule_key;
-    let rules = facts.rules;
+    }
+}
 
-    if let Some(allow) = key.and_then(|k| rules?.allow_for(k, now)) {
-        answer.match_type = MatchType::Allow;
-        answer.matched_rule = allow.value.clone();
-        return answer;
+/// The rule that decides, in order of precedence.
+fn verdict<'a>(
+    facts: &Facts<'a>,
+    policy: &'a Policy,
+    failure: Option<LookupFailure>,
+    now: i64,
+) -> Verdict<'a> {
+    let (key, line, rules) = (facts.rule_key, facts.line, facts.rules);
+    let exact = match facts.lookup {
+        Some(Lookup::Found(Some(entry))) if entry.applies_at(now, line) => Some(&**entry),
+        _ => None,
+    };
+    let exact_in = |mode: Mode| exact.filter(|e| e.mode == mode);
+    if let Some(allow) = key.and_then(|k| rules?.allow_for(k, line, now)) {
+        return Verdict::Allowed(allow);
     }
-    if let Some(Lookup::Found(Some(entry))) = facts.lookup
-        && entry.is_active_at(now)
+    if let Some(entry) = exact_in(Mode::Block) {
+        return Verdict::Blocked(MatchType::Exact, entry);
+    }
+    if let Some(prefix) = key.and_then(|k| rules?.block_prefix_for(k, line, now)) {
+        return Verdict::Blocked(MatchType::Prefix, prefix);
+    }
+    if let (Some(limit), Some(calls)) = (&policy.rate_limit, facts.calls_in_window)
+        && calls > limit.calls
     {
-        block_by(&mut answer, MatchType::Exact, entry);
-        return answer;
-    }
-    if let Some(prefix) = key.and_then(|k| rules?.block_prefix_for(k, now)) {
-        block_by(&mut answer, MatchType::Prefix, prefix);
-        return answer;
+        return Verdict::RateLimited(limit);
     }
     if failure.is_some() {
-        if policy.fail_mode == FailMode::Closed {
-            block_by_policy(&mut answer, MatchType::FailClosed);
-        }
-        return answer;
+        return match policy.fail_mode {
+            FailMode::Closed => Verdict::PolicyBlocked(MatchType::FailClosed),
+            FailMode::Open => Verdict::Nothing,
+        };
     }
     let policy_blocks = match facts.caller {
         CallerId::Valid(_) => None,
@@ -138,9 +219,11 @@ pub fn decide(facts: &Facts<'_>, policy: &Policy, now: i64) -> Answer {
         }
     };
     if let Some(match_type) = policy_blocks {
-        block_by_policy(&mut answer, match_type);
+        return Verdict::PolicyBlocked(match_type);
     }
-    answer
+    let monitor = exact_in(Mode::Monitor)
+        .or_else(|| key.and_then(|k| rules?.monitor_prefix_for(k, line, now)));
+    monitor.map_or(Verdict::Nothing, Verdict::Monitored)
 }
 
 /// Blocked by a stored entry: its reason, date and action.
@@ -214,6 +297,8 @@ mod tests {
                 rule_key: Some(NUMBER),
                 rules: Some(rules),
                 lookup: Some(&lookup),
+                line: None,
+                calls_in_window: None,
             },
             policy,
             NOW,
@@ -291,6 +376,8 @@ mod tests {
                 rule_key: Some(NUMBER),
                 rules: Some(&rules),
                 lookup: Some(&lookup),
+                line: None,
+                calls_in_window: None,
             };
             let open = decide(&facts, &Policy::default(), NOW);
             assert!(!open.is_blocked);
@@ -315,6 +402,8 @@ mod tests {
             rule_key: Some(NUMBER),
             rules: None,
             lookup: Some(&none),
+            line: None,
+            calls_in_window: None,
         };
         let open = decide(&facts, &Policy::default(), NOW);
         assert!(!open.is_blocked);
@@ -353,6 +442,8 @@ mod tests {
                 rule_key: None,
                 rules: None,
                 lookup: None,
+                line: None,
+                calls_in_window: None,
             };
             let a = decide(&facts, &block_anonymous, NOW);
             assert_eq!(a.lookup_status, LookupStatus::Skipped, "{caller:?}");
@@ -370,6 +461,8 @@ mod tests {
             rule_key: Some("+266696687"),
             rules: None,
             lookup: None,
+            line: None,
+            calls_in_window: None,
         };
         let a = decide(&facts, &block_anonymous, NOW);
         assert_eq!(a.lookup_status, LookupStatus::Error);
@@ -388,6 +481,8 @@ mod tests {
                 rule_key: None,
                 rules: Some(&rules),
                 lookup: None,
+                line: None,
+                calls_in_window: None,
             };
             let allow = decide(&facts, &Policy::default(), NOW);
             assert!(!allow.is_blocked);
@@ -416,6 +511,8 @@ mod tests {
             rule_key: None,
             rules: Some(&rules),
             lookup: None,
+            line: None,
+            calls_in_window: None,
         };
         let allow = decide(&facts, &Policy::default(), NOW);
         assert!(!allow.is_blocked);
@@ -490,8 +587,9 @@ mod tests {
     }
 
     /// One row per pair of rule kinds that can both apply to a call: which
-    /// one decides. allow > exact block > longest prefix > anonymous/invalid
-    /// policy > allowed.
+    /// one decides. allow > exact block > longest prefix > rate limit >
+    /// failed lookup > anonymous/invalid policy > monitor > allowed, each
+    /// scoped by line.
     #[test]
     fn precedence_for_every_pair_of_rule_kinds() {
         let anonymous_code = "+266696687";
@@ -499,6 +597,12 @@ mod tests {
         let block_all = Policy {
             block_anonymous: true,
             invalid_number_action: InvalidNumberAction::Block,
+            rate_limit: Some(RateLimit {
+                calls: 3,
+                window_seconds: 300,
+                action: BlockAction::Message,
+                message: "Please call again later.".into(),
+            }),
             ..Policy::default()
         };
         let allow = || entry(Kind::Allow, NUMBER, None);
@@ -514,7 +618,38 @@ mod tests {
             rules: Vec<Entry>,
             exact: Option<Entry>,
             want: (bool, MatchType, &'static str),
+            /// The dialled number.
+            line: Option<&'static str>,
+            /// Calls in the rate-limit window (the limit is 3).
+            calls: Option<u64>,
+            /// The exact lookup failed.
+            failed: bool,
+            /// FAIL_MODE=closed.
+            closed: bool,
         }
+        const SALES: &str = "+18005550100";
+        const SUPPORT: &str = "+18005550199";
+        let monitor = |e: Entry| Entry {
+            mode: Mode::Monitor,
+            ..e
+        };
+        let on_lines = |e: Entry, line: &str| Entry {
+            lines: vec![line.to_owned()],
+            ..e
+        };
+        // A call from NUMBER with nothing stored: each new row says what differs.
+        let on_number = || Case {
+            name: "",
+            caller: number(),
+            key: NUMBER,
+            rules: vec![],
+            exact: None,
+            want: (false, MatchType::None, ""),
+            line: None,
+            calls: None,
+            failed: false,
+            closed: false,
+        };
         let cases = vec![
             Case {
                 name: "allow > exact",
@@ -523,6 +658,10 @@ mod tests {
                 rules: vec![allow()],
                 exact: Some(exact()),
                 want: (false, MatchType::Allow, NUMBER),
+                line: None,
+                calls: None,
+                failed: false,
+                closed: false,
             },
             Case {
                 name: "allowPrefix > exact",
@@ -531,6 +670,10 @@ mod tests {
                 rules: vec![allow_prefix()],
                 exact: Some(exact()),
                 want: (false, MatchType::Allow, "+1415"),
+                line: None,
+                calls: None,
+                failed: false,
+                closed: false,
             },
             Case {
                 name: "allow > prefix",
@@ -539,6 +682,10 @@ mod tests {
                 rules: vec![allow(), prefix()],
                 exact: None,
                 want: (false, MatchType::Allow, NUMBER),
+                line: None,
+                calls: None,
+                failed: false,
+                closed: false,
             },
             Case {
                 name: "allowPrefix > prefix, even a longer one",
@@ -547,6 +694,10 @@ mod tests {
                 rules: vec![allow_prefix(), prefix()],
                 exact: None,
                 want: (false, MatchType::Allow, "+1415"),
+                line: None,
+                calls: None,
+                failed: false,
+                closed: false,
             },
             Case {
                 name: "allow > allowPrefix (exact allow named)",
@@ -555,6 +706,10 @@ mod tests {
                 rules: vec![allow(), allow_prefix()],
                 exact: None,
                 want: (false, MatchType::Allow, NUMBER),
+                line: None,
+                calls: None,
+                failed: false,
+                closed: false,
             },
             Case {
                 name: "exact > prefix",
@@ -563,6 +718,10 @@ mod tests {
                 rules: vec![prefix()],
                 exact: Some(exact()),
                 want: (true, MatchType::Exact, NUMBER),
+                line: None,
+                calls: None,
+                failed: false,
+                closed: false,
             },
             Case {
                 name: "longest prefix > shorter prefix",
@@ -571,6 +730,10 @@ mod tests {
                 rules: vec![short_prefix(), prefix()],
                 exact: None,
                 want: (true, MatchType::Prefix, "+141555"),
+                line: None,
+                calls: None,
+                failed: false,
+                closed: false,
             },
             Case {
                 name: "prefix > anonymous policy",
@@ -579,6 +742,10 @@ mod tests {
                 rules: vec![entry(Kind::Prefix, "+266", None)],
                 exact: None,
                 want: (true, MatchType::Prefix, "+266"),
+                line: None,
+                calls: None,
+                failed: false,
+                closed: false,
             },
             Case {
                 name: "allow > anonymous policy",
@@ -587,6 +754,10 @@ mod tests {
                 rules: vec![entry(Kind::Allow, anonymous_code, None)],
                 exact: None,
                 want: (false, MatchType::Allow, anonymous_code),
+                line: None,
+                calls: None,
+                failed: false,
+                closed: false,
             },
             Case {
                 name: "prefix > invalid policy",
@@ -595,6 +766,10 @@ mod tests {
                 rules: vec![entry(Kind::Prefix, "+999", None)],
                 exact: None,
                 want: (true, MatchType::Prefix, "+999"),
+                line: None,
+                calls: None,
+                failed: false,
+                closed: false,
             },
             Case {
                 name: "allowPrefix > invalid policy",
@@ -603,6 +778,10 @@ mod tests {
                 rules: vec![entry(Kind::AllowPrefix, "+999", None)],
                 exact: None,
                 want: (false, MatchType::Allow, "+999"),
+                line: None,
+                calls: None,
+                failed: false,
+                closed: false,
             },
             Case {
                 name: "anonymous policy > allowed",
@@ -611,6 +790,10 @@ mod tests {
                 rules: vec![],
                 exact: None,
                 want: (true, MatchType::Anonymous, ""),
+                line: None,
+                calls: None,
+                failed: false,
+                closed: false,
             },
             Case {
                 name: "invalid policy > allowed",
@@ -619,6 +802,143 @@ mod tests {
                 rules: vec![],
                 exact: None,
                 want: (true, MatchType::Invalid, ""),
+                line: None,
+                calls: None,
+                failed: false,
+                closed: false,
+            },
+            Case {
+                name: "exact block > monitor prefix",
+                rules: vec![monitor(prefix())],
+                exact: Some(exact()),
+                want: (true, MatchType::Exact, NUMBER),
+                ..on_number()
+            },
+            Case {
+                name: "prefix block > monitor exact",
+                rules: vec![prefix()],
+                exact: Some(monitor(exact())),
+                want: (true, MatchType::Prefix, "+141555"),
+                ..on_number()
+            },
+            Case {
+                name: "allow > monitor",
+                rules: vec![allow()],
+                exact: Some(monitor(exact())),
+                want: (false, MatchType::Allow, NUMBER),
+                ..on_number()
+            },
+            Case {
+                name: "a longer monitor prefix never hides a shorter block prefix",
+                rules: vec![monitor(prefix()), short_prefix()],
+                want: (true, MatchType::Prefix, "+14"),
+                ..on_number()
+            },
+            Case {
+                name: "monitor exact > monitor prefix",
+                rules: vec![monitor(prefix())],
+                exact: Some(monitor(exact())),
+                want: (false, MatchType::Monitor, NUMBER),
+                ..on_number()
+            },
+            Case {
+                name: "monitor > allowed",
+                rules: vec![monitor(prefix())],
+                want: (false, MatchType::Monitor, "+141555"),
+                ..on_number()
+            },
+            Case {
+                name: "anonymous policy > monitor",
+                caller: CallerId::Anonymous,
+                key: anonymous_code,
+                rules: vec![monitor(entry(Kind::Prefix, "+266", None))],
+                want: (true, MatchType::Anonymous, ""),
+                ..on_number()
+            },
+            Case {
+                name: "exact block > rate limit",
+                exact: Some(exact()),
+                calls: Some(4),
+                want: (true, MatchType::Exact, NUMBER),
+                ..on_number()
+            },
+            Case {
+                name: "prefix block > rate limit",
+                rules: vec![prefix()],
+                calls: Some(4),
+                want: (true, MatchType::Prefix, "+141555"),
+                ..on_number()
+            },
+            Case {
+                name: "allow > rate limit",
+                rules: vec![allow()],
+                calls: Some(4),
+                want: (false, MatchType::Allow, NUMBER),
+                ..on_number()
+            },
+            Case {
+                name: "rate limit > failed lookup",
+                failed: true,
+                closed: true,
+                calls: Some(4),
+                want: (true, MatchType::RateLimited, ""),
+                ..on_number()
+            },
+            Case {
+                name: "rate limit > monitor",
+                exact: Some(monitor(exact())),
+                calls: Some(4),
+                want: (true, MatchType::RateLimited, ""),
+                ..on_number()
+            },
+            Case {
+                name: "the limit's own call is not limited",
+                calls: Some(3),
+                want: (false, MatchType::None, ""),
+                ..on_number()
+            },
+            Case {
+                name: "failed lookup > monitor",
+                rules: vec![monitor(prefix())],
+                failed: true,
+                closed: true,
+                want: (true, MatchType::FailClosed, ""),
+                ..on_number()
+            },
+            Case {
+                name: "an entry for other lines does not apply",
+                exact: Some(on_lines(exact(), SALES)),
+                line: Some(SUPPORT),
+                want: (false, MatchType::None, ""),
+                ..on_number()
+            },
+            Case {
+                name: "an entry for this line applies",
+                exact: Some(on_lines(exact(), SALES)),
+                line: Some(SALES),
+                want: (true, MatchType::Exact, NUMBER),
+                ..on_number()
+            },
+            Case {
+                name: "an allow for other lines leaves the block",
+                rules: vec![on_lines(allow(), SUPPORT)],
+                exact: Some(exact()),
+                line: Some(SALES),
+                want: (true, MatchType::Exact, NUMBER),
+                ..on_number()
+            },
+            Case {
+                name: "a longer prefix for other lines leaves a shorter one",
+                rules: vec![on_lines(prefix(), SUPPORT), short_prefix()],
+                line: Some(SALES),
+                want: (true, MatchType::Prefix, "+14"),
+                ..on_number()
+            },
+            Case {
+                name: "a line-scoped entry never applies to a call without a dialled number",
+                exact: Some(on_lines(exact(), SALES)),
+                want: (false, MatchType::None, ""),
+                ..on_number()
             },
             Case {
                 name: "expired allow does not override",
@@ -627,19 +947,37 @@ mod tests {
                 rules: vec![entry(Kind::Allow, NUMBER, Some(NOW - 1))],
                 exact: Some(exact()),
                 want: (true, MatchType::Exact, NUMBER),
+                line: None,
+                calls: None,
+                failed: false,
+                closed: false,
             },
         ];
         for case in cases {
             let rules = RuleSet::new(case.rules);
-            let lookup = Lookup::Found(case.exact.map(Box::new));
+            let lookup = if case.failed {
+                Lookup::Failed(LookupFailure::Error)
+            } else {
+                Lookup::Found(case.exact.map(Box::new))
+            };
             let looked_up = matches!(case.caller, CallerId::Valid(_)).then_some(&lookup);
             let facts = Facts {
                 caller: &case.caller,
                 rule_key: Some(case.key),
                 rules: Some(&rules),
                 lookup: looked_up,
+                line: case.line,
+                calls_in_window: case.calls,
             };
-            let a = decide(&facts, &block_all, NOW);
+            let policy = Policy {
+                fail_mode: if case.closed {
+                    FailMode::Closed
+                } else {
+                    FailMode::Open
+                },
+                ..block_all.clone()
+            };
+            let a = decide(&facts, &policy, NOW);
             assert_eq!(
                 (a.is_blocked, a.match_type, a.matched_rule.as_str()),
                 case.want,

@@ -107,6 +107,20 @@ pub enum Status {
 
 crate::wire_names!(Status, "a status" { Active => "active", Pending => "pending" });
 
+/// Whether a blocking entry blocks, or only watches what it would block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// Blocks the calls it matches (the default).
+    #[default]
+    Block,
+    /// Never blocks: a call it matches that nothing else blocks is answered
+    /// `matchType` `monitor` and counted, so a team sees what the entry
+    /// would catch before it acts (`blocklist promote` makes it block).
+    Monitor,
+}
+
+crate::wire_names!(Mode, "a mode" { Block => "block", Monitor => "monitor" });
+
 /// One entry of the blocklist or rules table: an exact block, a prefix
 /// rule, an allow entry or an allow prefix (see [`Kind`]).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -144,6 +158,11 @@ pub struct Entry {
     /// and writes only if the entry is still at the version it read. 0 for
     /// an entry written before versions existed.
     pub version: u64,
+    /// Blocks, or only watches (block kinds only).
+    pub mode: Mode,
+    /// The dialled numbers (E.164, sorted) the entry applies to; empty for
+    /// every line.
+    pub lines: Vec<String>,
 }
 
 impl Entry {
@@ -158,8 +177,48 @@ impl Entry {
         self.expires_at.is_some_and(|expires| expires <= now)
     }
 
+    /// Whether the entry applies to a call to `line`, the dialled number
+    /// (`None` when the event has none): entries without lines apply to
+    /// every call, entries with lines only to calls to one of them.
+    pub fn applies_on(&self, line: Option<&str>) -> bool {
+        self.lines.is_empty() || line.is_some_and(|l| self.lines.iter().any(|own| own == l))
+    }
+
+    /// Whether the entry is in force at `now` for a call to `line`.
+    pub fn applies_at(&self, now: i64, line: Option<&str>) -> bool {
+        self.is_active_at(now) && self.applies_on(line)
+    }
+
     /// The action the flow takes for a call this entry blocks.
     pub fn block_action(&self) -> BlockAction {
         self.action.unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_without_lines_apply_to_every_call_others_to_their_lines() {
+        let everywhere = Entry::default();
+        assert!(everywhere.applies_on(None));
+        assert!(everywhere.applies_on(Some("+18005550100")));
+        let sales = Entry {
+            lines: vec!["+18005550100".into(), "+18005550101".into()],
+            ..Entry::default()
+        };
+        assert!(sales.applies_on(Some("+18005550101")));
+        assert!(!sales.applies_on(Some("+18005550199")));
+        assert!(
+            !sales.applies_on(None),
+            "no dialled number: not one of its lines"
+        );
+        let expired = Entry {
+            expires_at: Some(5),
+            ..sales.clone()
+        };
+        assert!(!expired.applies_at(5, Some("+18005550100")));
+        assert!(sales.applies_at(5, Some("+18005550100")));
     }
 }

@@ -118,6 +118,9 @@ pub struct CallToCheck {
     /// The raw number, as the event carried it.
     pub raw_number: Option<String>,
     pub source: NumberSource,
+    /// The number the caller dialled (`SystemEndpoint.Address`), which
+    /// line-scoped entries match, as the event carried it.
+    pub dialled_number: Option<String>,
 }
 
 /// The parameter a flow sets to check a number other than the caller's.
@@ -153,6 +156,7 @@ impl CallToCheck {
             channel: contact.channel,
             raw_number,
             source,
+            dialled_number: contact.system_endpoint.and_then(|e| e.address),
         }
     }
 }
@@ -198,6 +202,10 @@ mod tests {
         assert_eq!(call.source, NumberSource::CustomerEndpoint);
         assert_eq!(call.channel.as_deref(), Some("VOICE"));
         assert_eq!(call.contact_id.as_deref(), Some(CONTACT_ID));
+        assert!(
+            call.dialled_number.is_some(),
+            "the SystemEndpoint's address"
+        );
     }
 
     #[test]

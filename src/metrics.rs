@@ -36,11 +36,15 @@ pub enum EventMetric {
     /// refresh): calls that rules could match are decided without fresh
     /// rules, and, with none ever loaded, as failed lookups (`FAIL_MODE`).
     RulesLoadFailed,
+    /// A call the rate limit could not count (failed, or late): it was
+    /// decided as if under the limit.
+    CallCountFailed,
 }
 
 crate::wire_names!(EventMetric, "an event metric" {
     HitCountDropped => "HitCountDropped",
     RulesLoadFailed => "RulesLoadFailed",
+    CallCountFailed => "CallCountFailed",
 });
 
 /// The EMF document for one `event`.

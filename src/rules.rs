@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use crate::entry::{Entry, Kind};
+use crate::entry::{Entry, Kind, Mode};
 
 /// Longest E.164 number: `+` and 15 digits.
 const MAX_E164_CHARS: usize = 16;
@@ -51,26 +51,37 @@ impl RuleSet {
         )
     }
 
-    /// The allow entry that covers `number` at `now`: an exact one, else the
-    /// longest allow prefix.
-    pub fn allow_for(&self, number: &str, now: i64) -> Option<&Entry> {
+    /// The allow entry that covers `number` on a call to `line` at `now`:
+    /// an exact one, else the longest allow prefix.
+    pub fn allow_for(&self, number: &str, line: Option<&str>, now: i64) -> Option<&Entry> {
         self.allow
             .get(number)
-            .filter(|e| e.is_active_at(now))
-            .or_else(|| longest_prefix(&self.allow_prefixes, number, now))
+            .filter(|e| e.applies_at(now, line))
+            .or_else(|| longest_prefix(&self.allow_prefixes, number, |e| e.applies_at(now, line)))
     }
 
-    /// The longest active block prefix of `number` at `now`.
-    pub fn block_prefix_for(&self, number: &str, now: i64) -> Option<&Entry> {
-        longest_prefix(&self.block_prefixes, number, now)
+    /// The longest blocking prefix in force for `number` on `line` at `now`.
+    pub fn block_prefix_for(&self, number: &str, line: Option<&str>, now: i64) -> Option<&Entry> {
+        longest_prefix(&self.block_prefixes, number, |e| {
+            e.mode == Mode::Block && e.applies_at(now, line)
+        })
+    }
+
+    /// The longest monitoring prefix in force for `number` on `line` at `now`.
+    pub fn monitor_prefix_for(&self, number: &str, line: Option<&str>, now: i64) -> Option<&Entry> {
+        longest_prefix(&self.block_prefixes, number, |e| {
+            e.mode == Mode::Monitor && e.applies_at(now, line)
+        })
     }
 }
 
-/// At most 15 hash lookups whatever the number of rules.
+/// The longest prefix of `number` whose entry `applies`: at most 15 hash
+/// lookups whatever the number of rules. A longer prefix that does not
+/// apply (expired, another line, another mode) leaves the shorter ones.
 fn longest_prefix<'a>(
     index: &'a HashMap<String, Entry>,
     number: &str,
-    now: i64,
+    applies: impl Fn(&Entry) -> bool,
 ) -> Option<&'a Entry> {
     if index.is_empty() || !number.is_ascii() || number.len() > MAX_E164_CHARS {
         return None;
@@ -78,7 +89,7 @@ fn longest_prefix<'a>(
     (2..=number.len())
         .rev()
         .filter_map(|len| index.get(&number[..len]))
-        .find(|e| e.is_active_at(now))
+        .find(|e| applies(e))
 }
 
 #[cfg(test)]
@@ -101,15 +112,18 @@ mod tests {
             rule(Kind::Prefix, "+19005"),
         ]);
         assert_eq!(
-            set.block_prefix_for("+19005551234", 0).unwrap().value,
+            set.block_prefix_for("+19005551234", None, 0).unwrap().value,
             "+19005"
         );
         assert_eq!(
-            set.block_prefix_for("+19001234567", 0).unwrap().value,
+            set.block_prefix_for("+19001234567", None, 0).unwrap().value,
             "+1900"
         );
-        assert_eq!(set.block_prefix_for("+14155550123", 0).unwrap().value, "+1");
-        assert!(set.block_prefix_for("+442079460958", 0).is_none());
+        assert_eq!(
+            set.block_prefix_for("+14155550123", None, 0).unwrap().value,
+            "+1"
+        );
+        assert!(set.block_prefix_for("+442079460958", None, 0).is_none());
     }
 
     #[test]
@@ -120,15 +134,17 @@ mod tests {
         pending.status = crate::entry::Status::Pending;
         let set = RuleSet::new([expired, rule(Kind::Prefix, "+1"), pending]);
         assert_eq!(
-            set.block_prefix_for("+19005550000", 5).unwrap().value,
+            set.block_prefix_for("+19005550000", None, 5).unwrap().value,
             "+1900"
         );
         assert_eq!(
-            set.block_prefix_for("+19005550000", 10).unwrap().value,
+            set.block_prefix_for("+19005550000", None, 10)
+                .unwrap()
+                .value,
             "+1",
             "falls back to a shorter prefix"
         );
-        assert!(set.allow_for("+19005550000", 0).is_none());
+        assert!(set.allow_for("+19005550000", None, 0).is_none());
     }
 
     #[test]
@@ -137,12 +153,58 @@ mod tests {
             rule(Kind::AllowPrefix, "+4420"),
             rule(Kind::Allow, "+442079460958"),
         ]);
-        assert_eq!(set.allow_for("+442079460958", 0).unwrap().kind, Kind::Allow);
         assert_eq!(
-            set.allow_for("+442079460000", 0).unwrap().kind,
+            set.allow_for("+442079460958", None, 0).unwrap().kind,
+            Kind::Allow
+        );
+        assert_eq!(
+            set.allow_for("+442079460000", None, 0).unwrap().kind,
             Kind::AllowPrefix
         );
-        assert!(set.allow_for("+441234567890", 0).is_none());
+        assert!(set.allow_for("+441234567890", None, 0).is_none());
+    }
+
+    /// A monitoring prefix never hides a shorter blocking one, and a prefix
+    /// scoped to other lines never hides one for this line.
+    #[test]
+    fn monitor_and_line_scoped_prefixes_leave_shorter_ones() {
+        let mut watch = rule(Kind::Prefix, "+1900");
+        watch.mode = Mode::Monitor;
+        let mut sales_only = rule(Kind::Prefix, "+19005");
+        sales_only.lines = vec!["+18005550100".into()];
+        let set = RuleSet::new([rule(Kind::Prefix, "+1"), watch, sales_only]);
+        let number = "+19005550123";
+        let sales = Some("+18005550100");
+        let support = Some("+18005550199");
+        assert_eq!(
+            set.block_prefix_for(number, sales, 0).unwrap().value,
+            "+19005"
+        );
+        assert_eq!(
+            set.block_prefix_for(number, support, 0).unwrap().value,
+            "+1"
+        );
+        assert_eq!(set.block_prefix_for(number, None, 0).unwrap().value, "+1");
+        assert_eq!(
+            set.monitor_prefix_for(number, support, 0).unwrap().value,
+            "+1900"
+        );
+        assert!(set.monitor_prefix_for("+14155550123", support, 0).is_none());
+    }
+
+    #[test]
+    fn line_scoped_allow_entries_allow_only_on_their_lines() {
+        let mut support_vip = rule(Kind::Allow, "+14155550123");
+        support_vip.lines = vec!["+18005550199".into()];
+        let set = RuleSet::new([support_vip]);
+        assert!(
+            set.allow_for("+14155550123", Some("+18005550199"), 0)
+                .is_some()
+        );
+        assert!(
+            set.allow_for("+14155550123", Some("+18005550100"), 0)
+                .is_none()
+        );
     }
 
     #[test]

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 
-use crate::entry::{BlockAction, Entry, EntryTable, Kind};
+use crate::entry::{BlockAction, Entry, EntryTable, Kind, Mode};
 use crate::store::attr;
 
 /// A rules-table item as DynamoDB holds it.
@@ -50,6 +50,12 @@ struct Published {
     m: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     q: Option<String>,
+    /// The mode, when not `block`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    o: Option<String>,
+    /// The lines, when any.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    l: Vec<String>,
 }
 
 /// Why the published rules could not be read. Says only what is wrong;
@@ -151,6 +157,8 @@ pub fn encode(entries: &[Entry]) -> Vec<String> {
             a: e.action.map(|a| a.as_str().to_owned()),
             m: e.message.clone(),
             q: e.queue_arn.clone(),
+            o: (e.mode != Mode::Block).then(|| e.mode.as_str().to_owned()),
+            l: e.lines.clone(),
         };
         // Serializing a plain struct of strings and numbers cannot fail.
         let json = serde_json::to_string(&published).unwrap_or_default();
@@ -173,9 +181,14 @@ pub fn decode(chunk: &str) -> Result<Vec<Entry>, SnapshotError> {
     published
         .into_iter()
         .map(|p| {
-            let kind: Kind =
-                p.k.parse()
-                    .map_err(|e: crate::wire::UnknownName| SnapshotError(e.to_string()))?;
+            let unknown = |e: crate::wire::UnknownName| SnapshotError(e.to_string());
+            let kind: Kind = p.k.parse().map_err(unknown)?;
+            // An unknown mode is refused, not read as `block`: a rule a
+            // newer CLI published to watch must not start blocking here.
+            let mode: Mode =
+                p.o.as_deref()
+                    .map_or(Ok(Mode::Block), str::parse)
+                    .map_err(unknown)?;
             Ok(Entry {
                 kind,
                 value: p.v,
@@ -185,6 +198,8 @@ pub fn decode(chunk: &str) -> Result<Vec<Entry>, SnapshotError> {
                 action: p.a.and_then(|a| a.parse::<BlockAction>().ok()),
                 message: p.m,
                 queue_arn: p.q,
+                mode,
+                lines: p.l,
                 ..Entry::default()
             })
         })
@@ -203,8 +218,23 @@ mod tests {
             expires_at: Some(1_900_000_000),
             action: (kind == Kind::Prefix).then_some(BlockAction::Message),
             message: (kind == Kind::Prefix).then(|| "no premium calls".to_owned()),
+            mode: if kind == Kind::Prefix {
+                Mode::Monitor
+            } else {
+                Mode::Block
+            },
+            lines: (kind == Kind::Allow)
+                .then(|| vec!["+18005550100".to_owned()])
+                .unwrap_or_default(),
             ..Entry::default()
         }
+    }
+
+    /// A mode this build does not know must not read as `block`.
+    #[test]
+    fn an_unknown_mode_is_refused() {
+        let err = decode(r#"[{"k":"prefix","v":"+1900","o":"shadow"}]"#).unwrap_err();
+        assert!(err.to_string().contains("`shadow` is not a mode"), "{err}");
     }
 
     #[test]

@@ -683,6 +683,126 @@ async fn render_flow_refuses_a_list_too_large() {
     assert!(!out.exists(), "nothing written");
 }
 
+/// Monitor mode and per-line scope, through every command that shows or
+/// moves entries: add, check, list, promote (audited), export, import.
+#[tokio::test(flavor = "multi_thread")]
+async fn monitor_entries_and_line_scopes_from_the_cli() {
+    let env = Env::init(Server::Dynalite);
+    let counters = format!("{}-counters", env.table);
+    let client = client_for(&env.server.endpoint()).await;
+    assert!(
+        client
+            .describe_table()
+            .table_name(&counters)
+            .send()
+            .await
+            .is_ok(),
+        "init creates the counters table"
+    );
+    env.ok(&[
+        "add",
+        "+14155550123",
+        "--monitor",
+        "--reason",
+        "suspected robocaller",
+    ]);
+    env.ok(&["add", "+1 900", "--prefix", "--monitor"]);
+    env.ok(&[
+        "add",
+        "+14155550188",
+        "--line",
+        "(800) 555-0100",
+        "--line",
+        "+18005550101",
+    ]);
+    let (_, err) = env.expect(2, &["allow", "+14155550199", "--monitor"]);
+    assert!(err.contains("unexpected argument '--monitor'"), "{err}");
+    let (_, err) = env.expect(1, &["add", "+14155550177", "--line", "+1900"]);
+    assert!(err.contains("`+1900` is not a valid phone number"), "{err}");
+
+    let watched = env.json(&["check", "+14155550123"]);
+    assert_eq!(watched["answer"]["matchType"], "monitor", "{watched}");
+    assert_eq!(watched["answer"]["isBlocked"], "false");
+    let text = env.ok(&["check", "+1 900 555 0100"]);
+    assert!(
+        text.contains("only the monitoring entry +1900 matches"),
+        "{text}"
+    );
+    let sales = env.json(&["check", "+14155550188", "--line", "+18005550100"]);
+    assert_eq!(sales["answer"]["matchType"], "exact");
+    let support = env.json(&["check", "+14155550188", "--line", "+18005550199"]);
+    assert_eq!(support["answer"]["matchType"], "none");
+
+    let list = env.json(&["list"]);
+    let shown: Vec<String> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            format!(
+                "{} {} {} {}",
+                e["kind"], e["phoneNumber"], e["mode"], e["lines"]
+            )
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            r#""block" "+14155550123" "monitor" "all""#,
+            r#""block" "+14155550188" "block" "+18005550100 +18005550101""#,
+            r#""prefix" "+1900" "monitor" "all""#,
+        ]
+    );
+
+    env.ok(&["promote", "+14155550123", "--reason", "confirmed"]);
+    assert_eq!(
+        env.json(&["check", "+14155550123"])["answer"]["matchType"],
+        "exact"
+    );
+    let (_, err) = env.expect(1, &["promote", "+14155550123"]);
+    assert!(
+        err.contains("no monitoring block entry for +14155550123"),
+        "{err}"
+    );
+    let history = env.json(&["history", "+14155550123"]);
+    assert_eq!(history[0]["action"], "promote", "{history}");
+    env.ok(&["promote", "+1900", "--prefix"]);
+    assert_eq!(
+        env.json(&["check", "+19005550100"])["answer"]["matchType"],
+        "prefix"
+    );
+
+    // Export, then import into fresh tables: mode and lines come back.
+    let exported = env.ok(&["export"]);
+    assert!(
+        exported.lines().next().unwrap().ends_with(",mode,lines"),
+        "{exported}"
+    );
+    let copy = Env::init(Server::Dynalite);
+    let file = copy.file("entries.csv", &exported);
+    copy.ok(&["import", &file]);
+    env.ok(&["add", "+14155550166", "--monitor"]);
+    let csv = copy.file(
+        "more.csv",
+        "phoneNumber,kind,mode,lines\n+14155550166,block,monitor,\n+14155550155,block,shadow,\n+14155550144,allow,,+18005550100;bad\n",
+    );
+    let (_, err) = copy.expect(1, &["import", &csv]);
+    assert!(err.contains("mode: `shadow` is not a mode"), "{err}");
+    assert!(
+        err.contains("lines: `bad` is not a valid phone number"),
+        "{err}"
+    );
+    let strip = |v: Value| -> Vec<Value> {
+        let mut rows = v.as_array().unwrap().clone();
+        for row in &mut rows {
+            let row = row.as_object_mut().unwrap();
+            row.retain(|k, _| ["kind", "phoneNumber", "mode", "lines"].contains(&k.as_str()));
+        }
+        rows
+    };
+    assert_eq!(strip(copy.json(&["list"])), strip(env.json(&["list"])));
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn prefix_and_allow_rules_from_the_cli() {
     let env = Env::init(Server::Dynalite);

@@ -349,6 +349,8 @@ fn lambda_answer(action: Option<BlockAction>, message: Option<&str>, queue: Opti
         rule_key: Some("+14155550123"),
         rules: Some(&rules),
         lookup: Some(&lookup),
+        line: None,
+        calls_in_window: None,
     };
     serde_json::to_value(decide(&facts, &Policy::default(), 0)).unwrap()
 }

@@ -150,7 +150,7 @@ struct OddHits(DynamoStore, HitWrite);
 impl OddHits {
     /// Over `table` (and its rules table), configured by `config`.
     fn new(client: aws_sdk_dynamodb::Client, config: &Config, hits: HitWrite) -> OddHits {
-        let store = DynamoStore::new(client, &config.table_name, &config.rules_table_name);
+        let store = DynamoStore::for_config(client, &config);
         OddHits(store, hits)
     }
 }
@@ -176,6 +176,9 @@ impl BlocklistStore for OddHits {
                 self.0.record_hit(kind, value, at).await
             }
         }
+    }
+    async fn count_call(&self, number: &E164, start: i64, expires: i64) -> Result<u64, StoreError> {
+        self.0.count_call(number, start, expires).await
     }
 }
 
@@ -376,7 +379,7 @@ async fn a_slow_hit_write_is_cancelled_and_counted_not_left_running() {
 async fn a_failed_rules_load_is_counted() {
     let (client, table) = new_table(Server::Dynalite).await;
     let config = common::config(&table, &[("RULES_TABLE_NAME", "no-such-rules-table")]);
-    let store = DynamoStore::new(client, &config.table_name, &config.rules_table_name);
+    let store = DynamoStore::for_config(client, &config);
     let captured = Captured::default();
     let c = connect_blocklist::checker::Checker::new(store, &config)
         .with_metrics(captured.sink("N", "s"));

@@ -23,7 +23,7 @@ use connect_blocklist::admin::Admin;
 use connect_blocklist::answer::{ANSWER_KEYS, Answer, LookupStatus};
 use connect_blocklist::checker::Checker;
 use connect_blocklist::config::Config;
-use connect_blocklist::entry::{BlockAction, Entry, Kind, Status};
+use connect_blocklist::entry::{BlockAction, Entry, Kind, Mode, Status};
 use connect_blocklist::event::read_event;
 use connect_blocklist::metrics::MetricsSink;
 use connect_blocklist::phone::Normalizer;
@@ -153,6 +153,15 @@ fn stored() -> &'static MemoryStore {
 fn exact_entries() -> Vec<Entry> {
     vec![
             entry(Kind::Block, "+14155550123"),
+            // Monitoring, and scoped to a line the events may or may not name.
+            Entry {
+                mode: Mode::Monitor,
+                ..entry(Kind::Block, "+14155550130")
+            },
+            Entry {
+                lines: vec!["+18005550100".to_owned()],
+                ..entry(Kind::Block, "+14155550131")
+            },
             Entry {
                 expires_at: Some(LONG_AGO),
                 ..entry(Kind::Block, "+14155550124")
@@ -211,6 +220,14 @@ fn exact_entries() -> Vec<Entry> {
 fn rules() -> Vec<Entry> {
     vec![
             entry(Kind::Prefix, "+1900"),
+            Entry {
+                mode: Mode::Monitor,
+                ..entry(Kind::Prefix, "+1415556")
+            },
+            Entry {
+                lines: vec!["+18005550199".to_owned()],
+                ..entry(Kind::Prefix, "+1415557")
+            },
             Entry {
                 action: Some(BlockAction::Message),
                 message: Some("Premium-rate numbers cannot call this line.".to_owned()),
@@ -328,6 +345,7 @@ fuzz_target!(|input: &[u8]| {
         lookups_ending: vec![("666".to_owned(), Fault::Fail), ("777".to_owned(), Fault::Hang)],
         rules: fails(settings.rules_fail),
         hits: fails(settings.hits_fail),
+        counts: fails(settings.hits_fail),
         admin: Fault::None,
     });
     let config = &configs()[usize::from(settings.config)];

@@ -82,6 +82,13 @@ impl ContactFlowEvent {
         self
     }
 
+    /// Sets the dialled number, `SystemEndpoint.Address` (default
+    /// [`SYSTEM_NUMBER`]): the line the call came in on.
+    pub fn dialled(mut self, number: &str) -> ContactFlowEvent {
+        self.system_endpoint = json!({"Address": number, "Type": "TELEPHONE_NUMBER"});
+        self
+    }
+
     /// Adds `Details.Parameters.<name>`, as the Invoke block passes it.
     pub fn parameter(mut self, name: &str, value: impl Into<Value>) -> ContactFlowEvent {
         self.parameters.insert(name.into(), value.into());

@@ -72,6 +72,8 @@ pub enum AuditAction {
     Approve,
     /// An admin rejected a pending report: it is removed.
     Reject,
+    /// An admin made a monitoring entry block.
+    Promote,
 }
 
 crate::wire_names!(AuditAction, "an audit action" {
@@ -82,6 +84,7 @@ crate::wire_names!(AuditAction, "an audit action" {
     Report => "report",
     Approve => "approve",
     Reject => "reject",
+    Promote => "promote",
 });
 
 /// One change to one entry (or, `abort`, one that did not happen).

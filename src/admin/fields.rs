@@ -3,7 +3,7 @@
 //! ([`EntryFields::checked`]). Pure: no I/O.
 
 use crate::answer::MAX_ANSWER_TEXT_CHARS;
-use crate::entry::{BlockAction, Entry, Kind, Status};
+use crate::entry::{BlockAction, Entry, Kind, Mode, Status};
 use crate::phone::{CallerId, InvalidReason, Normalizer, compact_prefix};
 use crate::rules::is_prefix;
 use crate::store::item_key;
@@ -108,11 +108,21 @@ pub fn parse_target(
     }
 }
 
+/// Reads `input` as a line (a dialled number an entry is scoped to): a
+/// number, normalized exactly as the Lambda reads `SystemEndpoint.Address`.
+pub fn parse_line(normalizer: &Normalizer, input: &str) -> Result<String, TargetError> {
+    parse_target(normalizer, Kind::Block, input).map(|t| t.value)
+}
+
 /// An entry's action is missing what it needs, or does not apply.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ActionProblem {
     #[error("{0} entries take no action: they never block")]
     TakesNoAction(Kind),
+    #[error("{0} entries cannot be monitored: they never block; only block and prefix entries can")]
+    MonitorNeverBlocks(Kind),
+    #[error("agent reports apply to every line; give --line when approving or adding the block")]
+    ReportWithLines,
     #[error("action `message` needs --message TEXT")]
     MessageWithoutText,
     #[error("action `queue` needs --queue-arn ARN")]
@@ -142,6 +152,10 @@ pub struct EntryFields {
     pub queue_arn: Option<String>,
     /// Active, or (an agent's report restored from an export) pending.
     pub status: Status,
+    /// Blocks, or only watches (block kinds only).
+    pub mode: Mode,
+    /// The dialled numbers (E.164) the entry applies to; empty for all.
+    pub lines: Vec<String>,
 }
 
 fn blank(s: &Option<String>) -> bool {
@@ -168,6 +182,12 @@ impl EntryFields {
     /// the action does not use dropped, blank text as none.
     pub fn checked(self, kind: Kind) -> Result<EntryFields, ActionProblem> {
         self.check_action(kind)?;
+        if self.mode == Mode::Monitor && !kind.blocks() {
+            return Err(ActionProblem::MonitorNeverBlocks(kind));
+        }
+        if kind == Kind::Report && !self.lines.is_empty() {
+            return Err(ActionProblem::ReportWithLines);
+        }
         Ok(self.canonical())
     }
 
@@ -208,6 +228,8 @@ impl EntryFields {
         if self.action != Some(BlockAction::Queue) {
             self.queue_arn = None;
         }
+        self.lines.sort();
+        self.lines.dedup();
         for field in [
             &mut self.reason,
             &mut self.note,
@@ -230,6 +252,8 @@ impl EntryFields {
             && entry.action.filter(|a| *a != BlockAction::Disconnect) == self.action
             && entry.message == self.message
             && entry.queue_arn == self.queue_arn
+            && entry.mode == self.mode
+            && entry.lines == self.lines
     }
 
     /// A new entry for `target` with these fields, made at `now` by `actor`.
@@ -246,6 +270,8 @@ impl EntryFields {
             message: self.message,
             queue_arn: self.queue_arn,
             status: self.status,
+            mode: self.mode,
+            lines: self.lines,
             ..Entry::default()
         }
     }
@@ -381,6 +407,38 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("characters"), "{err}");
+    }
+
+    #[test]
+    fn only_blocking_kinds_are_monitored_and_lines_are_canonical() {
+        let monitor = EntryFields {
+            mode: Mode::Monitor,
+            lines: vec![
+                "+18005550101".into(),
+                "+18005550100".into(),
+                "+18005550101".into(),
+            ],
+            ..EntryFields::default()
+        };
+        let checked = monitor.clone().checked(Kind::Prefix).unwrap();
+        assert_eq!(checked.lines, ["+18005550100", "+18005550101"]);
+        for kind in [Kind::Allow, Kind::AllowPrefix] {
+            assert_eq!(
+                monitor.clone().checked(kind),
+                Err(ActionProblem::MonitorNeverBlocks(kind))
+            );
+        }
+        let report = EntryFields {
+            lines: vec!["+18005550100".into()],
+            ..EntryFields::default()
+        };
+        assert_eq!(
+            report.checked(Kind::Report),
+            Err(ActionProblem::ReportWithLines)
+        );
+        let n = Normalizer::default();
+        assert_eq!(parse_line(&n, "(800) 555-0100").unwrap(), "+18005550100");
+        assert!(parse_line(&n, "+1900").is_err());
     }
 
     #[test]

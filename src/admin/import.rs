@@ -19,10 +19,11 @@ use std::collections::HashMap;
 use std::io::{Read, Write};
 
 use super::audit::Author;
+use super::fields::parse_line;
 use super::plan::{self, Change};
 use super::store::AdminStore;
 use super::{ActionProblem, Admin, AdminError, EntryFields, Target, TargetError, parse_target};
-use crate::entry::{BlockAction, Entry, Kind, Status};
+use crate::entry::{BlockAction, Entry, Kind, Mode, Status};
 use crate::limits::{ItemTooLarge, TooLong, check_change, check_fields};
 use crate::phone::{InvalidReason, Normalizer};
 use crate::when::{ExpiryInPast, TimeError, future_expiry, now_epoch, parse_absolute, rfc3339};
@@ -40,7 +41,12 @@ pub const COLUMNS: &[&str] = &[
     "message",
     "queueArn",
     "status",
+    "mode",
+    "lines",
 ];
+
+/// What separates the numbers of the `lines` column.
+pub const LINES_SEPARATOR: char = ';';
 
 /// The file cannot be imported at all.
 #[derive(Debug, thiserror::Error)]
@@ -112,6 +118,10 @@ pub enum RowError {
     PendingNotReport(Kind),
     #[error("status: an agent's report (kind report) is always pending")]
     ActiveReport,
+    #[error("mode: {0}")]
+    UnknownMode(UnknownName),
+    #[error("lines: {0} (separate numbers with `;`)")]
+    Line(TargetError),
     #[error(transparent)]
     Action(ActionProblem),
 }
@@ -377,6 +387,21 @@ fn parse_row(
         .transpose()
         .map_err(RowError::UnknownAction)?;
     let status = row_status(kind, get("status"))?;
+    let mode = get("mode")
+        .map(str::parse::<Mode>)
+        .transpose()
+        .map_err(RowError::UnknownMode)?
+        .unwrap_or_default();
+    let lines = get("lines")
+        .map(|cell| {
+            cell.split(LINES_SEPARATOR)
+                .filter(|l| !l.trim().is_empty())
+                .map(|l| parse_line(normalizer, l))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .transpose()
+        .map_err(RowError::Line)?
+        .unwrap_or_default();
     let given = EntryFields {
         status,
         reason: get("reason")
@@ -387,6 +412,8 @@ fn parse_row(
         action,
         message: get("message").map(str::to_owned),
         queue_arn: get("queueArn").map(str::to_owned),
+        mode,
+        lines,
     };
     // Every cell given, even one the action does not use: the file is wrong.
     check_fields(&given).map_err(RowError::TooLong)?;
@@ -405,6 +432,7 @@ pub fn write_csv<W: Write>(entries: &[Entry], output: W) -> Result<(), csv::Erro
     writer.write_record(COLUMNS)?;
     for e in entries {
         let expires = e.expires_at.map(rfc3339).unwrap_or_default();
+        let lines = e.lines.join(&LINES_SEPARATOR.to_string());
         let cells: Vec<Cow<'_, str>> = [
             e.value.as_str(),
             e.kind.as_str(),
@@ -415,6 +443,8 @@ pub fn write_csv<W: Write>(entries: &[Entry], output: W) -> Result<(), csv::Erro
             e.message.as_deref().unwrap_or_default(),
             e.queue_arn.as_deref().unwrap_or_default(),
             e.status.as_str(),
+            e.mode.as_str(),
+            &lines,
         ]
         .into_iter()
         .map(csv_cell)

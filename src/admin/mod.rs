@@ -59,6 +59,10 @@ pub enum AdminError {
     Unpublished(Box<AdminError>),
     #[error("{value} has no pending report (see `blocklist pending`)")]
     NotPending { value: String },
+    #[error(
+        "there is no monitoring {kind} entry for {value} (`blocklist list` shows each entry's mode)"
+    )]
+    NotMonitoring { kind: Kind, value: String },
     #[error("{value} was changed by someone else while this command ran; run it again")]
     Conflict { value: String },
     #[error("the expiry {} is already in the past", rfc3339(*.0))]
@@ -222,6 +226,22 @@ impl<S: AdminStore> Admin<S> {
         Ok(change.and_then(|c| c.before).unwrap_or_default())
     }
 
+    /// Makes the monitoring entry for `target` block, returning it as stored.
+    pub async fn promote(
+        &self,
+        target: &Target,
+        reason: Option<&str>,
+    ) -> Result<Entry, AdminError> {
+        let change = self
+            .change(target, |stored| {
+                plan::promote(target, reason, stored).map(Some)
+            })
+            .await?;
+        self.publish_if_rules([target.kind]).await?;
+        // `plan::promote` always has the entry it stores.
+        Ok(change.and_then(|c| c.after).unwrap_or_default())
+    }
+
     /// Republishes the rules after changes to entries of `kinds`, if any
     /// of them is a rule (exact blocks need no publish).
     pub(crate) async fn publish_if_rules(
@@ -354,7 +374,7 @@ mod tests {
         let rules = store.load_rules().await.unwrap();
         assert_eq!(
             rules
-                .block_prefix_for("+19005550100", 0)
+                .block_prefix_for("+19005550100", None, 0)
                 .map(|e| e.value.as_str()),
             Some("+1900")
         );

@@ -8,7 +8,7 @@ use super::AdminError;
 use super::audit::{AuditAction, AuditRecord, Author, TrailHead, claimed_version};
 use super::fields::{EntryFields, Target};
 use super::import::Row;
-use crate::entry::{Entry, Kind, Status};
+use crate::entry::{Entry, Kind, Mode, Status};
 use crate::when::{ExpiryInPast, future_expiry, rfc3339};
 
 /// What the next change to an entry may claim, from the stored entry and
@@ -192,6 +192,34 @@ pub fn reject(
         reason.map(str::to_owned),
         Some(pending),
         None,
+    ))
+}
+
+/// `promote`: a monitoring entry blocks from now on, as it is otherwise.
+pub fn promote(
+    target: &Target,
+    reason: Option<&str>,
+    existing: Option<Entry>,
+) -> Result<Change, AdminError> {
+    let monitoring = match existing {
+        Some(e) if e.mode == Mode::Monitor => e,
+        _ => {
+            return Err(AdminError::NotMonitoring {
+                kind: target.kind,
+                value: target.value.clone(),
+            });
+        }
+    };
+    let blocking = Entry {
+        mode: Mode::Block,
+        ..monitoring.clone()
+    };
+    Ok(Change::by_admin(
+        target,
+        AuditAction::Promote,
+        reason.map(str::to_owned),
+        Some(monitoring),
+        Some(blocking),
     ))
 }
 

@@ -45,6 +45,17 @@ pub async fn init_rules_table(
     init_entry_table(client, table, EntryTable::Rules).await
 }
 
+/// Creates the counters table (partition key `counterKey`) with TTL on
+/// `expiresAt`: one item per number and rate-limit window.
+pub async fn init_counters_table(
+    client: &Client,
+    table: &str,
+) -> Result<(TableInit, TtlInit), AdminError> {
+    let created = create_table(client, table, &[store::attr::COUNTER_KEY]).await?;
+    let ttl = enable_ttl(client, table).await;
+    Ok((created, ttl))
+}
+
 /// Creates a table holding entries of `which` (keyed as its entries are)
 /// with TTL on `expiresAt`.
 pub async fn init_entry_table(

@@ -23,7 +23,7 @@ async fn main() -> ExitCode {
         Ok(init) => init,
         Err(err) => return exit_code(PROGRAM, Err(err)),
     };
-    let store = DynamoStore::new(client, &config.table_name, &config.rules_table_name);
+    let store = DynamoStore::for_config(client, &config);
     let mut checker = Checker::new(store, &config);
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.is_empty() {

@@ -4,7 +4,10 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::config::{DEFAULT_AUDIT_TABLE_NAME, DEFAULT_RULES_TABLE_NAME, DEFAULT_TABLE_NAME};
+use crate::config::{
+    DEFAULT_AUDIT_TABLE_NAME, DEFAULT_COUNTERS_TABLE_NAME, DEFAULT_RULES_TABLE_NAME,
+    DEFAULT_TABLE_NAME,
+};
 
 /// Manage the connect-blocklist table: add, expire, remove, bulk-load and
 /// review blocked numbers, with every change recorded in an audit table.
@@ -53,6 +56,14 @@ pub struct GlobalArgs {
         default_value = DEFAULT_AUDIT_TABLE_NAME
     )]
     pub audit_table: String,
+    /// Counters table (calls per number, for the rate limit)
+    #[arg(
+        long,
+        global = true,
+        env = "COUNTERS_TABLE_NAME",
+        default_value = DEFAULT_COUNTERS_TABLE_NAME
+    )]
+    pub counters_table: String,
     /// AWS region [default: the SDK's, from the profile]
     #[arg(long, global = true, env = "AWS_REGION")]
     pub region: Option<String>,
@@ -120,7 +131,7 @@ pub enum Command {
     ///
     /// Uses the Lambda's own code path and its settings from the environment
     /// (BLOCK_ANONYMOUS, INVALID_NUMBER_ACTION, FAIL_MODE, LOOKUP_TIMEOUT_MS).
-    Check { number: String },
+    Check(CheckArgs),
     /// List entries of every kind (paginated scans of both tables)
     List(ListArgs),
     /// Bulk-load a CSV file: phoneNumber,kind,reason,expiresAt,note,action,message,queueArn,status
@@ -150,6 +161,8 @@ pub enum Command {
     Pending,
     /// Approve an agent's report: the number blocks from now on
     Approve(ApproveArgs),
+    /// Make a monitoring entry (added with --monitor) block from now on, as it is otherwise
+    Promote(RemoveArgs),
     /// Reject an agent's report: the pending entry is removed
     Reject(RejectArgs),
     /// Write an inbound flow that embeds the blocked numbers (no Lambda, no DynamoDB)
@@ -172,6 +185,10 @@ pub struct AddArgs {
     /// NUMBER is a prefix: block every number that starts with it
     #[arg(long)]
     pub prefix: bool,
+    /// Only watch: never block; a call it matches that nothing else blocks is answered
+    /// matchType monitor and counted. `blocklist promote` makes it block
+    #[arg(long)]
+    pub monitor: bool,
     #[command(flatten)]
     pub entry: EntryArgs,
     #[command(flatten)]
@@ -299,4 +316,17 @@ pub struct EntryArgs {
     /// Free-text note for admins
     #[arg(long)]
     pub note: Option<String>,
+    /// Apply only to calls dialled to this number (SystemEndpoint); repeat for several lines.
+    /// Without it the entry applies to every line
+    #[arg(long = "line", value_name = "NUMBER")]
+    pub lines: Vec<String>,
+}
+
+// The arguments of `Check` (its help text is the variant's doc above).
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    pub number: String,
+    /// The dialled number (a line) the call came in on, for entries scoped with --line
+    #[arg(long, value_name = "NUMBER")]
+    pub line: Option<String>,
 }

@@ -17,24 +17,27 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::admin::fields::parse_line;
 use crate::admin::import::{CsvError, ImportDefaults, ParsedCsv, parse_csv, write_csv};
-use crate::admin::tables::{init_audit_table, init_blocklist_table, init_rules_table};
+use crate::admin::tables::{
+    init_audit_table, init_blocklist_table, init_counters_table, init_rules_table,
+};
 use crate::admin::{Admin, AdminError, EntryFields, Tables};
 use crate::aws::{ClientOptions, dynamodb_client};
 use crate::checker::Checker;
 use crate::config::{Config, ConfigError};
 use crate::embedded_flow::{RenderError, render};
-use crate::entry::{Entry, Kind, Status};
+use crate::entry::{Entry, Kind, Mode};
 use crate::identity::{self, IdentityError};
-use crate::phone::{DefaultCountry, Normalizer, UnknownCountry};
+use crate::phone::{DefaultCountry, E164, Normalizer, UnknownCountry};
 use crate::store::DynamoStore;
 use crate::when::{
     ExpiryInPast, TimeError, future_expiry, now_epoch, parse_absolute, parse_duration, parse_expiry,
 };
 use crate::wire::UnknownName;
 use args::{
-    ActionArgs, AddArgs, AllowArgs, ApproveArgs, Command, EntryArgs, GlobalArgs, HistoryArgs,
-    ImportArgs, ListArgs, RejectArgs, RemoveArgs, RenderFlowArgs,
+    ActionArgs, AddArgs, AllowArgs, ApproveArgs, CheckArgs, Command, EntryArgs, GlobalArgs,
+    HistoryArgs, ImportArgs, ListArgs, RejectArgs, RemoveArgs, RenderFlowArgs,
 };
 use output::Printer;
 
@@ -69,6 +72,10 @@ pub enum CliError {
     Render(#[from] RenderError),
     #[error("{0} rows were rejected (see above); no flow was written")]
     RowsRejectedNothingWritten(usize),
+    #[error(
+        "{0} entries apply only to some lines (--line); an embedded flow would apply them on every line, so no flow was written: use the DynamoDB lookup, or remove their lines"
+    )]
+    LinesInFlow(usize),
     /// The import ran; some rows were rejected (already reported).
     #[error("{0} rows were rejected (see above); the valid rows were imported")]
     RowsRejected(usize),
@@ -168,7 +175,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Unallow(args) => {
             remove(&ctx, &mut p, args, [Kind::Allow, Kind::AllowPrefix]).await
         }
-        Command::Check { number } => check(&ctx, &mut p, &number).await,
+        Command::Check(args) => check(&ctx, &mut p, args).await,
         Command::List(args) => list(&ctx, &mut p, args).await,
         Command::Import(args) => import(&ctx, &mut p, args).await,
         Command::Export { file } => export(&ctx, &mut p, file).await,
@@ -176,12 +183,13 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::PublishRules => publish_rules(&ctx, &mut p).await,
         Command::Pending => pending(&ctx, &mut p).await,
         Command::Approve(args) => approve(&ctx, &mut p, args).await,
+        Command::Promote(args) => promote(&ctx, &mut p, args).await,
         Command::Reject(args) => reject(&ctx, &mut p, args).await,
         Command::RenderFlow(args) => render_flow(&ctx, &mut p, args).await,
     }
 }
 
-/// `init`: creates the three tables (and TTL where the server has it).
+/// `init`: creates the four tables (and TTL where the server has it).
 async fn init(ctx: &Context, p: &mut Printer<'_>) -> Result<(), CliError> {
     let admin = ctx.admin().await;
     let (tables, client) = (admin.tables(), admin.client());
@@ -191,6 +199,9 @@ async fn init(ctx: &Context, p: &mut Printer<'_>) -> Result<(), CliError> {
     p.table_init(&tables.rules, &rules.0, Some(&rules.1))?;
     let audit = init_audit_table(client, &tables.audit).await?;
     p.table_init(&tables.audit, &audit, None)?;
+    let counters_table = &ctx.global.counters_table;
+    let counters = init_counters_table(client, counters_table).await?;
+    p.table_init(counters_table, &counters.0, Some(&counters.1))?;
     Ok(())
 }
 
@@ -199,7 +210,10 @@ async fn add(ctx: &Context, p: &mut Printer<'_>, args: AddArgs) -> Result<(), Cl
     let admin = ctx.author().await?;
     let kind = Context::kind(args.prefix, Kind::Block, Kind::Prefix);
     let target = admin.target(kind, &args.number)?;
-    let fields = with_action(entry_fields(args.entry, ctx.now)?, args.action)?;
+    let mut fields = with_action(entry_fields(ctx, args.entry)?, args.action)?;
+    if args.monitor {
+        fields.mode = Mode::Monitor;
+    }
     let added = admin.add(&target, fields, args.replace).await?;
     p.added(&added, ctx.now)?;
     Ok(())
@@ -210,7 +224,7 @@ async fn allow(ctx: &Context, p: &mut Printer<'_>, args: AllowArgs) -> Result<()
     let admin = ctx.author().await?;
     let kind = Context::kind(args.prefix, Kind::Allow, Kind::AllowPrefix);
     let target = admin.target(kind, &args.number)?;
-    let fields = entry_fields(args.entry, ctx.now)?;
+    let fields = entry_fields(ctx, args.entry)?;
     let added = admin.add(&target, fields, args.replace).await?;
     p.added(&added, ctx.now)?;
     Ok(())
@@ -231,21 +245,29 @@ async fn remove(
     Ok(())
 }
 
-/// `check`: the Lambda's exact answer for a call from `number` now, through
-/// its own code path and settings.
-async fn check(ctx: &Context, p: &mut Printer<'_>, number: &str) -> Result<(), CliError> {
+/// `check`: the Lambda's exact answer for a call from `number` now (to
+/// `--line`, if given), through its own code path and settings. The rate
+/// limit is not applied: counting the call would count a call that was
+/// never made, against a real caller.
+async fn check(ctx: &Context, p: &mut Printer<'_>, args: CheckArgs) -> Result<(), CliError> {
     let admin = ctx.admin().await;
     let mut config = Config::from_env()?;
     config.table_name = admin.tables().blocklist.clone();
     config.rules_table_name = admin.tables().rules.clone();
     config.default_country = ctx.country;
+    config.policy.rate_limit = None;
+    let line = args
+        .line
+        .map(|l| parse_line(&ctx.normalizer(), &l).map_err(AdminError::from))
+        .transpose()?
+        .and_then(|l| E164::from_canonical(&l));
     let store = DynamoStore::new(
         admin.client().clone(),
         &config.table_name,
         &config.rules_table_name,
     );
     let checked = Checker::new(store, &config)
-        .check(Some(number), ctx.now)
+        .check(Some(&args.number), line.as_ref(), ctx.now)
         .await;
     p.check(&checked.answer, checked.entry.as_ref(), ctx.now)?;
     Ok(())
@@ -360,6 +382,18 @@ async fn approve(ctx: &Context, p: &mut Printer<'_>, args: ApproveArgs) -> Resul
     Ok(())
 }
 
+/// `promote`: a monitoring entry blocks from now on.
+async fn promote(ctx: &Context, p: &mut Printer<'_>, args: RemoveArgs) -> Result<(), CliError> {
+    let admin = ctx.author().await?;
+    let target = admin.target(
+        Context::kind(args.prefix, Kind::Block, Kind::Prefix),
+        &args.number,
+    )?;
+    let promoted = admin.promote(&target, args.reason.as_deref()).await?;
+    p.promoted(&promoted, ctx.now)?;
+    Ok(())
+}
+
 /// `reject`: a pending report is removed.
 async fn reject(ctx: &Context, p: &mut Printer<'_>, args: RejectArgs) -> Result<(), CliError> {
     let admin = ctx.author().await?;
@@ -376,33 +410,24 @@ async fn render_flow(
     p: &mut Printer<'_>,
     args: RenderFlowArgs,
 ) -> Result<(), CliError> {
-    let numbers: Vec<(Kind, String)> = match &args.from_csv {
+    let entries: Vec<Entry> = match &args.from_csv {
         Some(file) => {
             let parsed = read_csv(file, &ctx.normalizer(), &ImportDefaults::default())?;
             p.rejected_rows(&file.display().to_string(), &parsed.rejected)?;
             if !parsed.rejected.is_empty() {
                 return Err(CliError::RowsRejectedNothingWritten(parsed.rejected.len()));
             }
+            let now = crate::when::rfc3339(ctx.now);
             parsed
                 .rows
                 .into_iter()
-                // What would block or allow now: not expired, not a report.
-                .filter(|r| r.fields.expires_at.is_none_or(|e| e > ctx.now))
-                .filter(|r| r.fields.status == Status::Active && r.target.kind != Kind::Report)
-                .map(|r| (r.target.kind, r.target.value))
+                .map(|r| r.fields.into_entry(&r.target, "", &now))
                 .collect()
         }
-        // Active entries only: not expired, not pending reports.
-        None => ctx
-            .admin()
-            .await
-            .list(false)
-            .await?
-            .into_iter()
-            .filter(|e| e.is_active_at(ctx.now))
-            .map(|e| (e.kind, e.value))
-            .collect(),
+        None => ctx.admin().await.list(false).await?,
     };
+    let (numbers, watching) = embeddable(entries, ctx.now)?;
+    p.monitors_left_out(watching)?;
     let content = render(&numbers)?;
     std::fs::write(&args.out, &content).map_err(|source| CliError::Io {
         path: args.out.clone(),
@@ -412,12 +437,41 @@ async fn render_flow(
     Ok(())
 }
 
+/// What an embedded flow can hold of `entries`: the kind and value of
+/// each that would block or allow now (not expired, not a report, not
+/// pending), and how many monitoring entries were left out. An entry
+/// scoped to lines is refused: the flow would apply it on every line.
+fn embeddable(entries: Vec<Entry>, now: i64) -> Result<(Vec<(Kind, String)>, usize), CliError> {
+    let active: Vec<Entry> = entries
+        .into_iter()
+        .filter(|e| e.is_active_at(now) && e.kind != Kind::Report)
+        .collect();
+    let scoped = active.iter().filter(|e| !e.lines.is_empty()).count();
+    if scoped > 0 {
+        return Err(CliError::LinesInFlow(scoped));
+    }
+    let (watching, numbers): (Vec<Entry>, Vec<Entry>) =
+        active.into_iter().partition(|e| e.mode == Mode::Monitor);
+    let numbers = numbers.into_iter().map(|e| (e.kind, e.value)).collect();
+    Ok((numbers, watching.len()))
+}
+
 /// The fields every new entry takes: reason, expiry (relative to `now`), note.
-fn entry_fields(args: EntryArgs, now: i64) -> Result<EntryFields, CliError> {
+fn entry_fields(ctx: &Context, args: EntryArgs) -> Result<EntryFields, CliError> {
+    let normalizer = ctx.normalizer();
+    let lines = args
+        .lines
+        .iter()
+        .map(|line| parse_line(&normalizer, line).map_err(AdminError::from))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(EntryFields {
         reason: args.reason,
-        expires_at: args.expires.map(|e| parse_expiry(&e, now)).transpose()?,
+        expires_at: args
+            .expires
+            .map(|e| parse_expiry(&e, ctx.now))
+            .transpose()?,
         note: args.note,
+        lines,
         ..EntryFields::default()
     })
 }

@@ -68,6 +68,16 @@ impl<'a> Printer<'a> {
         self.entries(std::slice::from_ref(entry), now)
     }
 
+    /// The monitoring entry `promote` made block.
+    pub fn promoted(&mut self, entry: &Entry, now: i64) -> io::Result<()> {
+        writeln!(
+            self.err,
+            "promoted: {} {} now blocks",
+            entry.kind, entry.value
+        )?;
+        self.entries(std::slice::from_ref(entry), now)
+    }
+
     /// The report `reject` removed.
     pub fn rejected(&mut self, entry: &Entry, now: i64) -> io::Result<()> {
         writeln!(self.err, "rejected the report of {}", entry.value)?;
@@ -139,6 +149,17 @@ impl<'a> Printer<'a> {
     }
 
     /// What `render-flow` wrote.
+    /// Monitoring entries `render-flow` left out of the flow.
+    pub fn monitors_left_out(&mut self, count: usize) -> io::Result<()> {
+        if count == 0 {
+            return Ok(());
+        }
+        writeln!(
+            self.err,
+            "left out {count} monitoring entries: they never block, and a flow cannot count what they would"
+        )
+    }
+
     pub fn flow_written(&mut self, path: &Path, numbers: usize, content: &str) -> io::Result<()> {
         writeln!(
             self.err,
@@ -220,6 +241,8 @@ fn entry_json(e: &Entry, now: i64) -> Value {
         "expiresAt": e.expires_at.map(rfc3339).unwrap_or_default(),
         "note": e.note.as_deref().unwrap_or_default(),
         "action": if e.kind.blocks() { e.block_action().as_str() } else { "" },
+        "mode": if e.kind.blocks() { e.mode.as_str() } else { "" },
+        "lines": if e.lines.is_empty() { "all".to_owned() } else { e.lines.join(" ") },
         "message": e.message.as_deref().unwrap_or_default(),
         "queueArn": e.queue_arn.as_deref().unwrap_or_default(),
         "status": status,
@@ -236,6 +259,8 @@ const ENTRY_COLUMNS: &[&str] = &[
     "createdBy",
     "expiresAt",
     "action",
+    "mode",
+    "lines",
     "status",
     "blockCount",
     "lastBlockedAt",
@@ -330,6 +355,14 @@ pub fn explain(answer: &Answer) -> String {
         (MatchType::FailClosed, status) => format!(
             "the lookup failed ({}) and FAIL_MODE=closed",
             status.as_str()
+        ),
+        (MatchType::RateLimited, _) => {
+            "the number called more than RATE_LIMIT_CALLS times within RATE_LIMIT_WINDOW_SECONDS"
+                .to_owned()
+        }
+        (MatchType::Monitor, _) => format!(
+            "only the monitoring entry {} matches; it never blocks (`blocklist promote` makes it)",
+            answer.matched_rule
         ),
         (MatchType::None, LookupStatus::Ok) => "no active entry for the number".to_owned(),
         (MatchType::None, LookupStatus::Skipped) => {

@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use super::{BlocklistStore, StoreError, load_published};
+use super::{BlocklistStore, StoreError, counter_key, load_published};
 use crate::admin::AdminError;
 use crate::admin::audit::{AuditRecord, TrailHead};
 use crate::admin::fields::Target;
@@ -42,6 +42,8 @@ pub struct Faults {
     pub rules: Fault,
     /// Counting a blocked call.
     pub hits: Fault,
+    /// Counting a call for the rate limit.
+    pub counts: Fault,
     /// Every admin read and write.
     pub admin: Fault,
 }
@@ -56,6 +58,8 @@ struct State {
     rules_items: HashMap<String, Item>,
     /// How many times the rules were loaded (or tried).
     rules_loads: usize,
+    /// The counters table: calls by counter key.
+    counters: HashMap<String, u64>,
 }
 
 /// The blocklist, rules and audit tables in memory. Clones share the
@@ -183,6 +187,22 @@ impl BlocklistStore for MemoryStore {
         entry.block_count = Some(entry.block_count.unwrap_or(0) + 1);
         entry.last_blocked_at = Some(at.to_owned());
         Ok(())
+    }
+
+    async fn count_call(
+        &self,
+        number: &E164,
+        window_start: i64,
+        _expires_at: i64,
+    ) -> Result<u64, StoreError> {
+        read_op(self.fault(|f| f.counts), "UpdateItem").await?;
+        let mut state = self.state();
+        let calls = state
+            .counters
+            .entry(counter_key(number, window_start))
+            .or_default();
+        *calls += 1;
+        Ok(*calls)
     }
 }
 

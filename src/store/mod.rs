@@ -11,9 +11,10 @@ use std::future::Future;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::get_item::GetItemError;
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
-use crate::entry::{BlockAction, Entry, EntryTable, Kind, Status};
+use crate::config::{Config, DEFAULT_COUNTERS_TABLE_NAME};
+use crate::entry::{BlockAction, Entry, EntryTable, Kind, Mode, Status};
 use crate::logging::capped;
 use crate::phone::{E164, mask};
 use crate::rules::RuleSet;
@@ -42,6 +43,14 @@ pub mod attr {
     pub const LAST_BLOCKED_AT: &str = "lastBlockedAt";
     /// The entry's version: see [`crate::entry::Entry::version`].
     pub const VERSION: &str = "version";
+    /// `monitor` for an entry that only watches; absent for one that blocks.
+    pub const MODE: &str = "mode";
+    /// The dialled numbers an entry applies to (a string set); absent for all.
+    pub const LINES: &str = "lines";
+    /// Partition key of the counters table: `<number>#<window start>`.
+    pub const COUNTER_KEY: &str = "counterKey";
+    /// A counter's calls in its window.
+    pub const CALLS: &str = "calls";
     /// Partition key of the rules table: `<kind>#<value>`, e.g. `prefix#+1900`.
     pub const RULE_KEY: &str = "ruleKey";
 }
@@ -127,6 +136,21 @@ pub trait BlocklistStore: Send + Sync {
         value: &str,
         at: &str,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Counts one call from `number` in the rate-limit window starting at
+    /// `window_start` (epoch seconds), atomically, and returns the window's
+    /// count with it. The counter expires (TTL) at `expires_at`.
+    fn count_call(
+        &self,
+        number: &E164,
+        window_start: i64,
+        expires_at: i64,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+}
+
+/// The counters table's key for one number's calls in one window.
+pub fn counter_key(number: &E164, window_start: i64) -> String {
+    format!("{number}#{window_start}")
 }
 
 /// The blocklist in DynamoDB: exact blocks keyed by `phoneNumber`, rules
@@ -136,14 +160,26 @@ pub struct DynamoStore {
     client: Client,
     table: String,
     rules_table: String,
+    counters_table: String,
 }
 
 impl DynamoStore {
+    /// Over `table` and `rules_table`, counting calls (when the rate limit
+    /// is on) in the default counters table.
     pub fn new(client: Client, table: impl Into<String>, rules_table: impl Into<String>) -> Self {
         DynamoStore {
             client,
             table: table.into(),
             rules_table: rules_table.into(),
+            counters_table: DEFAULT_COUNTERS_TABLE_NAME.to_owned(),
+        }
+    }
+
+    /// Over the tables `config` names.
+    pub fn for_config(client: Client, config: &Config) -> Self {
+        DynamoStore {
+            counters_table: config.counters_table_name.clone(),
+            ..DynamoStore::new(client, &config.table_name, &config.rules_table_name)
         }
     }
 }
@@ -189,6 +225,42 @@ impl BlocklistStore for DynamoStore {
             .await
             .map_err(|e| sdk_error(table, e))?;
         Ok(())
+    }
+
+    async fn count_call(
+        &self,
+        number: &E164,
+        window_start: i64,
+        expires_at: i64,
+    ) -> Result<u64, StoreError> {
+        let table = &self.counters_table;
+        let output = self
+            .client
+            .update_item()
+            .table_name(table)
+            .key(
+                attr::COUNTER_KEY,
+                AttributeValue::S(counter_key(number, window_start)),
+            )
+            .update_expression("ADD #calls :one SET #expires = if_not_exists(#expires, :expires)")
+            .expression_attribute_names("#calls", attr::CALLS)
+            .expression_attribute_names("#expires", attr::EXPIRES_AT)
+            .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
+            .expression_attribute_values(":expires", AttributeValue::N(expires_at.to_string()))
+            .return_values(ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(|e| sdk_error(table, e))?;
+        match output.attributes.as_ref().and_then(|a| a.get(attr::CALLS)) {
+            Some(AttributeValue::N(n)) => n.parse().map_err(|_| StoreError::Request {
+                table: table.clone(),
+                message: format!("the call count `{n}` is not a whole number"),
+            }),
+            _ => Err(StoreError::Request {
+                table: table.clone(),
+                message: "UpdateItem returned no call count".to_owned(),
+            }),
+        }
     }
 }
 
@@ -289,6 +361,8 @@ pub fn entry_from_item(item: &HashMap<String, AttributeValue>) -> Entry {
         version: r
             .parsed(attr::VERSION, |v| v.parse().ok())
             .unwrap_or_default(),
+        mode: r.parsed(attr::MODE, |m| m.parse().ok()).unwrap_or_default(),
+        lines: r.text_set(attr::LINES),
     };
     if !r.problems.is_empty() {
         tracing::warn!(
@@ -322,6 +396,26 @@ impl ItemReader<'_> {
                 None
             }
         }
+    }
+
+    /// A string set (or a list of strings), sorted; absent is empty, any
+    /// other type a problem.
+    fn text_set(&mut self, name: &str) -> Vec<String> {
+        let mut values = match self.item.get(name) {
+            None | Some(AttributeValue::Null(_)) => Vec::new(),
+            Some(AttributeValue::Ss(values)) => values.clone(),
+            Some(AttributeValue::L(list)) if list.iter().all(|v| v.as_s().is_ok()) => {
+                list.iter().filter_map(|v| v.as_s().ok().cloned()).collect()
+            }
+            Some(other) => {
+                let found = attribute_type(other);
+                self.problems
+                    .push(format!("{name} is {found}, not a set of strings"));
+                Vec::new()
+            }
+        };
+        values.sort();
+        values
     }
 
     /// A string attribute read by `parse`; a value it refuses is a problem.
@@ -425,6 +519,21 @@ pub fn item_from_entry(entry: &Entry) -> HashMap<String, AttributeValue> {
             AttributeValue::N(entry.version.to_string()),
         );
     }
+    match entry.mode {
+        Mode::Block => {}
+        Mode::Monitor => {
+            item.insert(
+                attr::MODE.to_owned(),
+                AttributeValue::S(Mode::Monitor.as_str().to_owned()),
+            );
+        }
+    }
+    if !entry.lines.is_empty() {
+        item.insert(
+            attr::LINES.to_owned(),
+            AttributeValue::Ss(entry.lines.clone()),
+        );
+    }
     item
 }
 
@@ -454,6 +563,8 @@ mod tests {
             status: Status::Pending,
             contact_id: Some("c".into()),
             version: 3,
+            mode: Mode::Monitor,
+            lines: vec!["+18005550100".into(), "+18005550101".into()],
             ..Entry::default()
         }
     }

@@ -182,7 +182,7 @@ pub fn config(table: &str, vars: &[(&str, &str)]) -> Config {
 /// and its rules table.
 pub fn checker(client: Client, table: &str, vars: &[(&str, &str)]) -> Checker<DynamoStore> {
     let config = config(table, vars);
-    let store = DynamoStore::new(client, &config.table_name, &config.rules_table_name);
+    let store = DynamoStore::for_config(client, &config);
     Checker::new(store, &config)
 }
 
@@ -276,6 +276,10 @@ pub fn blocklist_cli(server: Server, table: &str, audit: &str) -> Command {
         ])
         .args(["--table", table, "--audit-table", audit])
         .args(["--rules-table", &rules_table_for(table)])
+        .args(["--counters-table", &format!("{table}-counters")])
+        // `check` waits LOOKUP_TIMEOUT_MS (1.5 s by default) for its first
+        // GetItem on a new connection: more on a loaded 2-core CI machine.
+        .env("LOOKUP_TIMEOUT_MS", "5000")
         .env("AWS_ACCESS_KEY_ID", "local")
         .env("AWS_SECRET_ACCESS_KEY", "local")
         // moto answers sts:GetCallerIdentity: the identity in the trail.
