@@ -3,8 +3,9 @@
 //! metrics without any API call from the function.
 //!
 //! Metrics (namespace `METRICS_NAMESPACE`, default `ConnectBlocklist`):
-//! `CallsChecked`, `Blocked`, `LookupErrors`, `LookupTimeouts` (Count) and
-//! `LookupLatency` (Milliseconds), by `Service` and by `Service, MatchType`;
+//! `CallsChecked`, `Blocked`, `LookupErrors`, `LookupTimeouts`, `WouldBlock`
+//! (a call a monitoring entry matched; Count) and `LookupLatency`
+//! (Milliseconds), by `Service` and by `Service, MatchType`;
 //! and, on a line of its own when it happens, each [`EventMetric`]
 //! (`HitCountDropped`, `RulesLoadFailed`) by `Service`.
 
@@ -13,7 +14,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
 
-use crate::answer::{Answer, LookupStatus};
+use crate::answer::{Answer, LookupStatus, MatchType};
 
 /// The metric names, for the template's dashboard and alarms.
 pub const METRIC_NAMES: &[&str] = &[
@@ -22,6 +23,7 @@ pub const METRIC_NAMES: &[&str] = &[
     "LookupErrors",
     "LookupTimeouts",
     "LookupLatency",
+    "WouldBlock",
 ];
 
 /// Metrics written on a line of their own when something goes wrong (no
@@ -85,6 +87,7 @@ pub fn emf(
                     {"Name": "LookupErrors", "Unit": "Count"},
                     {"Name": "LookupTimeouts", "Unit": "Count"},
                     {"Name": "LookupLatency", "Unit": "Milliseconds"},
+                    {"Name": "WouldBlock", "Unit": "Count"},
                 ],
             }],
         },
@@ -95,6 +98,7 @@ pub fn emf(
         "LookupErrors": count(answer.lookup_status == LookupStatus::Error),
         "LookupTimeouts": count(answer.lookup_status == LookupStatus::Timeout),
         "LookupLatency": (lookup_ms * 1000.0).round() / 1000.0,
+        "WouldBlock": count(answer.match_type == MatchType::Monitor),
     })
 }
 

@@ -11,12 +11,16 @@ use std::time::Duration;
 use aws_sdk_dynamodb::types::AttributeValue;
 use blocklist_harness::connect_event::connect_event;
 use common::{Server, checker, new_table, put_block, put_rule, rules_table_for};
+use std::collections::HashMap;
+
+use connect_blocklist::admin::tables::create_table;
+use connect_blocklist::answer::MatchType;
 use connect_blocklist::config::Config;
 use connect_blocklist::entry::Kind;
 use connect_blocklist::metrics::{METRIC_NAMES, MetricsSink};
 use connect_blocklist::phone::E164;
 use connect_blocklist::rules::RuleSet;
-use connect_blocklist::store::{BlocklistStore, DynamoStore, StoreError};
+use connect_blocklist::store::{BlocklistStore, DynamoStore, StoreError, attr};
 use serde_json::Value;
 
 async fn count_of(
@@ -129,9 +133,91 @@ async fn record_hits_false_counts_nothing(server: Server) {
     );
 }
 
+/// Items in `table` (a scan; the tests' tables are small).
+async fn items_in(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+) -> Vec<HashMap<String, AttributeValue>> {
+    let page = client.scan().table_name(table).send().await.unwrap();
+    page.items().to_vec()
+}
+
+/// Four containers (each its own client and checker) take 40 calls from
+/// one number at once with RATE_LIMIT_CALLS=10: exactly 10 get through and
+/// 30 are rate limited, and the window's counter says 40. With the limit
+/// off, nothing is counted at all.
+async fn concurrent_containers_count_calls_exactly(server: Server) {
+    let (client, table) = new_table(server).await;
+    let counters = format!("{table}-counters");
+    create_table(&client, &counters, &[attr::COUNTER_KEY])
+        .await
+        .unwrap();
+    let limited = [
+        ("RATE_LIMIT_CALLS", "10"),
+        ("COUNTERS_TABLE_NAME", counters.as_str()),
+    ];
+    let mut containers = Vec::new();
+    for _ in 0..4 {
+        let c = Arc::new(checker(
+            common::client_for(&server.endpoint()).await,
+            &table,
+            &limited,
+        ));
+        c.warm_up().await;
+        containers.push(c);
+    }
+    let mut calls = Vec::new();
+    for i in 0..40 {
+        let c = containers[i % 4].clone();
+        calls.push(tokio::spawn(async move {
+            c.handle(&connect_event(Some("+14155550123"))).await
+        }));
+    }
+    let mut limited_calls = 0;
+    for call in calls {
+        let answer = call.await.unwrap();
+        if answer.match_type == MatchType::RateLimited {
+            limited_calls += 1;
+            assert_eq!(answer.block_action, "message");
+        } else {
+            assert!(!answer.is_blocked, "{answer:?}");
+        }
+    }
+    assert_eq!(limited_calls, 30);
+    let items = items_in(&client, &counters).await;
+    assert_eq!(
+        items.len(),
+        1,
+        "one counter for one number in one window: {items:?}"
+    );
+    assert_eq!(
+        items[0].get(attr::CALLS),
+        Some(&AttributeValue::N("40".into()))
+    );
+    assert!(items[0].contains_key("expiresAt"), "the counter expires");
+
+    let off_table = format!("{table}-off");
+    create_table(&client, &off_table, &[attr::COUNTER_KEY])
+        .await
+        .unwrap();
+    let off = checker(
+        client.clone(),
+        &table,
+        &[("COUNTERS_TABLE_NAME", off_table.as_str())],
+    );
+    for _ in 0..3 {
+        off.handle(&connect_event(Some("+14155550123"))).await;
+    }
+    assert!(
+        items_in(&client, &off_table).await.is_empty(),
+        "no UpdateItem while the limit is off"
+    );
+}
+
 on_both_servers!(
     concurrent_blocked_calls_lose_no_increments,
-    record_hits_false_counts_nothing
+    record_hits_false_counts_nothing,
+    concurrent_containers_count_calls_exactly
 );
 
 /// What the store of [`OddHits`] does when asked to write a hit count.
