@@ -403,7 +403,7 @@ async fn render_flow(
             .map(|e| (e.kind, e.value))
             .collect(),
     };
-    let content = render(&numbers)?;
+    let content = render(&numbers, &args.next_flow)?;
     std::fs::write(&args.out, &content).map_err(|source| CliError::Io {
         path: args.out.clone(),
         source,
