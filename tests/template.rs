@@ -622,6 +622,30 @@ fn every_instance_gets_its_permissions_associations_and_flows() {
         report_flows, INSTANCES,
         "one Report caller flow per instance"
     );
+    // Each module and Report caller flow waits for its own instance's
+    // association and permission.
+    for (id, r) in t["Resources"].as_object().unwrap() {
+        for (prefix, function) in [
+            ("BlocklistModule", "Blocklist"),
+            ("ReportCallerFlow", "Report"),
+        ] {
+            if let Some(instance) = id.strip_prefix(prefix) {
+                assert_eq!(
+                    r["DependsOn"],
+                    json!([
+                        format!("{function}IntegrationAssociation{instance}"),
+                        format!("{function}ConnectPermission{instance}")
+                    ]),
+                    "{id}"
+                );
+                assert!(
+                    t["Resources"]
+                        .get(format!("{function}IntegrationAssociation{instance}"))
+                        .is_some()
+                );
+            }
+        }
+    }
     // The logical ids carry the instance, so an instance added or removed
     // changes only its own resources.
     assert!(t["Resources"].as_object().unwrap().contains_key(
@@ -959,7 +983,7 @@ fn nothing_that_can_be_named_by_cloudformation_has_a_fixed_name() {
     );
     assert_eq!(
         t["Conditions"]["HasReservedConcurrency"],
-        json!({"Fn::Not": [{"Fn::Equals": [{"Ref": "ReservedConcurrency"}, 0]}]})
+        json!({"Fn::Not": [{"Fn::Equals": [{"Ref": "ReservedConcurrency"}, "0"]}]})
     );
 }
 
