@@ -147,6 +147,24 @@ fn shared_actions(next_flow: &str) -> Result<Vec<Value>, RenderError> {
         .collect()
 }
 
+/// Designer positions: the Compare blocks in a column on the left, the
+/// shared actions where the blocking flow has them (its decision column is
+/// where this flow's Compares are).
+fn layout(compares: usize, id: &dyn Fn(usize) -> String) -> Value {
+    let blocking: Value = serde_json::from_str(BLOCKING_FLOW).unwrap_or(Value::Null);
+    let mut positions = serde_json::Map::new();
+    for shared in SHARED_ACTIONS {
+        if let Some(position) = blocking.pointer(&format!("/Metadata/ActionMetadata/{shared}")) {
+            positions.insert((*shared).to_owned(), position.clone());
+        }
+    }
+    for i in 0..compares {
+        let y = 40 + 180 * i;
+        positions.insert(id(i), json!({"position": {"x": 200, "y": y}}));
+    }
+    json!({"entryPointPosition": {"x": 40, "y": 40}, "ActionMetadata": positions})
+}
+
 fn build(numbers: &[&(Kind, String)], shared: &[Value]) -> String {
     let chunks: Vec<&[&(Kind, String)]> = numbers.chunks(MAX_CONDITIONS_PER_COMPARE).collect();
     let id = |i: usize| format!("check-caller-{}", i + 1);
@@ -179,6 +197,7 @@ fn build(numbers: &[&(Kind, String)], shared: &[Value]) -> String {
     let flow = json!({
         "Version": flow::FLOW_VERSION,
         "StartAction": id(0),
+        "Metadata": layout(chunks.len(), &id),
         "Actions": actions,
     });
     // Compact: the character limit is what bounds long lists.

@@ -814,6 +814,25 @@ mod embedded {
         );
     }
 
+    /// The rendered flow is laid out for the designer like the shipped one.
+    #[test]
+    fn the_embedded_flow_is_laid_out_for_the_designer() {
+        let content = render(&numbers(250), super::NEXT_FLOW_ARN).unwrap();
+        let flow: Value = serde_json::from_str(&content).unwrap();
+        assert_eq!(super::actions_without_position(&flow), Vec::<String>::new());
+        let blocking = super::blocking_flow();
+        let position =
+            |f: &Value, id: &str| f["Metadata"]["ActionMetadata"][id]["position"].clone();
+        assert_eq!(
+            position(&flow, "play-blocked-message"),
+            position(&blocking, "play-blocked-message")
+        );
+        assert_ne!(
+            position(&flow, "check-caller-1"),
+            position(&flow, "check-caller-2")
+        );
+    }
+
     #[test]
     fn the_next_flow_must_be_a_flow_arn() {
         let list = numbers(1);
