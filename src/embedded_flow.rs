@@ -3,7 +3,8 @@
 //! to the normal path), then blocked numbers (`Equals`) and prefixes
 //! (`TextStartsWith`). Its blocked and normal paths are taken from
 //! contact-flows/block-unwanted-callers.json, so both flows set the same
-//! contact attributes and play the same message.
+//! contact attributes, play the same message and hand callers who are not
+//! blocked to the team's own flow the same way.
 
 use serde_json::{Value, json};
 
@@ -20,11 +21,13 @@ const SHARED_ACTIONS: &[&str] = &[
     "set-blocked-call-attributes",
     "play-blocked-message",
     "disconnect-blocked-caller",
-    "normal-path-placeholder",
-    "normal-path-placeholder-end",
+    "transfer-to-next-flow",
+    "set-next-flow-failed",
+    "play-next-flow-failed",
+    "disconnect-after-next-flow-failed",
 ];
 const BLOCKED: &str = "set-blocked-call-attributes";
-const NORMAL_PATH: &str = "normal-path-placeholder";
+const NORMAL_PATH: &str = "transfer-to-next-flow";
 const STANDARD_MESSAGE: &str = "play-blocked-message";
 
 /// The numbers cannot become a flow.
@@ -42,15 +45,23 @@ pub enum RenderError {
     },
     #[error("contact-flows/block-unwanted-callers.json lacks action `{0}`, which this flow reuses")]
     MissingSharedAction(String),
+    #[error(
+        "{0:?} is not a contact flow ARN; give the ARN of the flow that takes the calls that are not blocked (arn:aws:connect:REGION:ACCOUNT:instance/ID/contact-flow/ID, shown in the flow designer under \"Show additional flow information\")"
+    )]
+    NotAFlowArn(String),
 }
 
 /// Renders the flow for `list`: each entry's kind and its E.164 number or
 /// prefix (Connect presents the caller's address in E.164). Allow entries
 /// are checked first, whatever their place in `list`. The result passes
-/// [`flow::validate`].
-pub fn render(list: &[(Kind, String)]) -> Result<String, RenderError> {
+/// [`flow::validate`]. Callers who are not blocked go on to `next_flow`
+/// (a contact flow ARN).
+pub fn render(list: &[(Kind, String)], next_flow: &str) -> Result<String, RenderError> {
     if list.is_empty() {
         return Err(RenderError::Empty);
+    }
+    if !is_flow_arn(next_flow) {
+        return Err(RenderError::NotAFlowArn(next_flow.to_owned()));
     }
     let numbers: Vec<&(Kind, String)> = list
         .iter()
@@ -58,7 +69,7 @@ pub fn render(list: &[(Kind, String)]) -> Result<String, RenderError> {
         .chain(list.iter().filter(|(k, _)| !k.is_allow()))
         .collect();
     let numbers = numbers.as_slice();
-    let shared = shared_actions()?;
+    let shared = shared_actions(next_flow)?;
     let content = build(numbers, &shared);
     let problems = flow::validate(&content);
     if problems.is_empty() {
@@ -90,7 +101,20 @@ pub fn render(list: &[(Kind, String)]) -> Result<String, RenderError> {
     })
 }
 
-fn shared_actions() -> Result<Vec<Value>, RenderError> {
+/// `arn:<partition>:connect:<region>:<account>:instance/<id>/contact-flow/<id>`.
+fn is_flow_arn(arn: &str) -> bool {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let resource: Vec<&str> = parts.get(5).map_or(vec![], |r| r.split('/').collect());
+    parts.len() == 6
+        && parts[0] == "arn"
+        && parts[2] == "connect"
+        && resource.len() == 4
+        && resource[0] == "instance"
+        && resource[2] == "contact-flow"
+        && resource.iter().all(|p| !p.is_empty())
+}
+
+fn shared_actions(next_flow: &str) -> Result<Vec<Value>, RenderError> {
     let blocking: Value = serde_json::from_str(BLOCKING_FLOW).unwrap_or(Value::Null);
     let actions = blocking["Actions"].as_array().cloned().unwrap_or_default();
     SHARED_ACTIONS
@@ -115,9 +139,30 @@ fn shared_actions() -> Result<Vec<Value>, RenderError> {
                     "Errors": [{"NextAction": STANDARD_MESSAGE, "ErrorType": "NoMatchingError"}],
                 });
             }
+            if *id == NORMAL_PATH {
+                action["Parameters"]["ContactFlowId"] = json!(next_flow);
+            }
             Ok(action)
         })
         .collect()
+}
+
+/// Designer positions: the Compare blocks in a column on the left, the
+/// shared actions where the blocking flow has them (its decision column is
+/// where this flow's Compares are).
+fn layout(compares: usize, id: &dyn Fn(usize) -> String) -> Value {
+    let blocking: Value = serde_json::from_str(BLOCKING_FLOW).unwrap_or(Value::Null);
+    let mut positions = serde_json::Map::new();
+    for shared in SHARED_ACTIONS {
+        if let Some(position) = blocking.pointer(&format!("/Metadata/ActionMetadata/{shared}")) {
+            positions.insert((*shared).to_owned(), position.clone());
+        }
+    }
+    for i in 0..compares {
+        let y = 40 + 180 * i;
+        positions.insert(id(i), json!({"position": {"x": 200, "y": y}}));
+    }
+    json!({"entryPointPosition": {"x": 40, "y": 40}, "ActionMetadata": positions})
 }
 
 fn build(numbers: &[&(Kind, String)], shared: &[Value]) -> String {
@@ -152,6 +197,7 @@ fn build(numbers: &[&(Kind, String)], shared: &[Value]) -> String {
     let flow = json!({
         "Version": flow::FLOW_VERSION,
         "StartAction": id(0),
+        "Metadata": layout(chunks.len(), &id),
         "Actions": actions,
     });
     // Compact: the character limit is what bounds long lists.

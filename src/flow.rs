@@ -43,8 +43,13 @@ pub const COMPARE_OPERATORS: &[&str] = &[
     "NumberLessThan",
     "NumberLessOrEqualTo",
 ];
-/// Actions that end the flow: their `Transitions` must be empty.
-pub const TERMINAL_ACTIONS: &[&str] = &["DisconnectParticipant", "EndFlowExecution"];
+/// Actions that end the flow (or, `EndFlowModuleExecution`, a module's run:
+/// the Return block): their `Transitions` must be empty.
+pub const TERMINAL_ACTIONS: &[&str] = &[
+    "DisconnectParticipant",
+    "EndFlowExecution",
+    "EndFlowModuleExecution",
+];
 /// Actions that have an error branch in the flow language, so must list
 /// `Errors` in their transitions.
 pub const ACTIONS_WITH_ERRORS: &[&str] = &[
@@ -300,4 +305,207 @@ fn check_reachable(
             .into_iter()
             .map(|id| FlowProblem::Unreachable(id.to_owned())),
     );
+}
+
+/// What a caller who is not blocked is assumed to bring to a walk of the
+/// flow: the values of the flow data a `Compare` may test (`$.External.isBlocked`
+/// = `false`, say). A `Compare` on any other value may take any branch.
+pub type Known<'a> = &'a [(&'a str, &'a str)];
+
+/// One way a caller can reach a disconnect: the identifiers of the actions
+/// from `StartAction` to the `DisconnectParticipant`, and whether the path
+/// left a `TransferToFlow` by its error branch (the next flow deleted or
+/// unpublished: the only way out of a flow that no longer has anywhere to go).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DisconnectPath {
+    pub actions: Vec<String>,
+    pub after_failed_transfer: bool,
+}
+
+/// Every path through `flow` that ends in a `DisconnectParticipant` for a
+/// caller the `known` values describe. Every branch is followed (error
+/// branches included: a Lambda block can always fail), except where a
+/// `Compare` tests a value that is known, either from `known` or from an
+/// `UpdateContactAttributes` with a static value earlier on the same path
+/// (`$.Attributes.<name>`): there only the branch that value takes is
+/// followed. A path visits an action at most once, so loops end.
+pub fn disconnect_paths(flow: &Value, known: Known<'_>) -> Vec<DisconnectPath> {
+    let actions = flow
+        .get("Actions")
+        .and_then(Value::as_array)
+        .map_or(&[][..], Vec::as_slice);
+    let by_id: ById<'_> = actions
+        .iter()
+        .filter_map(|a| Some((a.get("Identifier")?.as_str()?, a)))
+        .collect();
+    let mut walk = Walk {
+        by_id,
+        found: Vec::new(),
+    };
+    let values = known
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    if let Some(start) = flow.get("StartAction").and_then(Value::as_str) {
+        walk.visit(start, &mut Vec::new(), &values, false);
+    }
+    walk.found
+}
+
+struct Walk<'a> {
+    by_id: ById<'a>,
+    found: Vec<DisconnectPath>,
+}
+
+impl<'a> Walk<'a> {
+    fn visit(
+        &mut self,
+        id: &'a str,
+        path: &mut Vec<&'a str>,
+        values: &HashMap<String, String>,
+        after_failed_transfer: bool,
+    ) {
+        let Some(&action) = self.by_id.get(id) else {
+            return;
+        };
+        if path.contains(&id) {
+            return;
+        }
+        path.push(id);
+        let kind = action
+            .get("Type")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if kind == "DisconnectParticipant" {
+            self.found.push(DisconnectPath {
+                actions: path.iter().map(|s| (*s).to_owned()).collect(),
+                after_failed_transfer,
+            });
+        }
+        let mut values = values.clone();
+        if kind == "UpdateContactAttributes" {
+            record_static_attributes(action, &mut values);
+        }
+        let mut next_actions = branches(action, kind, &values);
+        // A default and a no-match branch often lead to the same action: one path.
+        next_actions.sort_unstable();
+        next_actions.dedup();
+        for (next, is_transfer_error) in next_actions {
+            self.visit(
+                next,
+                path,
+                &values,
+                after_failed_transfer || is_transfer_error,
+            );
+        }
+        path.pop();
+    }
+}
+
+/// Attributes an `UpdateContactAttributes` sets to static text become known
+/// as `$.Attributes.<name>`; one set from flow data becomes unknown again.
+fn record_static_attributes(action: &Value, values: &mut HashMap<String, String>) {
+    let attributes = action
+        .pointer("/Parameters/Attributes")
+        .and_then(Value::as_object);
+    for (name, value) in attributes.into_iter().flatten() {
+        let key = format!("$.Attributes.{name}");
+        match value.as_str() {
+            Some(text) if !text.starts_with("$.") => values.insert(key, text.to_owned()),
+            _ => values.remove(&key),
+        };
+    }
+}
+
+/// The branches a walk follows out of `action`, each with whether it is a
+/// `TransferToFlow`'s error branch.
+fn branches<'a>(
+    action: &'a Value,
+    kind: &str,
+    values: &HashMap<String, String>,
+) -> Vec<(&'a str, bool)> {
+    let transitions = action.get("Transitions");
+    let list = |key: &str| {
+        transitions
+            .and_then(|t| t.get(key))
+            .and_then(Value::as_array)
+            .map_or(&[][..], Vec::as_slice)
+    };
+    let target = |v: &'a Value| v.get("NextAction").and_then(Value::as_str);
+    let default = transitions.and_then(target);
+    let tested = action
+        .pointer("/Parameters/ComparisonValue")
+        .and_then(Value::as_str)
+        .and_then(|path| values.get(path));
+    if let (true, Some(value)) = (kind == "Compare", tested) {
+        // The first condition the value meets, else the no-match branches.
+        if let Some(hit) = list("Conditions")
+            .iter()
+            .find(|c| condition_holds(c, value))
+        {
+            return target(hit).map(|n| (n, false)).into_iter().collect();
+        }
+        let no_match = list("Errors").iter().filter_map(target);
+        return default
+            .into_iter()
+            .chain(no_match)
+            .map(|n| (n, false))
+            .collect();
+    }
+    let is_transfer = kind == "TransferToFlow";
+    // A transfer that succeeds leaves the flow: what follows it is its failure.
+    let conditions = list("Conditions")
+        .iter()
+        .filter_map(target)
+        .map(|n| (n, false));
+    let errors = list("Errors")
+        .iter()
+        .filter_map(target)
+        .map(|n| (n, is_transfer));
+    default
+        .map(|n| (n, is_transfer))
+        .into_iter()
+        .chain(conditions)
+        .chain(errors)
+        .collect()
+}
+
+/// Whether a `Compare` condition holds for `value`; numeric operators are
+/// taken to hold (the walk then follows that branch too, erring towards
+/// more paths).
+fn condition_holds(condition: &Value, value: &str) -> bool {
+    let operand = condition
+        .pointer("/Condition/Operands/0")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    match condition
+        .pointer("/Condition/Operator")
+        .and_then(Value::as_str)
+    {
+        Some("Equals") => value == operand,
+        Some("TextStartsWith") => value.starts_with(operand),
+        Some("TextEndsWith") => value.ends_with(operand),
+        Some("TextContains") => value.contains(operand),
+        _ => true,
+    }
+}
+
+/// Identifiers of the actions that have no designer position
+/// (`Metadata.ActionMetadata.<id>.position`): the flow designer piles those
+/// up in one corner of an imported flow.
+pub fn actions_without_position(flow: &Value) -> Vec<String> {
+    let positions = flow.pointer("/Metadata/ActionMetadata");
+    flow.get("Actions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|a| a.get("Identifier").and_then(Value::as_str))
+        .filter(|id| {
+            positions
+                .and_then(|p| p.get(*id))
+                .and_then(|m| m.get("position"))
+                .is_none_or(|p| !(p["x"].is_number() && p["y"].is_number()))
+        })
+        .map(str::to_owned)
+        .collect()
 }

@@ -15,6 +15,9 @@ use blocklist_harness::connect_event::connect_event;
 use common::{Server, client_for, unique_table_name};
 use serde_json::Value;
 
+/// The flow `render-flow` hands callers who are not blocked to.
+const NEXT_FLOW: &str = "arn:aws:connect:us-east-1:123456789012:instance/11111111-2222-3333-4444-555555555555/contact-flow/66666666-7777-8888-9999-000000000000";
+
 /// A pair of fresh tables on a server, and the CLI pointed at them.
 struct Env {
     server: Server,
@@ -613,7 +616,16 @@ async fn render_flow_from_the_table_and_from_csv() {
         .await
         .unwrap();
     let out = env.dir.join("from-table.json");
-    let (_, err) = env.expect(0, &["render-flow", "--out", out.to_str().unwrap()]);
+    let (_, err) = env.expect(
+        0,
+        &[
+            "render-flow",
+            "--out",
+            out.to_str().unwrap(),
+            "--next-flow",
+            NEXT_FLOW,
+        ],
+    );
     assert!(err.contains("4 numbers in 1 Compare blocks"), "{err}");
     let content = std::fs::read_to_string(&out).unwrap();
     assert_eq!(connect_blocklist::flow::validate(&content), vec![]);
@@ -623,6 +635,10 @@ async fn render_flow_from_the_table_and_from_csv() {
         "{content}"
     );
     assert!(content.contains("\"+19007770100\"") && !content.contains("+14155550177"));
+    assert!(
+        content.contains(NEXT_FLOW),
+        "callers not blocked go on to --next-flow"
+    );
 
     let csv = env.file(
         "flow.csv",
@@ -631,6 +647,8 @@ async fn render_flow_from_the_table_and_from_csv() {
     let out = env.dir.join("from-csv.json");
     env.ok(&[
         "render-flow",
+        "--next-flow",
+        NEXT_FLOW,
         "--from-csv",
         &csv,
         "--out",
@@ -644,6 +662,8 @@ async fn render_flow_from_the_table_and_from_csv() {
         1,
         &[
             "render-flow",
+            "--next-flow",
+            NEXT_FLOW,
             "--from-csv",
             &bad,
             "--out",
@@ -669,6 +689,8 @@ async fn render_flow_refuses_a_list_too_large() {
         1,
         &[
             "render-flow",
+            "--next-flow",
+            NEXT_FLOW,
             "--from-csv",
             &file,
             "--out",
@@ -1327,6 +1349,8 @@ async fn csv_cells_a_spreadsheet_would_run_are_quoted_and_read_back() {
     let flow = env.dir.join("quoted.json");
     env.ok(&[
         "render-flow",
+        "--next-flow",
+        NEXT_FLOW,
         "--from-csv",
         &exported,
         "--out",

@@ -1,7 +1,7 @@
 //! The flow validator, and every flow shipped in contact-flows/.
 
 use connect_blocklist::entry::{BlockAction, Entry};
-use connect_blocklist::flow::{FlowProblem, validate};
+use connect_blocklist::flow::{FlowProblem, actions_without_position, disconnect_paths, validate};
 use serde_json::{Value, json};
 
 /// A minimal valid inbound flow to break in each test.
@@ -211,6 +211,10 @@ struct Run {
     said: Vec<String>,
     queue: Option<String>,
     transferred: bool,
+    /// The flow a `TransferToFlow` handed the call to.
+    next_flow: Option<String>,
+    /// The module returned to the flow that invoked it.
+    returned: bool,
     visited: Vec<String>,
 }
 
@@ -227,10 +231,13 @@ fn simulate(flow: &Value, lambda: Option<&Value>, caller: &str) -> Run {
             .unwrap_or_else(|| panic!("no action {id}"))
     };
     let external = lambda.cloned().unwrap_or(Value::Null);
-    let resolve = |v: &Value| -> String {
+    let mut run = Run::default();
+    let resolve = |v: &Value, attributes: &serde_json::Map<String, Value>| -> String {
         let s = v.as_str().unwrap_or_default();
         if let Some(key) = s.strip_prefix("$.External.") {
             external[key].as_str().unwrap_or_default().to_owned()
+        } else if let Some(key) = s.strip_prefix("$.Attributes.") {
+            attributes[key].as_str().unwrap_or_default().to_owned()
         } else if s == "$.CustomerEndpoint.Address" {
             caller.to_owned()
         } else {
@@ -246,7 +253,6 @@ fn simulate(flow: &Value, lambda: Option<&Value>, caller: &str) -> Run {
             .unwrap();
         e["NextAction"].as_str().unwrap().to_owned()
     };
-    let mut run = Run::default();
     let mut id = flow["StartAction"].as_str().unwrap().to_owned();
     for _ in 0..100 {
         run.visited.push(id.clone());
@@ -261,7 +267,7 @@ fn simulate(flow: &Value, lambda: Option<&Value>, caller: &str) -> Run {
             "InvokeLambdaFunction" if lambda.is_none() => error_branch(a, "NoMatchingError"),
             "InvokeLambdaFunction" => next(),
             "Compare" => {
-                let value = resolve(&a["Parameters"]["ComparisonValue"]);
+                let value = resolve(&a["Parameters"]["ComparisonValue"], &run.attributes);
                 let matched = a["Transitions"]["Conditions"]
                     .as_array()
                     .unwrap()
@@ -281,12 +287,13 @@ fn simulate(flow: &Value, lambda: Option<&Value>, caller: &str) -> Run {
             }
             "UpdateContactAttributes" => {
                 for (k, v) in a["Parameters"]["Attributes"].as_object().unwrap() {
-                    run.attributes.insert(k.clone(), Value::String(resolve(v)));
+                    let value = resolve(v, &run.attributes);
+                    run.attributes.insert(k.clone(), Value::String(value));
                 }
                 next()
             }
             "MessageParticipant" => {
-                let text = resolve(&a["Parameters"]["Text"]);
+                let text = resolve(&a["Parameters"]["Text"], &run.attributes);
                 if text.is_empty() {
                     error_branch(a, "NoMatchingError")
                 } else {
@@ -295,7 +302,7 @@ fn simulate(flow: &Value, lambda: Option<&Value>, caller: &str) -> Run {
                 }
             }
             "UpdateContactTargetQueue" => {
-                let queue = resolve(&a["Parameters"]["QueueId"]);
+                let queue = resolve(&a["Parameters"]["QueueId"], &run.attributes);
                 if queue.is_empty() {
                     error_branch(a, "NoMatchingError")
                 } else {
@@ -306,6 +313,14 @@ fn simulate(flow: &Value, lambda: Option<&Value>, caller: &str) -> Run {
             "TransferContactToQueue" => {
                 run.transferred = true;
                 next()
+            }
+            "TransferToFlow" => {
+                run.next_flow = Some(resolve(&a["Parameters"]["ContactFlowId"], &run.attributes));
+                return run;
+            }
+            "EndFlowModuleExecution" => {
+                run.returned = true;
+                return run;
             }
             "DisconnectParticipant" => return run,
             other => panic!("the simulator does not know {other}"),
@@ -319,14 +334,36 @@ fn simulate_with_prefixes(flow: &Value, caller: &str) -> Run {
     simulate(flow, None, caller)
 }
 
-fn blocking_flow() -> Value {
-    let content = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/contact-flows/block-unwanted-callers.json"
-    ))
-    .unwrap();
-    serde_json::from_str(&content).unwrap()
+fn shipped(file: &str) -> Value {
+    let path = format!("{}/contact-flows/{file}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
+
+fn blocking_flow() -> Value {
+    shipped("block-unwanted-callers.json")
+}
+
+fn module() -> Value {
+    shipped("blocklist-module.json")
+}
+
+/// `flow` as the stack deploys it with `FailMode=closed`: the one value the
+/// template substitutes on the lookup-error path (scripts/sync-template-flow.py).
+fn fail_closed(flow: &Value) -> Value {
+    let text = flow.to_string().replace(
+        r#""blocklistFailMode":"open""#,
+        r#""blocklistFailMode":"closed""#,
+    );
+    assert_ne!(text, flow.to_string(), "the flow sets blocklistFailMode");
+    serde_json::from_str(&text).unwrap()
+}
+
+/// A real flow ARN, for render-flow.
+const NEXT_FLOW_ARN: &str = "arn:aws:connect:us-east-1:123456789012:instance/11111111-2222-3333-4444-555555555555/contact-flow/66666666-7777-8888-9999-000000000000";
+
+/// The placeholder of the team's own flow in contact-flows/block-unwanted-callers.json.
+const NEXT_FLOW: &str =
+    "arn:aws:connect:REGION:ACCOUNT_ID:instance/INSTANCE_ID/contact-flow/NEXT_FLOW_ID";
 
 /// The Lambda's real answer for an exact entry with this action.
 fn lambda_answer(action: Option<BlockAction>, message: Option<&str>, queue: Option<&str>) -> Value {
@@ -426,24 +463,24 @@ fn blocked_calls_work_when_action_keys_are_empty() {
 }
 
 #[test]
-fn allowed_calls_and_lookup_failures_take_the_normal_path() {
+fn allowed_calls_and_lookup_failures_go_on_to_the_teams_flow() {
     let flow = blocking_flow();
     let allowed = json!({"isBlocked": "false", "matchType": "none", "lookupStatus": "ok"});
     let run = simulate(&flow, Some(&allowed), "+14155550199");
-    assert!(run.visited.contains(&"normal-path-placeholder".to_owned()));
+    assert_eq!(run.next_flow.as_deref(), Some(NEXT_FLOW));
+    assert!(run.said.is_empty());
     assert!(!run.attributes.contains_key("CallBlockReport"));
     let run = simulate(&flow, None, "+14155550199");
     assert_eq!(run.attributes["CallBlockReport"], "LookupFailed");
-    assert!(run.visited.contains(&"normal-path-placeholder".to_owned()));
+    assert_eq!(run.next_flow.as_deref(), Some(NEXT_FLOW), "FAIL_MODE=open");
+    let invoke = &flow["Actions"][0];
     assert_eq!(
-        flow["Actions"][0]["Parameters"]["ResponseValidation"]["ResponseType"],
+        invoke["Parameters"]["ResponseValidation"]["ResponseType"],
         "STRING_MAP"
     );
-    assert_eq!(
-        flow["Actions"][0]["Parameters"]["InvocationTimeLimitSeconds"],
-        "3"
-    );
-    // Inbound flows end by disconnecting, never with EndFlowExecution.
+    assert_eq!(invoke["Parameters"]["InvocationTimeLimitSeconds"], "3");
+    assert_eq!(invoke["Parameters"]["InvocationType"], "SYNCHRONOUS");
+    // Inbound flows end by disconnecting or transferring, never with EndFlowExecution.
     assert!(
         flow["Actions"]
             .as_array()
@@ -451,6 +488,164 @@ fn allowed_calls_and_lookup_failures_take_the_normal_path() {
             .iter()
             .all(|a| a["Type"] != "EndFlowExecution")
     );
+}
+
+/// With FailMode=closed, a Connect-side failure of the Lambda block (timeout,
+/// throttle, invalid response: no answer at all) blocks the call, in the flow
+/// and in the module, and says why.
+#[test]
+fn fail_closed_holds_on_the_lambda_blocks_error_branch() {
+    for flow in [blocking_flow(), module()] {
+        let run = simulate(&fail_closed(&flow), None, "+14155550199");
+        assert_eq!(run.attributes["CallBlockReport"], "BlockedLookupFailed");
+        assert_eq!(run.attributes["matchType"], "failClosed");
+        assert_eq!(run.said, [STANDARD]);
+        assert_eq!(run.visited.last().unwrap(), "disconnect-blocked-caller");
+        assert_eq!(run.next_flow, None);
+        assert!(!run.returned);
+        // A caller the Lambda answered is unaffected by the fail mode.
+        let allowed = json!({"isBlocked": "false"});
+        let run = simulate(&fail_closed(&flow), Some(&allowed), "+14155550199");
+        assert!(run.returned || run.next_flow.is_some());
+    }
+}
+
+/// The module: the same decision, then a blocked caller is handled inside
+/// it and every other caller returns to the flow that invoked it.
+#[test]
+fn the_module_handles_blocked_callers_and_returns_for_everyone_else() {
+    let module = module();
+    let run = simulate(
+        &module,
+        Some(&lambda_answer(None, None, None)),
+        "+14155550123",
+    );
+    assert_eq!(run.said, [STANDARD]);
+    assert_eq!(run.attributes["CallBlockReport"], "BlockedCall");
+    assert!(!run.returned);
+    let run = simulate(
+        &module,
+        Some(&lambda_answer(Some(BlockAction::Queue), None, Some(QUEUE))),
+        "+14155550123",
+    );
+    assert!(run.transferred && run.queue.as_deref() == Some(QUEUE));
+    let run = simulate(
+        &module,
+        Some(&json!({"isBlocked": "false"})),
+        "+14155550199",
+    );
+    assert!(run.returned && run.said.is_empty());
+    let run = simulate(&module, None, "+14155550199");
+    assert!(run.returned, "FAIL_MODE=open: a failed lookup returns");
+    assert_eq!(run.attributes["CallBlockReport"], "LookupFailed");
+    assert_eq!(
+        module["Actions"][0]["Parameters"]["InvocationType"],
+        "SYNCHRONOUS"
+    );
+}
+
+/// The module and the inbound flow decide and block identically: every
+/// action but the normal path is the same in both.
+#[test]
+fn the_module_and_the_flow_share_every_action_but_the_normal_path() {
+    let actions = |flow: &Value| -> Vec<Value> { flow["Actions"].as_array().unwrap().clone() };
+    let (flow, module) = (actions(&blocking_flow()), actions(&module()));
+    let normal = |v: &Value| {
+        v.to_string()
+            .replace("transfer-to-next-flow", "NORMAL")
+            .replace("return-to-calling-flow", "NORMAL")
+    };
+    for action in &module {
+        if action["Type"] == "EndFlowModuleExecution" {
+            continue;
+        }
+        let twin = flow
+            .iter()
+            .find(|a| a["Identifier"] == action["Identifier"])
+            .unwrap();
+        assert_eq!(normal(twin), normal(action), "{}", action["Identifier"]);
+    }
+}
+
+/// Walking every branch: a caller who is not blocked (the Lambda answered
+/// isBlocked=false, or under FAIL_MODE=open the lookup failed) never reaches
+/// a disconnect, except after the transfer to the team's flow itself failed.
+#[test]
+fn no_path_for_a_caller_who_is_not_blocked_ends_in_a_disconnect() {
+    let not_blocked = [("$.External.isBlocked", "false")];
+    let flow = blocking_flow();
+    let paths = disconnect_paths(&flow, &not_blocked);
+    assert!(
+        !paths.is_empty(),
+        "the failed transfer's own disconnect is found"
+    );
+    for path in &paths {
+        assert!(
+            path.after_failed_transfer,
+            "a caller who is not blocked is disconnected: {path:?}"
+        );
+        assert_eq!(
+            path.actions.last().unwrap(),
+            "disconnect-after-next-flow-failed"
+        );
+    }
+    assert_eq!(disconnect_paths(&module(), &not_blocked), vec![]);
+    // Under FAIL_MODE=closed the failed lookup is a block, and the walk finds it.
+    let closed = disconnect_paths(&fail_closed(&module()), &not_blocked);
+    assert!(closed.iter().all(|p| {
+        p.actions
+            .contains(&"set-failed-closed-attributes".to_owned())
+    }));
+    assert!(!closed.is_empty());
+    // Without the knowledge that the caller is not blocked, the walk reaches
+    // the blocked path too: it follows every branch it cannot decide.
+    assert!(disconnect_paths(&module(), &[]).iter().any(|p| {
+        p.actions
+            .contains(&"set-blocked-call-attributes".to_owned())
+    }));
+}
+
+/// The walk catches a flow whose not-blocked branch hangs up.
+#[test]
+fn the_walk_catches_a_not_blocked_branch_that_disconnects() {
+    let mut f = good_flow();
+    let paths = disconnect_paths(&f, &[("$.External.isBlocked", "false")]);
+    assert_eq!(
+        paths.len(),
+        2,
+        "the no-match branch and the Lambda's error branch: {paths:?}"
+    );
+    assert!(paths.iter().all(|p| !p.after_failed_transfer));
+    f["Actions"][1]["Transitions"]["NextAction"] = json!("invoke");
+    f["Actions"][1]["Transitions"]["Errors"][0]["NextAction"] = json!("invoke");
+    f["Actions"][0]["Transitions"]["Errors"][0]["NextAction"] = json!("compare");
+    assert_eq!(
+        disconnect_paths(&f, &[("$.External.isBlocked", "false")]),
+        vec![],
+        "loops end; the only disconnect is behind isBlocked=true"
+    );
+}
+
+/// Every action of every shipped flow has a place in the flow designer.
+#[test]
+fn every_shipped_flow_is_laid_out_for_the_designer() {
+    for file in [
+        "block-unwanted-callers.json",
+        "blocklist-module.json",
+        "report-caller.json",
+    ] {
+        assert_eq!(
+            actions_without_position(&shipped(file)),
+            Vec::<String>::new(),
+            "{file}"
+        );
+    }
+    let mut f = blocking_flow();
+    f["Metadata"]["ActionMetadata"]
+        .as_object_mut()
+        .unwrap()
+        .remove("check-is-blocked");
+    assert_eq!(actions_without_position(&f), ["check-is-blocked"]);
 }
 
 #[test]
@@ -504,7 +699,7 @@ mod embedded {
     #[test]
     fn a_small_list_renders_a_valid_flow_with_the_shared_paths() {
         let list = numbers(250);
-        let content = render(&list).unwrap();
+        let content = render(&list, super::NEXT_FLOW_ARN).unwrap();
         assert_eq!(validate(&content), vec![]);
         let flow: Value = serde_json::from_str(&content).unwrap();
         let actions = flow["Actions"].as_array().unwrap();
@@ -543,10 +738,10 @@ mod embedded {
             message["Parameters"]["Text"],
             "We are unable to process your call at this time."
         );
-        // The last compare's no-match goes to the normal path.
+        // The last compare's no-match goes on to the team's flow.
         assert_eq!(
             compares.last().unwrap()["Transitions"]["NextAction"],
-            "normal-path-placeholder"
+            "transfer-to-next-flow"
         );
     }
 
@@ -557,16 +752,19 @@ mod embedded {
             numbers: n,
             fit,
             limit,
-        }) = render(&list)
+        }) = render(&list, super::NEXT_FLOW_ARN)
         else {
             panic!("30,000 numbers cannot fit one flow");
         };
         assert_eq!(n, 30_000);
         assert!(limit.contains("256000 characters"), "{limit}");
         assert!(fit > 1_000 && fit < 30_000, "{fit}");
-        assert!(render(&list[..fit]).is_ok(), "exactly `fit` numbers render");
+        assert!(
+            render(&list[..fit], super::NEXT_FLOW_ARN).is_ok(),
+            "exactly `fit` numbers render"
+        );
         assert!(matches!(
-            render(&list[..fit + 1]),
+            render(&list[..fit + 1], super::NEXT_FLOW_ARN),
             Err(RenderError::TooLarge { .. })
         ));
     }
@@ -574,17 +772,13 @@ mod embedded {
     /// The embedded flow blocks listed callers the same way, and lets others through.
     #[test]
     fn the_embedded_flow_runs_like_the_blocking_flow() {
-        let content = render(&numbers(150)).unwrap();
+        let content = render(&numbers(150), super::NEXT_FLOW_ARN).unwrap();
         let flow: Value = serde_json::from_str(&content).unwrap();
         let listed = super::simulate(&flow, None, "+14152000140");
         assert_eq!(listed.said, [super::STANDARD]);
         assert_eq!(listed.attributes["CallBlockReport"], "BlockedCall");
         let other = super::simulate(&flow, None, "+14155550199");
-        assert!(
-            other
-                .visited
-                .contains(&"normal-path-placeholder".to_owned())
-        );
+        assert_eq!(other.next_flow.as_deref(), Some(super::NEXT_FLOW_ARN));
         assert!(!other.attributes.contains_key("CallBlockReport"));
     }
 
@@ -597,21 +791,17 @@ mod embedded {
             (Kind::Allow, "+19007770100".to_owned()),
             (Kind::AllowPrefix, "+1415555".to_owned()),
         ];
-        let content = render(&list).unwrap();
+        let content = render(&list, super::NEXT_FLOW_ARN).unwrap();
         assert_eq!(validate(&content), vec![]);
         let flow: Value = serde_json::from_str(&content).unwrap();
         let run = |caller: &str| super::simulate_with_prefixes(&flow, caller);
         assert_eq!(run("+19007771234").said, [super::STANDARD], "prefix blocks");
         assert!(
-            run("+19007770100")
-                .visited
-                .contains(&"normal-path-placeholder".to_owned()),
+            run("+19007770100").next_flow.is_some(),
             "allow beats the prefix"
         );
         assert!(
-            run("+14155550123")
-                .visited
-                .contains(&"normal-path-placeholder".to_owned()),
+            run("+14155550123").next_flow.is_some(),
             "allow prefix beats the exact block"
         );
         assert_eq!(run("+14155550124").attributes.get("CallBlockReport"), None);
@@ -626,8 +816,55 @@ mod embedded {
         );
     }
 
+    /// The rendered flow is laid out for the designer like the shipped one.
+    #[test]
+    fn the_embedded_flow_is_laid_out_for_the_designer() {
+        let content = render(&numbers(250), super::NEXT_FLOW_ARN).unwrap();
+        let flow: Value = serde_json::from_str(&content).unwrap();
+        assert_eq!(super::actions_without_position(&flow), Vec::<String>::new());
+        let blocking = super::blocking_flow();
+        let position =
+            |f: &Value, id: &str| f["Metadata"]["ActionMetadata"][id]["position"].clone();
+        assert_eq!(
+            position(&flow, "play-blocked-message"),
+            position(&blocking, "play-blocked-message")
+        );
+        assert_ne!(
+            position(&flow, "check-caller-1"),
+            position(&flow, "check-caller-2")
+        );
+    }
+
+    #[test]
+    fn the_next_flow_must_be_a_flow_arn() {
+        let list = numbers(1);
+        for bad in [
+            "",
+            "my-flow",
+            "arn:aws:connect:us-east-1:123456789012:instance/i",
+            "arn:aws:lambda:us-east-1:123456789012:function:f",
+        ] {
+            assert_eq!(
+                render(&list, bad),
+                Err(RenderError::NotAFlowArn(bad.into())),
+                "{bad}"
+            );
+        }
+        let content = render(&list, super::NEXT_FLOW_ARN).unwrap();
+        assert_eq!(
+            super::disconnect_paths(&serde_json::from_str(&content).unwrap(), &[])
+                .iter()
+                .filter(|p| !p.after_failed_transfer
+                    && !p
+                        .actions
+                        .contains(&"set-blocked-call-attributes".to_owned()))
+                .count(),
+            0
+        );
+    }
+
     #[test]
     fn an_empty_list_is_refused() {
-        assert_eq!(render(&[]), Err(RenderError::Empty));
+        assert_eq!(render(&[], super::NEXT_FLOW_ARN), Err(RenderError::Empty));
     }
 }

@@ -1,5 +1,8 @@
-//! template.yaml: the security properties the stack promises, and that the
-//! contact flow it deploys is exactly contact-flows/block-unwanted-callers.json.
+//! template.yaml: the security properties the stack promises, that the flows
+//! it deploys are exactly the files in contact-flows/, and what the stack
+//! does for several instances, two regions and its alarms. The template's
+//! `Fn::ForEach` loops are expanded here (`expand`) the way the
+//! AWS::LanguageExtensions transform documents it, for two instances.
 
 use serde_json::{Map, Value, json};
 use serde_yaml_ng::Value as Yaml;
@@ -9,11 +12,136 @@ const PLACEHOLDER_ARN: &str = "arn:aws:lambda:REGION:ACCOUNT_ID:function:connect
 const REPORT_PLACEHOLDER_ARN: &str =
     "arn:aws:lambda:REGION:ACCOUNT_ID:function:connect-blocklist-report";
 
+/// The two instances the loops are expanded for.
+const INSTANCES: [&str; 2] = [
+    "arn:aws:connect:us-east-1:123456789012:instance/11111111-2222-3333-4444-555555555555",
+    "arn:aws:connect:us-east-1:123456789012:instance/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
+];
+
 /// template.yaml as JSON, with short-form intrinsics (`!Ref x`, `!GetAtt a.b`,
-/// `!Sub s`) turned into their long forms (`{"Ref": x}`, `{"Fn::GetAtt": "a.b"}`...).
-fn template() -> Value {
+/// `!Sub s`) turned into their long forms (`{"Ref": x}`, `{"Fn::GetAtt": "a.b"}`...),
+/// as written: loops not expanded.
+fn raw_template() -> Value {
     let text = std::fs::read_to_string(format!("{ROOT}/template.yaml")).unwrap();
     to_json(serde_yaml_ng::from_str(&text).unwrap())
+}
+
+/// The template as deployed with the default (the stack creates its tables)
+/// for the two [`INSTANCES`].
+fn template() -> Value {
+    template_with(&INSTANCES, &[("CreateTables", true)])
+}
+
+/// The template with its loops expanded for `instances` and the `Fn::If`s of
+/// the `conditions` given resolved (the others are left as they are).
+fn template_with(instances: &[&str], conditions: &[(&str, bool)]) -> Value {
+    resolve_ifs(&expand(&raw_template(), instances), conditions)
+        .expect("the template is not AWS::NoValue")
+}
+
+/// `Fn::ForEach::<name>: [Identifier, Collection, {OutputKey: OutputValue}]`
+/// in Resources, Conditions and Outputs, expanded as the LanguageExtensions
+/// transform documents: each item of the collection (`!Ref
+/// ConnectInstanceArns` is `instances`) makes a copy of the fragment with
+/// `${Identifier}` replaced by the item, `&{Identifier}` by the item without
+/// its non-alphanumeric characters, and `{"Ref": Identifier}` by the item.
+fn expand(t: &Value, instances: &[&str]) -> Value {
+    let mut t = t.clone();
+    for section in ["Resources", "Conditions", "Outputs"] {
+        let Some(entries) = t.get(section).and_then(Value::as_object).cloned() else {
+            continue;
+        };
+        let mut expanded = Map::new();
+        for (key, value) in entries {
+            if !key.starts_with("Fn::ForEach::") {
+                expanded.insert(key, value);
+                continue;
+            }
+            let identifier = value[0].as_str().unwrap();
+            let items: Vec<String> = match &value[1] {
+                Value::Array(items) => items
+                    .iter()
+                    .map(|i| i.as_str().unwrap().to_owned())
+                    .collect(),
+                v if *v == json!({"Ref": "ConnectInstanceArns"}) => {
+                    instances.iter().map(|i| (*i).to_owned()).collect()
+                }
+                other => panic!("a collection the test cannot expand: {other}"),
+            };
+            for item in &items {
+                for (out_key, out_value) in value[2].as_object().unwrap() {
+                    let new_key = substitute_text(out_key, identifier, item);
+                    let previous =
+                        expanded.insert(new_key.clone(), substitute(out_value, identifier, item));
+                    assert!(previous.is_none(), "{section}: {new_key} is made twice");
+                }
+            }
+        }
+        t[section] = Value::Object(expanded);
+    }
+    t
+}
+
+fn substitute_text(text: &str, identifier: &str, item: &str) -> String {
+    let alphanumeric: String = item.chars().filter(char::is_ascii_alphanumeric).collect();
+    text.replace(&format!("${{{identifier}}}"), item)
+        .replace(&format!("&{{{identifier}}}"), &alphanumeric)
+}
+
+fn substitute(v: &Value, identifier: &str, item: &str) -> Value {
+    match v {
+        Value::String(s) => json!(substitute_text(s, identifier, item)),
+        Value::Array(a) => {
+            Value::Array(a.iter().map(|x| substitute(x, identifier, item)).collect())
+        }
+        Value::Object(m) if m.len() == 1 && m.get("Ref") == Some(&json!(identifier)) => json!(item),
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, x)| {
+                    (
+                        substitute_text(k, identifier, item),
+                        substitute(x, identifier, item),
+                    )
+                })
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// `v` with each `Fn::If` on one of `conditions` replaced by the branch it
+/// takes; `None` when that is `AWS::NoValue` (the key or item disappears).
+fn resolve_ifs(v: &Value, conditions: &[(&str, bool)]) -> Option<Value> {
+    match v {
+        Value::Object(m) => {
+            if let Some(branches) = m.get("Fn::If")
+                && let Some((_, holds)) = conditions.iter().find(|(c, _)| branches[0] == *c)
+            {
+                let chosen = &branches[if *holds { 1 } else { 2 }];
+                if *chosen == json!({"Ref": "AWS::NoValue"}) {
+                    return None;
+                }
+                return resolve_ifs(chosen, conditions);
+            }
+            Some(Value::Object(
+                m.iter()
+                    .filter_map(|(k, x)| Some((k.clone(), resolve_ifs(x, conditions)?)))
+                    .collect(),
+            ))
+        }
+        Value::Array(a) => Some(Value::Array(
+            a.iter()
+                .filter_map(|x| resolve_ifs(x, conditions))
+                .collect(),
+        )),
+        other => Some(other.clone()),
+    }
+}
+
+/// The ARN the stack builds for a table it did not create (ExistingTables=true):
+/// this region's table of that name, a global table's local replica.
+fn named_table_arn(name_parameter: &str) -> Value {
+    json!({"Fn::Sub": format!("arn:${{AWS::Partition}}:dynamodb:${{AWS::Region}}:${{AWS::AccountId}}:table/${{{name_parameter}}}")})
 }
 
 fn to_json(y: Yaml) -> Value {
@@ -110,7 +238,11 @@ fn declares_every_parameter() {
     let t = template();
     let params = t["Parameters"].as_object().unwrap();
     for name in [
+        "ConnectInstanceArns",
         "ConnectInstanceArn",
+        "NextContactFlowArn",
+        "ExistingTables",
+        "ReplicaRegions",
         "TableName",
         "DefaultCountry",
         "FailMode",
@@ -120,49 +252,112 @@ fn declares_every_parameter() {
         "LogPhoneNumbers",
         "LogRetentionDays",
         "DeployContactFlow",
+        "AlarmEmail",
+        "ReservedConcurrency",
     ] {
         assert!(params.contains_key(name), "parameter {name}");
     }
-    let arn = &params["ConnectInstanceArn"];
+    let arns = &params["ConnectInstanceArns"];
+    assert_eq!(arns["Type"], "CommaDelimitedList");
     assert!(
-        arn.get("Default").is_none(),
-        "ConnectInstanceArn is required"
+        arns.get("Default").is_none(),
+        "ConnectInstanceArns is required"
     );
-    let pattern = regex::Regex::new(arn["AllowedPattern"].as_str().unwrap()).unwrap();
-    assert!(pattern.is_match(
-        "arn:aws:connect:us-east-1:123456789012:instance/11111111-2222-3333-4444-555555555555"
-    ));
+    let pattern = regex::Regex::new(arns["AllowedPattern"].as_str().unwrap()).unwrap();
+    assert!(pattern.is_match(INSTANCES[0]));
     assert!(!pattern.is_match("arn:aws:connect:us-east-1:123456789012:instance/not-an-id"));
-    assert!(!pattern.is_match(
-        "arn:aws:connect:us-east-1:123456789012:instance/11111111-2222-3333-4444-555555555555/extra"
-    ));
+    assert!(!pattern.is_match(&format!("{}/extra", INSTANCES[0])));
     assert!(!pattern.is_match("*"));
-    assert_eq!(params["TableName"]["Default"], "BlockedPhoneNumbers");
+    // Optional, and empty by default: CloudFormation names the tables.
+    for name in [
+        "ConnectInstanceArn",
+        "NextContactFlowArn",
+        "ReplicaRegions",
+        "TableName",
+        "RulesTableName",
+        "AuditTableName",
+        "AlarmEmail",
+    ] {
+        assert_eq!(params[name]["Default"], "", "{name}");
+        let pattern = regex::Regex::new(params[name]["AllowedPattern"].as_str().unwrap()).unwrap();
+        assert!(pattern.is_match(""), "{name} may be empty");
+    }
+    let flow = regex::Regex::new(
+        params["NextContactFlowArn"]["AllowedPattern"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(flow.is_match(&format!(
+        "{}/contact-flow/66666666-7777-8888-9999-000000000000",
+        INSTANCES[0]
+    )));
+    assert!(!flow.is_match(INSTANCES[0]), "an instance is not a flow");
+    let region =
+        regex::Regex::new(params["ReplicaRegions"]["AllowedPattern"].as_str().unwrap()).unwrap();
+    assert!(region.is_match("us-west-2") && region.is_match("eu-central-1"));
+    assert!(
+        !region.is_match("us-west-2,eu-west-2"),
+        "one replica region"
+    );
+    assert_eq!(params["ReservedConcurrency"]["Default"], 0);
 }
 
-/// A table of the stack, checked for the protections every one has (kept
-/// on delete and replace, on demand, point-in-time recovery, encryption,
-/// deletion protection), its name from the parameter `name_parameter` and
-/// its key schema; returns its properties.
+/// A table of the stack, checked for the protections every one has (a
+/// global table, created unless ExistingTables=true, kept on delete and
+/// replace, on demand, encryption, streams for replication; point-in-time
+/// recovery and deletion protection on every replica), named by the
+/// parameter `name_parameter` only when it is set, and its key schema;
+/// returns its properties.
 fn protected_table<'a>(
     t: &'a Value,
     id: &str,
     name_parameter: &str,
     key_schema: Value,
 ) -> &'a Value {
-    let table = resource(t, id, "AWS::DynamoDB::Table");
+    let table = resource(t, id, "AWS::DynamoDB::GlobalTable");
+    assert_eq!(table["Condition"], "CreateTables", "{id}");
     assert_eq!(table["DeletionPolicy"], "Retain", "{id}");
     assert_eq!(table["UpdateReplacePolicy"], "Retain", "{id}");
     let p = &table["Properties"];
     assert_eq!(p["BillingMode"], "PAY_PER_REQUEST", "{id}");
+    assert_eq!(p["SSESpecification"]["SSEEnabled"], true, "{id}");
     assert_eq!(
-        p["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"], true,
+        p["StreamSpecification"]["StreamViewType"], "NEW_AND_OLD_IMAGES",
         "{id}"
     );
-    assert_eq!(p["SSESpecification"]["SSEEnabled"], true, "{id}");
-    assert_eq!(p["DeletionProtectionEnabled"], true, "{id}");
-    assert_eq!(p["TableName"], json!({"Ref": name_parameter}), "{id}");
+    let name_condition = p["TableName"]["Fn::If"][0].as_str().unwrap();
+    assert_eq!(
+        p["TableName"],
+        json!({"Fn::If": [name_condition, {"Ref": name_parameter}, {"Ref": "AWS::NoValue"}]}),
+        "{id}: CloudFormation names it unless {name_parameter} is set"
+    );
+    assert_eq!(
+        t["Conditions"][name_condition],
+        json!({"Fn::Not": [{"Fn::Equals": [{"Ref": name_parameter}, ""]}]})
+    );
     assert_eq!(p["KeySchema"], key_schema, "{id}");
+    let replicas = p["Replicas"].as_array().unwrap();
+    assert_eq!(
+        replicas[0]["Region"],
+        json!({"Ref": "AWS::Region"}),
+        "{id}: this region first"
+    );
+    let replica = &replicas[1]["Fn::If"];
+    assert_eq!(replica[0], "HasReplica", "{id}");
+    assert_eq!(
+        replica[1]["Region"],
+        json!({"Ref": "ReplicaRegions"}),
+        "{id}"
+    );
+    assert_eq!(replica[2], json!({"Ref": "AWS::NoValue"}), "{id}");
+    for replica in [&replicas[0], &replica[1]] {
+        assert_eq!(
+            replica["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"], true,
+            "{id}"
+        );
+        assert_eq!(replica["DeletionProtectionEnabled"], true, "{id}");
+    }
     p
 }
 
@@ -175,9 +370,14 @@ fn ttl_on_expires_at() -> Value {
 fn table_is_protected() {
     let t = template();
     assert_eq!(
-        resources_of_type(&t, "AWS::DynamoDB::Table").len(),
+        resources_of_type(&t, "AWS::DynamoDB::GlobalTable").len(),
         3,
         "the blocklist, its rules and its audit trail"
+    );
+    assert!(resources_of_type(&t, "AWS::DynamoDB::Table").is_empty());
+    assert_eq!(
+        t["Conditions"]["HasReplica"],
+        json!({"Fn::Not": [{"Fn::Equals": [{"Ref": "ReplicaRegions"}, ""]}]})
     );
     let p = protected_table(
         &t,
@@ -359,29 +559,155 @@ fn no_wildcards_anywhere() {
     assert!(found.is_empty(), "wildcards at {found:?}");
 }
 
+/// Each instance gets its own invoke permission for each function (scoped
+/// to the instance and this account), integration associations, the flow
+/// module and the Report caller flow; nothing is shared between instances.
 #[test]
-fn connect_permissions_are_scoped_to_the_instance() {
+fn every_instance_gets_its_permissions_associations_and_flows() {
     let t = template();
     let permissions = resources_of_type(&t, "AWS::Lambda::Permission");
-    assert_eq!(permissions.len(), 2, "the lookup and the report function");
-    let mut functions = Vec::new();
+    assert_eq!(
+        permissions.len(),
+        4,
+        "the lookup and the report function, per instance"
+    );
+    let mut pairs = Vec::new();
     for (_, perm) in permissions {
         let p = &perm["Properties"];
         assert_eq!(p["Principal"], "connect.amazonaws.com");
         assert_eq!(p["Action"], "lambda:InvokeFunction");
-        assert_eq!(p["SourceArn"], json!({"Ref": "ConnectInstanceArn"}));
         assert_eq!(p["SourceAccount"], json!({"Ref": "AWS::AccountId"}));
-        functions.push(p["FunctionName"]["Fn::GetAtt"].as_str().unwrap().to_owned());
+        let function = p["FunctionName"]["Fn::GetAtt"].as_str().unwrap().to_owned();
+        pairs.push((function, p["SourceArn"].as_str().unwrap().to_owned()));
     }
-    functions.sort();
-    assert_eq!(functions, ["BlocklistFunction.Arn", "ReportFunction.Arn"]);
-    for (_, assoc) in resources_of_type(&t, "AWS::Connect::IntegrationAssociation") {
-        assert_eq!(assoc["Properties"]["IntegrationType"], "LAMBDA_FUNCTION");
-        assert_eq!(
-            assoc["Properties"]["InstanceId"],
-            json!({"Ref": "ConnectInstanceArn"})
+    pairs.sort();
+    let mut expected: Vec<(String, String)> = ["BlocklistFunction.Arn", "ReportFunction.Arn"]
+        .iter()
+        .flat_map(|f| {
+            INSTANCES
+                .iter()
+                .map(move |i| ((*f).to_owned(), (*i).to_owned()))
+        })
+        .collect();
+    expected.sort();
+    assert_eq!(pairs, expected);
+    let mut associations: Vec<(String, String)> =
+        resources_of_type(&t, "AWS::Connect::IntegrationAssociation")
+            .into_iter()
+            .map(|(_, a)| {
+                assert_eq!(a["Properties"]["IntegrationType"], "LAMBDA_FUNCTION");
+                let function = a["Properties"]["IntegrationArn"]["Fn::GetAtt"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned();
+                (
+                    function,
+                    a["Properties"]["InstanceId"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+    associations.sort();
+    assert_eq!(associations, expected);
+    let modules: Vec<&str> = resources_of_type(&t, "AWS::Connect::ContactFlowModule")
+        .into_iter()
+        .map(|(_, m)| m["Properties"]["InstanceArn"].as_str().unwrap())
+        .collect();
+    assert_eq!(modules, INSTANCES, "one module per instance");
+    let report_flows: Vec<&str> = resources_of_type(&t, "AWS::Connect::ContactFlow")
+        .into_iter()
+        .filter(|(_, f)| f["Properties"]["Type"] == "QUEUE_TRANSFER")
+        .map(|(_, f)| f["Properties"]["InstanceArn"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        report_flows, INSTANCES,
+        "one Report caller flow per instance"
+    );
+    // Each module and Report caller flow waits for its own instance's
+    // association and permission.
+    for (id, r) in t["Resources"].as_object().unwrap() {
+        for (prefix, function) in [
+            ("BlocklistModule", "Blocklist"),
+            ("ReportCallerFlow", "Report"),
+        ] {
+            if let Some(instance) = id.strip_prefix(prefix) {
+                assert_eq!(
+                    r["DependsOn"],
+                    json!([
+                        format!("{function}IntegrationAssociation{instance}"),
+                        format!("{function}ConnectPermission{instance}")
+                    ]),
+                    "{id}"
+                );
+                assert!(
+                    t["Resources"]
+                        .get(format!("{function}IntegrationAssociation{instance}"))
+                        .is_some()
+                );
+            }
+        }
+    }
+    // The logical ids carry the instance, so an instance added or removed
+    // changes only its own resources.
+    assert!(t["Resources"].as_object().unwrap().contains_key(
+        "BlocklistModulearnawsconnectuseast1123456789012instance11111111222233334444555555555555"
+    ));
+    // One instance: one set.
+    let single = template_with(&INSTANCES[..1], &[("CreateTables", true)]);
+    assert_eq!(
+        resources_of_type(&single, "AWS::Lambda::Permission").len(),
+        2
+    );
+}
+
+/// The inbound flow is deployed once, into the first instance (the one its
+/// next flow belongs to), and only with DeployContactFlow=true; rules make
+/// a deploy that lacks what it needs fail before anything is created, saying
+/// what to set.
+#[test]
+fn rules_refuse_a_deploy_that_lacks_what_it_needs() {
+    let t = template();
+    let rules = &t["Rules"];
+    let next = &rules["InboundFlowNeedsTheNextFlow"];
+    assert_eq!(
+        next["RuleCondition"],
+        json!({"Fn::Equals": [{"Ref": "DeployContactFlow"}, "true"]})
+    );
+    assert_eq!(
+        next["Assertions"][0]["Assert"],
+        json!({"Fn::Not": [{"Fn::Equals": [{"Ref": "NextContactFlowArn"}, ""]}]})
+    );
+    assert!(
+        next["Assertions"][0]["AssertDescription"]
+            .as_str()
+            .unwrap()
+            .contains("Set NextContactFlowArn")
+    );
+    assert_eq!(
+        rules["InstancesHaveNoEmptyEntry"]["Assertions"][0]["Assert"],
+        json!({"Fn::Not": [{"Fn::Contains": [{"Ref": "ConnectInstanceArns"}, ""]}]})
+    );
+    assert_eq!(
+        rules["SingleInstanceParameterIsListed"]["Assertions"][0]["Assert"],
+        json!({"Fn::Contains": [{"Ref": "ConnectInstanceArns"}, {"Ref": "ConnectInstanceArn"}]})
+    );
+    let existing = &rules["ExistingTablesAreNamed"];
+    assert_eq!(
+        existing["RuleCondition"],
+        json!({"Fn::Equals": [{"Ref": "ExistingTables"}, "true"]})
+    );
+    let named = existing["Assertions"][0]["Assert"]["Fn::And"].to_string();
+    for name in ["TableName", "RulesTableName", "AuditTableName"] {
+        assert!(
+            named.contains(&format!("{{\"Ref\":\"{name}\"}}")),
+            "{name} is required"
         );
     }
+    let flow = resource(&t, "BlockUnwantedCallersFlow", "AWS::Connect::ContactFlow");
+    assert_eq!(flow["Condition"], "DeployFlow");
+    assert_eq!(
+        flow["Properties"]["InstanceArn"],
+        json!({"Fn::Select": [0, {"Ref": "ConnectInstanceArns"}]})
+    );
 }
 
 /// The statements of `role` with its `Fn::If` statements resolved for one
@@ -537,6 +863,222 @@ fn alarms_watch_errors_and_throttles() {
     );
 }
 
+/// Every alarm notifies the stack's topic when it fires and when it clears;
+/// AlarmEmail subscribes an address only when given.
+#[test]
+fn every_alarm_reaches_the_topic() {
+    let t = template();
+    let topic = json!([{"Ref": "AlarmTopic"}]);
+    let alarms = resources_of_type(&t, "AWS::CloudWatch::Alarm");
+    assert!(alarms.len() >= 6, "{}", alarms.len());
+    for (id, alarm) in &alarms {
+        assert_eq!(alarm["Properties"]["AlarmActions"], topic, "{id}");
+        assert_eq!(alarm["Properties"]["OKActions"], topic, "{id}");
+    }
+    resource(&t, "AlarmTopic", "AWS::SNS::Topic");
+    let email = resource(&t, "AlarmEmailSubscription", "AWS::SNS::Subscription");
+    assert_eq!(email["Condition"], "HasAlarmEmail");
+    assert_eq!(email["Properties"]["Protocol"], "email");
+    assert_eq!(
+        email["Properties"]["Endpoint"],
+        json!({"Ref": "AlarmEmail"})
+    );
+    assert_eq!(
+        email["Properties"]["TopicArn"],
+        json!({"Ref": "AlarmTopic"})
+    );
+    assert_eq!(
+        t["Conditions"]["HasAlarmEmail"],
+        json!({"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]})
+    );
+    assert_eq!(
+        t["Outputs"]["AlarmTopicArn"]["Value"],
+        json!({"Ref": "AlarmTopic"})
+    );
+}
+
+/// A Connect-side timeout or throttle sends the call down the Lambda block's
+/// error branch with no Lambda error: Connect's own ContactFlowErrors for the
+/// module (per instance) and the inbound flow are alarmed on.
+#[test]
+fn connect_side_errors_are_alarmed_on() {
+    let t = template();
+    let connect: Vec<&Value> = resources_of_type(&t, "AWS::CloudWatch::Alarm")
+        .into_iter()
+        .map(|(_, a)| &a["Properties"])
+        .filter(|p| p["Namespace"] == "AWS/Connect")
+        .collect();
+    assert_eq!(
+        connect.len(),
+        INSTANCES.len() + 1,
+        "the module in each instance and the inbound flow"
+    );
+    let mut flows = Vec::new();
+    for p in &connect {
+        assert_eq!(p["MetricName"], "ContactFlowErrors");
+        let dimensions = p["Dimensions"].as_array().unwrap();
+        let names: Vec<&str> = dimensions
+            .iter()
+            .map(|d| d["Name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["InstanceId", "MetricGroup", "ContactFlowName"]);
+        assert_eq!(dimensions[1]["Value"], "ContactFlow");
+        flows.push(
+            dimensions[2]["Value"]["Fn::Sub"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+        assert_eq!(p["Threshold"], 1);
+    }
+    for name in [
+        "${AWS::StackName}-blocklist",
+        "${AWS::StackName}-block-unwanted-callers",
+    ] {
+        assert!(flows.contains(&name.to_owned()), "{name}: {flows:?}");
+    }
+    // Each alarm watches the flow of its own instance, by instance id.
+    let module_instances: Vec<Value> = connect
+        .iter()
+        .filter(|p| p["Dimensions"][2]["Value"]["Fn::Sub"] == "${AWS::StackName}-blocklist")
+        .map(|p| p["Dimensions"][0]["Value"].clone())
+        .collect();
+    let expected: Vec<Value> = INSTANCES
+        .iter()
+        .map(|i| json!({"Fn::Select": [1, {"Fn::Split": [":instance/", i]}]}))
+        .collect();
+    assert_eq!(module_instances, expected);
+    let inbound = resource(&t, "InboundFlowErrorsAlarm", "AWS::CloudWatch::Alarm");
+    assert_eq!(inbound["Condition"], "DeployFlow");
+}
+
+/// Two stacks in one account (or a redeploy after a delete, whose tables
+/// are kept) must not collide: nothing is given a fixed name that
+/// CloudFormation can choose, and no stack name is too long for a name.
+#[test]
+fn nothing_that_can_be_named_by_cloudformation_has_a_fixed_name() {
+    let t = raw_template();
+    for (id, r) in t["Resources"].as_object().unwrap() {
+        let p = &r["Properties"];
+        for key in [
+            "FunctionName",
+            "LogGroupName",
+            "TopicName",
+            "RoleName",
+            "ManagedPolicyName",
+        ] {
+            assert!(p.get(key).is_none(), "{id} has a fixed {key}");
+        }
+        if let Some(name) = p.get("TableName") {
+            assert!(
+                name.get("Fn::If").is_some(),
+                "{id}: a table is named only when asked"
+            );
+        }
+    }
+    let f = resource(&t, "BlocklistFunction", "AWS::Serverless::Function");
+    assert_eq!(
+        f["Properties"]["ReservedConcurrentExecutions"],
+        json!({"Fn::If": ["HasReservedConcurrency", {"Ref": "ReservedConcurrency"}, {"Ref": "AWS::NoValue"}]})
+    );
+    assert_eq!(
+        t["Conditions"]["HasReservedConcurrency"],
+        json!({"Fn::Not": [{"Fn::Equals": [{"Ref": "ReservedConcurrency"}, "0"]}]})
+    );
+}
+
+/// With ExistingTables=true (the functions of a replica region, or tables
+/// kept from an earlier stack) the stack creates no table and every grant,
+/// variable and output names this region's table of the given name: the
+/// same least privilege, on the replica.
+#[test]
+fn existing_tables_are_used_by_name_with_the_same_grants() {
+    let t = template_with(&INSTANCES, &[("CreateTables", false)]);
+    let created = template();
+    let to_named = |v: &Value| -> Value {
+        let mut text = v.to_string();
+        for (id, parameter) in [
+            (TABLE, "TableName"),
+            (RULES_TABLE, "RulesTableName"),
+            (AUDIT_TABLE, "AuditTableName"),
+        ] {
+            text = text
+                .replace(
+                    &arn_of(id).to_string(),
+                    &named_table_arn(parameter).to_string(),
+                )
+                .replace(
+                    &json!({"Ref": id}).to_string(),
+                    &json!({"Ref": parameter}).to_string(),
+                );
+        }
+        serde_json::from_str(&text).unwrap()
+    };
+    for (id, kind) in [
+        ("BlocklistFunctionRole", "AWS::IAM::Role"),
+        ("ReportFunctionRole", "AWS::IAM::Role"),
+        ("BlocklistAdminPolicy", "AWS::IAM::ManagedPolicy"),
+        ("BlocklistFunction", "AWS::Serverless::Function"),
+        ("ReportFunction", "AWS::Serverless::Function"),
+    ] {
+        assert_eq!(
+            resource(&t, id, kind),
+            &to_named(resource(&created, id, kind)),
+            "{id}"
+        );
+    }
+    for output in [
+        "TableName",
+        "TableArn",
+        "RulesTableName",
+        "AuditTableName",
+        "CliEnvironment",
+    ] {
+        assert_eq!(
+            t["Outputs"][output],
+            to_named(&created["Outputs"][output]),
+            "{output}"
+        );
+    }
+    assert!(
+        !t.to_string().contains(&arn_of(TABLE).to_string()),
+        "nothing refers to a created table"
+    );
+    assert_eq!(
+        t["Conditions"]["CreateTables"],
+        json!({"Fn::Equals": [{"Ref": "ExistingTables"}, "false"]})
+    );
+}
+
+/// Pointing the CLI at a stack's tables is one step: an output with the
+/// exact `export` line.
+#[test]
+fn the_cli_environment_output_exports_the_stack_tables() {
+    let t = template();
+    let sub = &t["Outputs"]["CliEnvironment"]["Value"]["Fn::Sub"];
+    assert_eq!(
+        sub[0],
+        "export AWS_REGION=${AWS::Region} TABLE_NAME=${Table} RULES_TABLE_NAME=${Rules} AUDIT_TABLE_NAME=${Audit}"
+    );
+    assert_eq!(
+        sub[1],
+        json!({"Table": {"Ref": TABLE}, "Rules": {"Ref": RULES_TABLE}, "Audit": {"Ref": AUDIT_TABLE}})
+    );
+    // The variables are the ones the CLI reads.
+    let args = std::fs::read_to_string(format!("{ROOT}/src/cli/args.rs")).unwrap();
+    for var in [
+        "TABLE_NAME",
+        "RULES_TABLE_NAME",
+        "AUDIT_TABLE_NAME",
+        "AWS_REGION",
+    ] {
+        assert!(
+            args.contains(&format!("env = \"{var}\"")),
+            "the CLI reads {var}"
+        );
+    }
+}
+
 #[test]
 fn outputs_name_what_was_deployed() {
     let t = template();
@@ -549,56 +1091,85 @@ fn outputs_name_what_was_deployed() {
         "AuditTableName",
         "AdminPolicyArn",
         "ReportFunctionArn",
-        "ReportCallerFlowArn",
         "DashboardName",
         "ContactFlowArn",
+        "AlarmTopicArn",
+        "Region",
+        "CliEnvironment",
     ] {
         assert!(outputs.contains_key(name), "output {name}");
     }
     assert_eq!(outputs["ContactFlowArn"]["Condition"], "DeployFlow");
 }
 
+/// The placeholders of the flow files and what the template puts there.
+const LOOKUP: (&str, &str) = (PLACEHOLDER_ARN, "${BlocklistFunction.Arn}");
+const FAIL_MODE: (&str, &str) = (
+    r#""blocklistFailMode": "open""#,
+    r#""blocklistFailMode": "${FailMode}""#,
+);
+const NEXT_FLOW: (&str, &str) = (
+    "arn:aws:connect:REGION:ACCOUNT_ID:instance/INSTANCE_ID/contact-flow/NEXT_FLOW_ID",
+    "${NextContactFlowArn}",
+);
+
 /// One source of truth: each flow the template deploys is its file's flow,
-/// with only the placeholder Lambda ARN filled in.
+/// with only its placeholders filled in: the function, the fail mode (the
+/// lookup-error path compares `blocklistFailMode` with `closed`) and the
+/// team's own flow.
 #[test]
 fn deployed_flows_are_the_contact_flows_files() {
     let t = template();
-    for (id, file, kind, placeholder, arn) in [
+    let report = (REPORT_PLACEHOLDER_ARN, "${ReportFunction.Arn}");
+    let inbound = resource(&t, "BlockUnwantedCallersFlow", "AWS::Connect::ContactFlow");
+    let module_id = format!(
+        "BlocklistModule{}",
+        INSTANCES[0]
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect::<String>()
+    );
+    let module = resource(&t, &module_id, "AWS::Connect::ContactFlowModule");
+    let report_flow = resources_of_type(&t, "AWS::Connect::ContactFlow")
+        .into_iter()
+        .find(|(_, f)| f["Properties"]["Type"] == "QUEUE_TRANSFER")
+        .unwrap()
+        .1;
+    assert_eq!(inbound["Properties"]["Type"], "CONTACT_FLOW");
+    for (deployed, file, substitutions) in [
         (
-            "BlockUnwantedCallersFlow",
+            inbound,
             "block-unwanted-callers.json",
-            "CONTACT_FLOW",
-            PLACEHOLDER_ARN,
-            "${BlocklistFunction.Arn}",
+            vec![LOOKUP, FAIL_MODE, NEXT_FLOW],
         ),
-        (
-            "ReportCallerFlow",
-            "report-caller.json",
-            "QUEUE_TRANSFER",
-            REPORT_PLACEHOLDER_ARN,
-            "${ReportFunction.Arn}",
-        ),
+        (module, "blocklist-module.json", vec![LOOKUP, FAIL_MODE]),
+        (report_flow, "report-caller.json", vec![report]),
     ] {
-        let flow = resource(&t, id, "AWS::Connect::ContactFlow");
-        assert_eq!(flow["Condition"], "DeployFlow");
-        assert_eq!(flow["Properties"]["Type"], kind);
-        let content = flow["Properties"]["Content"]["Fn::Sub"]
+        let content = deployed["Properties"]["Content"]["Fn::Sub"]
             .as_str()
             .expect("Content is !Sub of the flow");
+        let expected_substitutions: usize = substitutions
+            .iter()
+            .map(|(_, v)| content.matches(v).count())
+            .sum();
         assert_eq!(
             content.matches("${").count(),
-            content.matches(arn).count(),
-            "the only substitution is the ARN"
+            expected_substitutions,
+            "{file}: only the placeholders"
         );
-        assert!(content.contains(arn));
-        let deployed: Value = serde_json::from_str(&content.replace(arn, placeholder)).unwrap();
-        let file: Value = serde_json::from_str(
+        let mut text = content.to_owned();
+        for (placeholder, value) in &substitutions {
+            assert!(content.contains(value), "{file}: {value}");
+            text = text.replace(value, placeholder);
+        }
+        let deployed: Value = serde_json::from_str(&text).unwrap();
+        let file_flow: Value = serde_json::from_str(
             &std::fs::read_to_string(format!("{ROOT}/contact-flows/{file}")).unwrap(),
         )
         .unwrap();
         assert_eq!(
-            deployed, file,
-            "template.yaml's {id} drifted from {file}: run scripts/sync-template-flow.py"
+            deployed, file_flow,
+            "template.yaml's {file} drifted from the file: run scripts/sync-template-flow.py"
         );
     }
 }

@@ -169,7 +169,8 @@ pub enum Command {
     ///
     /// The flow compares the caller's address with each number (Compare blocks
     /// of at most 100 conditions, chained) and has the same blocked and normal
-    /// paths as contact-flows/block-unwanted-callers.json. Numbers come from the
+    /// paths as contact-flows/block-unwanted-callers.json: callers who are not
+    /// blocked are transferred to --next-flow. Numbers come from the
     /// table's active entries, or from a CSV file in the import format. A list
     /// too long for one flow (250 actions, 256,000 characters) is refused with
     /// the number that fits.
@@ -287,6 +288,9 @@ pub struct RenderFlowArgs {
     /// Where to write the flow JSON
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
+    /// The contact flow that takes every call that is not blocked (its ARN)
+    #[arg(long, value_name = "ARN")]
+    pub next_flow: String,
 }
 
 /// What the flow does with a call the entry blocks.

@@ -428,7 +428,7 @@ async fn render_flow(
     };
     let (numbers, watching) = embeddable(entries, ctx.now)?;
     p.monitors_left_out(watching)?;
-    let content = render(&numbers)?;
+    let content = render(&numbers, &args.next_flow)?;
     std::fs::write(&args.out, &content).map_err(|source| CliError::Io {
         path: args.out.clone(),
         source,
