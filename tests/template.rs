@@ -194,6 +194,7 @@ fn resource<'a>(t: &'a Value, id: &str, kind: &str) -> &'a Value {
 const TABLE: &str = "BlockedPhoneNumbersTable";
 const AUDIT_TABLE: &str = "BlocklistAuditTable";
 const RULES_TABLE: &str = "BlocklistRulesTable";
+const COUNTERS_TABLE: &str = "BlocklistCallCountersTable";
 
 fn as_list(v: &Value) -> Vec<Value> {
     match v {
@@ -374,7 +375,12 @@ fn table_is_protected() {
         3,
         "the blocklist, its rules and its audit trail"
     );
-    assert!(resources_of_type(&t, "AWS::DynamoDB::Table").is_empty());
+    // The one plain table: rate-limit counters, regional by design.
+    let plain: Vec<&str> = resources_of_type(&t, "AWS::DynamoDB::Table")
+        .into_iter()
+        .map(|(name, _)| name.as_str())
+        .collect();
+    assert_eq!(plain, [COUNTERS_TABLE]);
     assert_eq!(
         t["Conditions"]["HasReplica"],
         json!({"Fn::Not": [{"Fn::Equals": [{"Ref": "ReplicaRegions"}, ""]}]})
@@ -522,6 +528,7 @@ fn function_role_is_least_privilege() {
             ("dynamodb:GetItem".to_owned(), arn_of(table_name)),
             ("dynamodb:GetItem".to_owned(), arn_of(RULES_TABLE)),
             ("dynamodb:UpdateItem".to_owned(), arn_of(table_name)),
+            ("dynamodb:UpdateItem".to_owned(), arn_of(COUNTERS_TABLE)),
             ("dynamodb:UpdateItem".to_owned(), arn_of(RULES_TABLE)),
             ("logs:CreateLogStream".to_owned(), arn_of(log_group)),
             ("logs:PutLogEvents".to_owned(), arn_of(log_group)),
@@ -1058,11 +1065,11 @@ fn the_cli_environment_output_exports_the_stack_tables() {
     let sub = &t["Outputs"]["CliEnvironment"]["Value"]["Fn::Sub"];
     assert_eq!(
         sub[0],
-        "export AWS_REGION=${AWS::Region} TABLE_NAME=${Table} RULES_TABLE_NAME=${Rules} AUDIT_TABLE_NAME=${Audit}"
+        "export AWS_REGION=${AWS::Region} TABLE_NAME=${Table} RULES_TABLE_NAME=${Rules} AUDIT_TABLE_NAME=${Audit} COUNTERS_TABLE_NAME=${Counters}"
     );
     assert_eq!(
         sub[1],
-        json!({"Table": {"Ref": TABLE}, "Rules": {"Ref": RULES_TABLE}, "Audit": {"Ref": AUDIT_TABLE}})
+        json!({"Table": {"Ref": TABLE}, "Rules": {"Ref": RULES_TABLE}, "Audit": {"Ref": AUDIT_TABLE}, "Counters": {"Ref": COUNTERS_TABLE}})
     );
     // The variables are the ones the CLI reads.
     let args = std::fs::read_to_string(format!("{ROOT}/src/cli/args.rs")).unwrap();
@@ -1070,6 +1077,7 @@ fn the_cli_environment_output_exports_the_stack_tables() {
         "TABLE_NAME",
         "RULES_TABLE_NAME",
         "AUDIT_TABLE_NAME",
+        "COUNTERS_TABLE_NAME",
         "AWS_REGION",
     ] {
         assert!(
@@ -1174,21 +1182,33 @@ fn deployed_flows_are_the_contact_flows_files() {
     }
 }
 
-/// The hit-count grant is limited to blockCount and lastBlockedAt (and the
-/// keys) by a `dynamodb:Attributes` condition, and returns nothing.
-#[test]
-fn hit_count_grant_is_limited_to_its_attributes() {
-    let t = template();
-    let role = resource(&t, "BlocklistFunctionRole", "AWS::IAM::Role");
+/// The lookup role's UpdateItem statement whose resource is `table`.
+fn update_grant_on<'a>(role: &'a Value, table: &str) -> &'a Value {
     let statements: Vec<&Value> = role["Properties"]["Policies"]
         .as_array()
         .unwrap()
         .iter()
         .flat_map(|p| p["PolicyDocument"]["Statement"].as_array().unwrap())
         .filter(|s| as_list(&s["Action"]).contains(&json!("dynamodb:UpdateItem")))
+        .filter(|s| {
+            as_list(&s["Resource"])
+                .iter()
+                .any(|r| r.to_string().contains(table))
+        })
         .collect();
-    assert_eq!(statements.len(), 1);
-    let condition = &statements[0]["Condition"];
+    assert_eq!(statements.len(), 1, "one UpdateItem statement on {table}");
+    assert_eq!(
+        as_list(&statements[0]["Action"]).len(),
+        1,
+        "UpdateItem alone"
+    );
+    statements[0]
+}
+
+/// The attributes an UpdateItem statement's condition allows, sorted, and
+/// the ReturnValues it requires.
+fn update_condition(statement: &Value) -> (Vec<&str>, &Value) {
+    let condition = &statement["Condition"];
     let mut attributes: Vec<&str> = condition["ForAllValues:StringEquals"]["dynamodb:Attributes"]
         .as_array()
         .unwrap()
@@ -1196,19 +1216,114 @@ fn hit_count_grant_is_limited_to_its_attributes() {
         .map(|a| a.as_str().unwrap())
         .collect();
     attributes.sort_unstable();
+    (
+        attributes,
+        &condition["StringEqualsIfExists"]["dynamodb:ReturnValues"],
+    )
+}
+
+/// The hit-count grant is limited to blockCount and lastBlockedAt (and the
+/// keys) by a `dynamodb:Attributes` condition, and returns nothing.
+#[test]
+fn hit_count_grant_is_limited_to_its_attributes() {
+    let t = template();
+    let role = resource(&t, "BlocklistFunctionRole", "AWS::IAM::Role");
+    let hits = update_grant_on(role, TABLE);
+    assert_eq!(
+        as_list(&hits["Resource"]).len(),
+        2,
+        "the blocklist and rules tables"
+    );
+    let (attributes, returns) = update_condition(hits);
     assert_eq!(
         attributes,
         ["blockCount", "lastBlockedAt", "phoneNumber", "ruleKey"]
     );
+    assert_eq!(returns, "NONE");
+}
+
+/// Rate-limit counting may only UpdateItem the counters table (a plain
+/// regional table with TTL), touching the counter's attributes and
+/// returning the new count; the function is told the table and the limit.
+#[test]
+fn the_rate_limit_counts_in_its_own_table_with_one_narrow_grant() {
+    let t = template();
+    let counters = resource(&t, COUNTERS_TABLE, "AWS::DynamoDB::Table");
     assert_eq!(
-        condition["StringEqualsIfExists"]["dynamodb:ReturnValues"],
-        "NONE"
+        counters["Properties"]["KeySchema"][0]["AttributeName"],
+        "counterKey"
     );
     assert_eq!(
-        as_list(&statements[0]["Action"]).len(),
-        1,
-        "UpdateItem alone"
+        counters["Properties"]["TimeToLiveSpecification"],
+        ttl_on_expires_at()
     );
+    assert!(
+        counters["Properties"].get("TableName").is_none(),
+        "CloudFormation names it"
+    );
+    let role = resource(&t, "BlocklistFunctionRole", "AWS::IAM::Role");
+    let count = update_grant_on(role, COUNTERS_TABLE);
+    assert_eq!(as_list(&count["Resource"]), [arn_of(COUNTERS_TABLE)]);
+    let (attributes, returns) = update_condition(count);
+    assert_eq!(attributes, ["calls", "counterKey", "expiresAt"]);
+    assert_eq!(returns, "UPDATED_NEW");
+    let env = &resource(&t, "BlocklistFunction", "AWS::Serverless::Function")["Properties"]["Environment"]
+        ["Variables"];
+    assert_eq!(env["COUNTERS_TABLE_NAME"], json!({"Ref": COUNTERS_TABLE}));
+    for (var, parameter, default) in [
+        ("RATE_LIMIT_CALLS", "RateLimitCalls", json!(0)),
+        (
+            "RATE_LIMIT_WINDOW_SECONDS",
+            "RateLimitWindowSeconds",
+            json!(300),
+        ),
+        ("RATE_LIMIT_ACTION", "RateLimitAction", json!("message")),
+    ] {
+        assert_eq!(env[var], json!({"Ref": parameter}), "{var}");
+        assert_eq!(
+            t["Parameters"][parameter]["Default"], default,
+            "{parameter}"
+        );
+    }
+    assert_eq!(
+        env["RATE_LIMIT_MESSAGE"],
+        json!({"Ref": "RateLimitMessage"})
+    );
+    assert_eq!(
+        t["Parameters"]["RateLimitMessage"]["Default"],
+        connect_blocklist::config::DEFAULT_RATE_LIMIT_MESSAGE
+    );
+}
+
+/// A failed rules load (the rules table missing) is alarmed on, and the
+/// alarm reaches the stack's topic.
+#[test]
+fn a_failed_rules_load_is_alarmed_on() {
+    let t = template();
+    let alarm = resource(
+        &t,
+        "BlocklistRulesLoadFailedAlarm",
+        "AWS::CloudWatch::Alarm",
+    );
+    let p = &alarm["Properties"];
+    assert_eq!(p["MetricName"], "RulesLoadFailed");
+    assert_eq!(p["Namespace"], json!({"Ref": "MetricsNamespace"}));
+    assert_eq!(
+        p["Dimensions"][0]["Value"],
+        json!({"Ref": "BlocklistFunction"})
+    );
+    assert_eq!(p["AlarmActions"], json!([{"Ref": "AlarmTopic"}]));
+    let dashboard =
+        one(&t, "AWS::CloudWatch::Dashboard").1["Properties"]["DashboardBody"]["Fn::Sub"][0]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    for event in connect_blocklist::metrics::EventMetric::ALL {
+        assert!(
+            dashboard.contains(&format!("\"{}\"", event.as_str())),
+            "dashboard shows {event}"
+        );
+    }
 }
 
 /// The dashboard and the error-rate alarm use the metrics the function writes.
