@@ -31,9 +31,11 @@ echo "==> dynalite on $AWS_ENDPOINT_URL_DYNAMODB; creating and seeding the table
 "$bin"/blocklist import events/demo-blocklist.csv
 # An entry whose expiresAt has passed (events/expired-block-call.json): an
 # import refuses an expiry in the past, as add does, so this one expires now.
-"$bin"/blocklist add +14155550142 --reason "temporary block" --expires 2s \
+# 4 s, not 1: the expiry is checked when the entry is written, after the
+# claim, which can take a second on a loaded machine.
+"$bin"/blocklist add +14155550142 --reason "temporary block" --expires 4s \
   --note "expired: shows that a passed expiresAt no longer blocks" >/dev/null
-sleep 3
+sleep 5
 "$bin"/blocklist list --include-expired
 
 echo
@@ -55,6 +57,17 @@ echo "==> an agent reports the caller of events/report-caller.json (the report f
 "$bin"/bootstrap --event events/report-caller.json 2>>"$lambda_log" | cut -f2
 "$bin"/blocklist approve +14155550177 --reason "abusive caller, confirmed"
 "$bin"/bootstrap --event events/report-caller.json 2>>"$lambda_log" | cut -f2
+
+echo
+echo "==> watch before you block: a monitoring prefix counts what it would block; promote makes it block"
+"$bin"/blocklist add +1 206 555 --prefix --monitor --reason "suspected robocall range" >/dev/null
+"$bin"/blocklist check +12065550100
+"$bin"/blocklist promote +1206555 --prefix --reason "only robocalls seen" >/dev/null
+"$bin"/blocklist check +12065550100
+echo "==> block on one line only: the sales line blocks, the support line takes the call"
+"$bin"/blocklist add +14155550166 --line +18005550100 --reason "harasses sales" >/dev/null
+"$bin"/blocklist check +14155550166 --line +18005550100
+"$bin"/blocklist check +14155550166 --line +18005550199
 
 echo
 echo "==> the Lambda's decision log line for the blocked call (numbers masked)"

@@ -104,7 +104,7 @@ start() {
     case $s in
       dynalite) start_one dynalite "$dynalite_port" node "$root/tools/dynalite/node_modules/dynalite/cli.js" \
                   --host 127.0.0.1 --port '{PORT}' --createTableMs 0 --deleteTableMs 0 --updateTableMs 0 ;;
-      moto) start_one moto "$moto_port" moto_server -H 127.0.0.1 -p '{PORT}' ;;
+      moto) start_one moto "$moto_port" python3 "$root/tools/moto-server-atomic.py" -H 127.0.0.1 -p '{PORT}' ;;
       *) log "unknown server $s (dynalite or moto)"; exit 2 ;;
     esac
   done

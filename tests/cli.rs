@@ -544,7 +544,7 @@ async fn export_import_round_trips_exactly() {
     let first = std::fs::read_to_string(&exported).unwrap();
     assert_eq!(
         first.lines().next(),
-        Some("phoneNumber,kind,reason,expiresAt,note,action,message,queueArn,status")
+        Some("phoneNumber,kind,reason,expiresAt,note,action,message,queueArn,status,mode,lines")
     );
     assert_eq!(first.lines().count(), 4);
     assert!(
@@ -1315,11 +1315,11 @@ async fn csv_cells_a_spreadsheet_would_run_are_quoted_and_read_back() {
     assert_eq!(
         lines[1..],
         [
-            "'+14155550101,block,\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\",,'@SUM(A1),,,,active",
-            "'+14155550102,block,''=not a formula,,'-1,,,,active",
-            "'+1900,prefix,'\tpremium,,,,,,active",
+            "'+14155550101,block,\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\",,'@SUM(A1),,,,active,block,",
+            "'+14155550102,block,''=not a formula,,'-1,,,,active,block,",
+            "'+1900,prefix,'\tpremium,,,,,,active,block,",
             // A report is an entry of its own kind (listed after the rules).
-            "'+14155550177,report,'+1 called 5 times,,,,,,pending",
+            "'+14155550177,report,'+1 called 5 times,,,,,,pending,,",
         ],
         "{first}"
     );

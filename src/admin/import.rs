@@ -443,7 +443,7 @@ pub fn write_csv<W: Write>(entries: &[Entry], output: W) -> Result<(), csv::Erro
             e.message.as_deref().unwrap_or_default(),
             e.queue_arn.as_deref().unwrap_or_default(),
             e.status.as_str(),
-            e.mode.as_str(),
+            if e.kind.blocks() { e.mode.as_str() } else { "" },
             &lines,
         ]
         .into_iter()
