@@ -16,7 +16,7 @@ eval "$(scripts/local-dynamodb.sh env)"
 # Dummy credentials: the SDK signs requests, the local servers accept any.
 export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1
 status=0
-cargo test --locked --workspace "$@" 2>&1 | tee "$log" || status=$?
+cargo test --locked --workspace --no-fail-fast "$@" 2>&1 | tee "$log" || status=$?
 # One closing line for the whole run, summed over cargo's per-binary results.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
      END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
