@@ -11,6 +11,11 @@ use aws_config::{BehaviorVersion, Region};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::Credentials;
 use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
+use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
@@ -77,12 +82,38 @@ pub const LAMBDA_CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
 
 /// The HTTPS client every AWS client here uses: rustls with ring (the SDK
 /// crates are built without their default client), trusting `roots`.
-pub fn https_client(roots: TrustRoots) -> aws_sdk_dynamodb::config::SharedHttpClient {
+pub fn https_client(roots: TrustRoots) -> SharedHttpClient {
     let builder = aws_smithy_http_client::Builder::new()
         .tls_provider(tls::Provider::Rustls(CryptoMode::Ring));
     match roots.effective(|var| std::env::var_os(var)) {
         TrustRoots::System => builder.build_https(),
-        TrustRoots::Bundled => builder.tls_context(bundled_roots()).build_https(),
+        TrustRoots::Bundled => SharedHttpClient::new(ConnectorOnRequest(
+            builder.tls_context(bundled_roots()).build_https(),
+        )),
+    }
+}
+
+/// An HTTP client that builds its connector when a request needs one, not
+/// also when each SDK client is created. The SDK's client checks its
+/// configuration by building a throwaway connector (so that the system's
+/// certificates, which it caches, load at client creation); with roots of
+/// our own nothing is cached, so each check decoded and parsed them all
+/// again: once for the DynamoDB client, once for the STS client the
+/// credentials chain creates (and never calls in Lambda).
+#[derive(Debug)]
+struct ConnectorOnRequest(SharedHttpClient);
+
+impl HttpClient for ConnectorOnRequest {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        self.0.http_connector(settings, components)
+    }
+
+    fn connector_metadata(&self) -> Option<ConnectorMetadata> {
+        self.0.connector_metadata()
     }
 }
 
