@@ -18,6 +18,9 @@ build -p blocklist-harness --bin coldstart
 ls -l "$bin"/bootstrap | awk '{printf "%s bootstrap (%s): %d bytes (%.1f MiB)\n", "'"$bench_profile"'", "'"$(uname -m)"'", $5, $5/1048576}'
 start_dynalite "${BENCH_PORT:-18021}"
 seed_blocklist
+# Lambda sets neither; where the machine does, the function would read the
+# system's certificate store instead of its compiled-in roots (src/aws.rs).
+unset SSL_CERT_FILE SSL_CERT_DIR
 baseline=()
 if python3 -c 'import boto3' 2>/dev/null; then
   # boto3 reads AWS_DEFAULT_REGION; Lambda sets it beside AWS_REGION.
