@@ -27,7 +27,7 @@ use lambda_runtime_api_client::{PooledClient, build_request};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::aws::{ClientOptions, dynamodb_client};
+use crate::aws::{ClientOptions, TrustRoots, dynamodb_client};
 use crate::config::{Config, ConfigError};
 use crate::event::read_event;
 use crate::logging;
@@ -148,6 +148,7 @@ pub async fn init() -> Result<(Config, Client, InitTimings), EntrypointError> {
     let config_done = Instant::now();
     let client = dynamodb_client(&ClientOptions {
         attempt_timeout: Some(config.lookup_timeout),
+        trust_roots: TrustRoots::Bundled,
         ..ClientOptions::default()
     })
     .await;

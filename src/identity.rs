@@ -7,7 +7,7 @@ use std::time::Duration;
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_sts::error::DisplayErrorContext;
 
-use crate::aws::https_client;
+use crate::aws::{TrustRoots, https_client};
 
 /// STS answers in milliseconds; past this the command stops rather than
 /// record a change without its author.
@@ -37,7 +37,8 @@ pub fn wanted(dynamodb_endpoint: Option<&str>, sts_endpoint: Option<&str>) -> bo
 /// The ARN of the credentials in use, from STS (region and endpoint from
 /// the usual SDK sources, `AWS_ENDPOINT_URL_STS` included).
 pub async fn caller_arn(region: Option<&str>) -> Result<String, IdentityError> {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(https_client());
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(https_client(TrustRoots::System));
     if let Some(region) = region {
         loader = loader.region(Region::new(region.to_owned()));
     }

@@ -119,6 +119,9 @@ struct State {
     next_id: AtomicU64,
     timeout: Duration,
     first_poll: OnceLock<Instant>,
+    /// `GET .../next` requests so far: a function that has polled again
+    /// after its answer is idle.
+    polls: AtomicU64,
     init_errors: Mutex<Vec<Value>>,
     queued: AtomicU64,
     handed_out: AtomicU64,
@@ -153,6 +156,7 @@ impl RuntimeApi {
             next_id: AtomicU64::new(1),
             timeout,
             first_poll: OnceLock::new(),
+            polls: AtomicU64::new(0),
             init_errors: Mutex::new(Vec::new()),
             queued: AtomicU64::new(0),
             handed_out: AtomicU64::new(0),
@@ -217,6 +221,25 @@ impl RuntimeApi {
     /// When a runtime first asked for work, i.e. finished its init.
     pub fn first_poll(&self) -> Option<Instant> {
         self.state.first_poll.get().copied()
+    }
+
+    /// How many times a runtime has asked for work (`GET .../next`) so far.
+    pub fn polls(&self) -> u64 {
+        self.state.polls.load(Ordering::Relaxed)
+    }
+
+    /// Waits (up to `limit`) until runtimes have asked for work at least
+    /// `count` times: a function that polls again after answering is idle,
+    /// so its CPU time can be read without a race. False on time-out.
+    pub async fn wait_for_polls(&self, count: u64, limit: Duration) -> bool {
+        let give_up = Instant::now() + limit;
+        while self.polls() < count {
+            if Instant::now() >= give_up {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        true
     }
 
     /// The error documents of runtimes that reported a failed init.
@@ -300,6 +323,7 @@ async fn route(
 /// Long-polls for the next queued event and hands it out.
 async fn next(state: &State) -> Response<Full<Bytes>> {
     state.first_poll.get_or_init(Instant::now);
+    state.polls.fetch_add(1, Ordering::Relaxed);
     let Some(queued) = state.events.lock().await.recv().await else {
         return reply(StatusCode::GONE, "the runtime API is shutting down");
     };
@@ -419,6 +443,23 @@ impl Function {
     /// Its peak resident set size so far, in KiB.
     pub fn peak_rss_kib(&self) -> Option<u64> {
         self.status_kib("VmHWM:")
+    }
+
+    /// The CPU time (user + system) its threads have used so far, with
+    /// nanosecond resolution: the sum of `/proc/PID/task/*/schedstat`'s run
+    /// times (`/proc/PID/stat` counts in 10 ms clock ticks, too coarse for an
+    /// init of a few ms). Threads that have already exited are not counted;
+    /// the function's (tokio's workers and blocking pool) outlive its init.
+    /// `None` off Linux or once the process has exited.
+    pub fn cpu_time(&self) -> Option<Duration> {
+        let tasks = std::fs::read_dir(format!("/proc/{}/task", self.child.id())).ok()?;
+        // A thread that ends while this reads is skipped, not an error.
+        let run_ns = tasks.filter_map(|task| {
+            let schedstat = std::fs::read_to_string(task.ok()?.path().join("schedstat")).ok()?;
+            schedstat.split_whitespace().next()?.parse::<u64>().ok()
+        });
+        let (count, total_ns) = run_ns.fold((0, 0), |(n, sum), ns| (n + 1, sum + ns));
+        (count > 0).then(|| Duration::from_nanos(total_ns))
     }
 
     /// Whether it has exited, and how.

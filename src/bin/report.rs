@@ -9,7 +9,10 @@ use connect_blocklist::report::Reporter;
 
 const PROGRAM: &str = "report";
 
-#[tokio::main]
+// One thread: the function handles one event at a time, and Lambda at
+// 128 MB gets a fraction of one core, so worker threads only add their
+// start-up and hand-offs (bench/coldstart.sh: init CPU and CPU per call).
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let (config, client, timings) = match init().await {
         Ok(init) => init,
