@@ -223,9 +223,11 @@ mod tests {
             } else {
                 Mode::Block
             },
-            lines: (kind == Kind::Allow)
-                .then(|| vec!["+18005550100".to_owned()])
-                .unwrap_or_default(),
+            lines: if kind == Kind::Allow {
+                vec!["+18005550100".to_owned()]
+            } else {
+                Vec::new()
+            },
             ..Entry::default()
         }
     }

@@ -236,7 +236,7 @@ struct OddHits(DynamoStore, HitWrite);
 impl OddHits {
     /// Over `table` (and its rules table), configured by `config`.
     fn new(client: aws_sdk_dynamodb::Client, config: &Config, hits: HitWrite) -> OddHits {
-        let store = DynamoStore::for_config(client, &config);
+        let store = DynamoStore::for_config(client, config);
         OddHits(store, hits)
     }
 }
