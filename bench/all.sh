@@ -28,6 +28,7 @@ printf 'commit=%s%s\nstarted=%s\n' "$(git rev-parse --short HEAD)" "$dirty" "$(d
 run size bench/size.sh
 run coldstart bench/coldstart.sh 20
 run lookup bench/lookup.sh
+run ratelimit bench/rate-limit.sh
 run load bench/load.sh 10000 1 2 4
 run normalize cargo bench --locked --bench normalize
 run import bench/import-rate.sh 100000
