@@ -20,6 +20,9 @@ if [ "${1:-}" = --smoke ]; then
   mkdir -p "$out"
   run coldstart bench/coldstart.sh 3
   run load bench/load.sh 500 1 2
+  # About 10 s once built: 2 x 50 calls each way, 4 x 50 counted (limit 70).
+  run ratelimit env BENCH_RL_ROUNDS=2 BENCH_RL_PER_ROUND=50 BENCH_RL_WARM_UP=20 \
+    BENCH_RL_CALLS_EACH=50 BENCH_RL_LIMIT=70 bench/rate-limit.sh
   run import bench/import-rate.sh 2000
   exit 0
 fi
@@ -28,6 +31,7 @@ printf 'commit=%s%s\nstarted=%s\n' "$(git rev-parse --short HEAD)" "$dirty" "$(d
 run size bench/size.sh
 run coldstart bench/coldstart.sh 20
 run lookup bench/lookup.sh
+run ratelimit bench/rate-limit.sh
 run load bench/load.sh 10000 1 2 4
 run normalize cargo bench --locked --bench normalize
 run import bench/import-rate.sh 100000

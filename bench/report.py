@@ -144,6 +144,31 @@ def table(r):
     return rows
 
 
+def rate_limit_rows(r):
+    """Rows of bench/rate-limit.sh (issue 15), kept apart from table()."""
+    rows = []
+    get = r.get
+    if all(k in r for k in ("rate_limit_added_p50_ms", "rate_limit_added_cpu_ms")):
+        rows.append(row("Rate limit on vs off: added wall per warm call, p50 (interleaved, "
+                        "real `bootstrap`, dynalite)", "one UpdateItem round trip",
+                        f"{get('rate_limit_added_p50_ms'):+.3f} ms (off {get('rate_limit_off_p50_ms'):.3f}, "
+                        f"on {get('rate_limit_on_p50_ms'):.3f}; bare UpdateItem "
+                        f"{get('rate_limit_bare_updateitem_p50_ms'):.3f} ms, p99 added "
+                        f"{get('rate_limit_added_p99_ms'):+.3f} ms)", None))
+        rows.append(row("Rate limit on vs off: added CPU per warm call (user+sys of the process)",
+                        "one UpdateItem", f"{get('rate_limit_added_cpu_ms'):+.3f} ms (off "
+                        f"{get('rate_limit_off_cpu_ms'):.3f}, on {get('rate_limit_on_cpu_ms'):.3f}; "
+                        f"client side of a bare UpdateItem {get('rate_limit_bare_updateitem_cpu_ms'):.3f} ms)",
+                        None))
+    if "rate_limit_exact" in r:
+        rows.append(row(f"Rate limit counting: {get('rate_limit_made_calls'):.0f} calls from one number "
+                        f"over {get('rate_limit_containers', 0):.0f} concurrent `bootstrap` processes, limit {get('rate_limit_limit'):.0f}",
+                        "exact", f"counter {get('rate_limit_counted_calls'):.0f}, "
+                        f"{get('rate_limit_through'):.0f} let through",
+                        get("rate_limit_exact") == 1))
+    return rows
+
+
 def main():
     directory = sys.argv[1] if len(sys.argv) > 1 else "target/bench-results"
     r, outputs = results(directory)
@@ -155,7 +180,7 @@ def main():
         print(f"- **{key}:** {value}")
     print("\n| What | Target | Measured | |")
     print("| --- | --- | --- | --- |")
-    for line in table(r):
+    for line in table(r) + rate_limit_rows(r):
         print(line)
     print("\nNot run by `bench/all.sh`: the 10-minute fuzz runs (`scripts/fuzz.sh 600`; numbers in "
           "[fuzz/README.md](fuzz/README.md)) and the fault tests (`tests/faults.rs`, part of "
