@@ -673,4 +673,35 @@ mod tests {
             (false, LookupStatus::Ok)
         );
     }
+
+    // Real time: the deadline is a std Instant (see a_hanging_lookup_ends_at_the_deadline).
+    #[tokio::test]
+    async fn a_count_that_never_comes_ends_at_the_deadline_and_never_blocks() {
+        let store = seeded().await;
+        let vars = [
+            ("RATE_LIMIT_CALLS", "1"),
+            ("LOOKUP_TIMEOUT_MS", "50"),
+            ("FAIL_MODE", "closed"),
+        ];
+        let checker = Checker::new(store.clone(), &config(&vars));
+        checker.warm_up().await;
+        store.set_faults(Faults {
+            counts: Fault::Hang,
+            ..Faults::default()
+        });
+        let started = Instant::now();
+        let checked = checker.check(Some("+14155550999"), None, now_epoch()).await;
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "ended by the deadline"
+        );
+        assert!(!checked.answer.is_blocked, "{:?}", checked.answer);
+        assert_eq!(checked.answer.lookup_status, LookupStatus::Ok);
+        let blocked = checker.check(Some(BLOCKED), None, now_epoch()).await;
+        assert_eq!(
+            blocked.answer.match_type,
+            MatchType::Exact,
+            "the lookup still decides"
+        );
+    }
 }
