@@ -60,7 +60,7 @@ echo "==> an agent reports the caller of events/report-caller.json (the report f
 
 echo
 echo "==> watch before you block: a monitoring prefix counts what it would block; promote makes it block"
-"$bin"/blocklist add +1 206 555 --prefix --monitor --reason "suspected robocall range" >/dev/null
+"$bin"/blocklist add "+1 206 555" --prefix --monitor --reason "suspected robocall range" >/dev/null
 "$bin"/blocklist check +12065550100
 "$bin"/blocklist promote +1206555 --prefix --reason "only robocalls seen" >/dev/null
 "$bin"/blocklist check +12065550100
