@@ -261,11 +261,7 @@ async fn check(ctx: &Context, p: &mut Printer<'_>, args: CheckArgs) -> Result<()
         .map(|l| parse_line(&ctx.normalizer(), &l).map_err(AdminError::from))
         .transpose()?
         .and_then(|l| E164::from_canonical(&l));
-    let store = DynamoStore::new(
-        admin.client().clone(),
-        &config.table_name,
-        &config.rules_table_name,
-    );
+    let store = DynamoStore::for_config(admin.client().clone(), &config);
     let checked = Checker::new(store, &config)
         .check(Some(&args.number), line.as_ref(), ctx.now)
         .await;
