@@ -195,6 +195,70 @@ impl Entry {
     }
 }
 
+/// What is stored under one entry's key, as the write protocol reads it.
+///
+/// A remove does not delete the item: it leaves a tombstone that keeps the
+/// version of the change that removed it (`status` `removed`, expiring with
+/// the tables' TTL after [`TOMBSTONE_SECONDS`]). Absence carries no version,
+/// so a write conditioned on "no entry" that was delayed past a later
+/// remove (a re-add, or another writer completing one) would otherwise find
+/// the key empty again and bring the removed entry back (ABA). The
+/// tombstone's version refuses it. Every reader but the write protocol
+/// skips tombstones: they never block, allow, list or export.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Stored {
+    /// Nothing: never written, deleted by TTL once expired, or a tombstone
+    /// past its time.
+    #[default]
+    Absent,
+    /// Removed by the change that claimed `version`.
+    Removed { version: u64 },
+    /// An entry (boxed: a tombstone is a version).
+    Entry(Box<Entry>),
+}
+
+/// How long a tombstone is kept (30 days) before the tables' TTL deletes
+/// it: far longer than any write of the protocol can be delayed (each is
+/// sent right after its read, under the CLI's request timeouts), and not
+/// forever, since its key is a phone number (personal data).
+pub const TOMBSTONE_SECONDS: i64 = 30 * 24 * 3600;
+
+impl Stored {
+    /// The version of what is stored: 0 for nothing (or an entry written
+    /// before versions existed).
+    pub fn version(&self) -> u64 {
+        match self {
+            Stored::Absent => 0,
+            Stored::Removed { version } => *version,
+            Stored::Entry(entry) => entry.version,
+        }
+    }
+
+    /// The entry, if one is stored (a tombstone is none).
+    pub fn entry(&self) -> Option<&Entry> {
+        match self {
+            Stored::Entry(entry) => Some(entry),
+            Stored::Absent | Stored::Removed { .. } => None,
+        }
+    }
+
+    /// The entry, if one is stored (a tombstone is none).
+    pub fn into_entry(self) -> Option<Entry> {
+        match self {
+            Stored::Entry(entry) => Some(*entry),
+            Stored::Absent | Stored::Removed { .. } => None,
+        }
+    }
+
+    /// What a change of `version` leaves: `after`, or its tombstone.
+    pub fn after_change(after: Option<&Entry>, version: u64) -> Stored {
+        match after {
+            Some(entry) => Stored::Entry(Box::new(entry.clone())),
+            None => Stored::Removed { version },
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

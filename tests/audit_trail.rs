@@ -9,6 +9,7 @@ mod common;
 use std::collections::BTreeSet;
 
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::AttributeValue;
 use common::{Server, new_table, rules_table_for, unique_table_name};
 use connect_blocklist::admin::audit::{claimed_version, replay};
 use connect_blocklist::admin::import::{ImportDefaults, parse_csv};
@@ -70,7 +71,7 @@ async fn assert_trail_replays(s: &Setup, target: &Target) {
     assert_eq!(ids.len(), records.len(), "no record overwritten");
 }
 
-/// 30 admins at once replace one blocked number; the
+/// 30 admins at once replace (and some remove) one blocked number; the
 /// changes they were told were made are exactly the claims that were not
 /// aborted. Before versions, this broke the before/after chain in every
 /// round: writes were conditional on `createdAt`, to the second, so two
@@ -87,15 +88,18 @@ async fn racing_admins(server: Server) {
     for i in 0..30 {
         let admin = admin(&s, &format!("admin-{i}"));
         let target = target.clone();
-        // Replaces only: with removes racing re-adds, a late write
-        // conditioned on absence can bring a removed entry back (a known
-        // ABA; see `admin::write::tests::a_late_re_add_after_a_remove_brings_the_entry_back`).
+        // Removes race re-adds: a remove's tombstone keeps a late write
+        // conditioned on absence from bringing a removed entry back.
         tasks.spawn(async move {
-            let fields = EntryFields {
-                reason: Some(format!("by admin-{i}")),
-                ..EntryFields::default()
-            };
-            admin.add(&target, fields, true).await.map(|_| ())
+            if i % 10 == 9 {
+                admin.remove(&target, Some("racing")).await.map(|_| ())
+            } else {
+                let fields = EntryFields {
+                    reason: Some(format!("by admin-{i}")),
+                    ..EntryFields::default()
+                };
+                admin.add(&target, fields, true).await.map(|_| ())
+            }
         });
     }
     let mut made = 0;
@@ -170,4 +174,91 @@ async fn overlapping_imports_keep_an_exact_trail_on_dynalite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn overlapping_imports_keep_an_exact_trail_on_moto() {
     overlapping_imports(Server::Moto).await;
+}
+
+/// A remove leaves a tombstone that keeps its version: the Lambda, `list`
+/// and the hit counter read no entry there, a write conditioned on absence
+/// that arrives late (a re-add, or another writer completing one, delayed
+/// past the remove) is refused, and a re-add through the protocol takes
+/// the next version. Before tombstones the late write brought the removed
+/// entry back.
+async fn a_remove_leaves_a_tombstone(server: Server) {
+    use connect_blocklist::admin::store::{Precondition, WriteOutcome};
+    use connect_blocklist::entry::Stored;
+    use connect_blocklist::phone::E164;
+    use connect_blocklist::store::{BlocklistStore, DynamoStore};
+
+    let s = setup(server).await;
+    let target = block("+14155550142");
+    let first = admin(&s, "first")
+        .add(&target, EntryFields::default(), false)
+        .await
+        .unwrap()
+        .entry;
+    admin(&s, "second")
+        .remove(&target, Some("done"))
+        .await
+        .unwrap();
+    let raw = s
+        .client
+        .get_item()
+        .table_name(&s.tables.blocklist)
+        .key("phoneNumber", AttributeValue::S(target.value.clone()))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    let text = |name: &str| raw.get(name).map(|v| format!("{v:?}"));
+    assert_eq!(text("status").as_deref(), Some(r#"S("removed")"#));
+    assert_eq!(text("version").as_deref(), Some(r#"N("2")"#));
+    assert_eq!(text("reason"), None, "a tombstone keeps no entry fields");
+    let expires: i64 = raw["expiresAt"].as_n().unwrap().parse().unwrap();
+    let in_days = (expires - connect_blocklist::when::now_epoch()) / 86_400;
+    assert!((29..=30).contains(&in_days), "TTL in {in_days} days");
+
+    let store = admin(&s, "late");
+    let late = store
+        .store()
+        .write_entry(&target, 1, Some(&first), &Precondition::of(None))
+        .await
+        .unwrap();
+    assert_eq!(late, WriteOutcome::Conflict, "a removed entry came back");
+    assert_eq!(
+        store.store().entry(&target).await.unwrap(),
+        Stored::Removed { version: 2 }
+    );
+    assert!(store.list(true).await.unwrap().is_empty());
+    let lambda = DynamoStore::new(s.client.clone(), &s.tables.blocklist, &s.tables.rules);
+    let number = E164::from_canonical(&target.value).unwrap();
+    assert_eq!(lambda.get(&number).await.unwrap(), None);
+    assert!(
+        lambda
+            .record_hit(Kind::Block, &target.value, "now")
+            .await
+            .is_err(),
+        "no hit is counted on a tombstone"
+    );
+
+    let again = admin(&s, "third")
+        .add(&target, EntryFields::default(), false)
+        .await
+        .unwrap();
+    assert_eq!(again.entry.version, 3);
+    assert_eq!(
+        lambda.get(&number).await.unwrap().map(|e| e.version),
+        Some(3)
+    );
+    assert_trail_replays(&s, &target).await;
+}
+
+#[tokio::test]
+async fn a_remove_leaves_a_tombstone_on_dynalite() {
+    a_remove_leaves_a_tombstone(Server::Dynalite).await;
+}
+
+#[tokio::test]
+async fn a_remove_leaves_a_tombstone_on_moto() {
+    a_remove_leaves_a_tombstone(Server::Moto).await;
 }

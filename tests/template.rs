@@ -438,13 +438,15 @@ fn admin_policy_grants_exactly_what_the_cli_needs() {
             .map(|a| (format!("dynamodb:{a}"), arn_of(table)))
             .collect::<Vec<_>>()
     };
-    // The blocklist and rules tables: the same read-write actions, and no
-    // batch writes (each write is conditional on the version it read).
-    let read_write = ["BatchGetItem", "DeleteItem", "GetItem", "PutItem", "Scan"];
+    // The blocklist and rules tables: no batch writes (each write is
+    // conditional on the version it read), and no deletes but the rules
+    // snapshot's chunks (a remove puts a versioned tombstone).
+    let read_write = ["BatchGetItem", "GetItem", "PutItem", "Scan"];
     let mut expected = on(TABLE, &read_write);
     // The audit trail: appended and read, never changed.
     expected.extend(on(AUDIT_TABLE, &["PutItem", "Query"]));
     expected.extend(on(RULES_TABLE, &read_write));
+    expected.extend(on(RULES_TABLE, &["DeleteItem"]));
     expected.sort_by_key(|(a, r)| (a.clone(), r.to_string()));
     assert_eq!(grants(&statements), expected);
     assert_eq!(
@@ -734,7 +736,7 @@ fn statements_when<'a>(role: &'a Value, condition: &str, holds: bool) -> Vec<&'a
 }
 
 /// The attributes a report writes (and a block made at once from one).
-const REPORT_ATTRIBUTES: [&str; 7] = [
+const REPORT_ATTRIBUTES: [&str; 8] = [
     "phoneNumber",
     "reason",
     "createdAt",
@@ -742,6 +744,7 @@ const REPORT_ATTRIBUTES: [&str; 7] = [
     "status",
     "contactId",
     "version",
+    "expiresAt",
 ];
 
 /// The report function's role can write nothing the lookup reads as a
@@ -792,7 +795,6 @@ fn report_role_is_fenced_to_reports() {
         let mut grants: Vec<(String, Value)> = [
             ("dynamodb:GetItem", TABLE),
             ("dynamodb:PutItem", TABLE),
-            ("dynamodb:DeleteItem", TABLE),
             ("dynamodb:PutItem", AUDIT_TABLE),
             ("dynamodb:Query", AUDIT_TABLE),
             ("logs:CreateLogStream", "ReportLogGroup"),
@@ -1363,4 +1365,51 @@ fn dashboard_and_error_rate_alarm_use_the_emitted_metrics() {
         .find_map(|m| m["Expression"].as_str())
         .unwrap();
     assert_eq!(expression, "100 * (errors + timeouts) / calls");
+}
+
+/// Every item the report function can put fits its role's fence: the
+/// report it plans (or the block it makes at once) at a later version, and
+/// the tombstone it puts when it completes an admin's unfinished approve,
+/// reject or remove. A tombstone with an attribute outside the fence would
+/// be refused, and the agent's report with it.
+#[test]
+fn what_the_report_function_puts_fits_its_fence() {
+    use connect_blocklist::admin::Target;
+    use connect_blocklist::admin::plan::{Report, ReportPlan, report};
+    use connect_blocklist::entry::Kind;
+    use connect_blocklist::store::{item_from_entry, tombstone_item};
+
+    let t = template();
+    let role = resource(&t, "ReportFunctionRole", "AWS::IAM::Role");
+    let fence = |holds: bool, sid: &str| -> Vec<String> {
+        let statements = statements_when(role, "ReportsBlockNow", holds);
+        let statement = statements.iter().find(|s| s["Sid"] == sid).unwrap();
+        as_list(&statement["Condition"]["ForAllValues:StringEquals"]["dynamodb:Attributes"])
+            .iter()
+            .map(|a| a.as_str().unwrap().to_owned())
+            .collect()
+    };
+    let block = Target {
+        kind: Kind::Block,
+        value: "+14155550123".to_owned(),
+    };
+    for (block_now, sid) in [(false, "RecordReports"), (true, "BlockAtOnce")] {
+        let asked = Report {
+            contact_id: Some("c-1"),
+            reason: Some("spam"),
+            block_now,
+        };
+        let ReportPlan::Record(change) = report(&block, &asked, None, None, "agent", 1_800_000_000)
+        else {
+            panic!("nothing stored: nothing to plan");
+        };
+        let entry = change.at_version(7).after.unwrap();
+        let tombstone = tombstone_item(entry.kind, &entry.value, 8, 1_800_000_000);
+        let allowed = fence(block_now, sid);
+        for item in [item_from_entry(&entry), tombstone] {
+            for name in item.keys() {
+                assert!(allowed.contains(name), "{sid} refuses `{name}`: {item:?}");
+            }
+        }
+    }
 }

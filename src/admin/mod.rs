@@ -184,9 +184,10 @@ impl<S: AdminStore> Admin<S> {
         Ok(parse_target(&self.normalizer, kind, input)?)
     }
 
-    /// The stored entry for `target`, expired or not (a consistent read).
+    /// The stored entry for `target`, expired or not (a consistent read;
+    /// a removed entry's tombstone is none).
     pub async fn get(&self, target: &Target) -> Result<Option<Entry>, AdminError> {
-        self.store.entry(target).await
+        Ok(self.store.entry(target).await?.into_entry())
     }
 
     /// Adds an entry. An active one is only overwritten with `replace`; an

@@ -8,7 +8,7 @@ use super::AdminError;
 use super::audit::{AuditAction, AuditRecord, Author, TrailHead, claimed_version};
 use super::fields::{EntryFields, Target};
 use super::import::Row;
-use crate::entry::{Entry, Kind, Mode, Status};
+use crate::entry::{Entry, Kind, Mode, Status, Stored};
 use crate::when::{ExpiryInPast, future_expiry, rfc3339};
 
 /// What the next change to an entry may claim, from the stored entry and
@@ -25,22 +25,23 @@ pub enum Claim {
 }
 
 /// The claim the next change to an entry may make at `now` (epoch seconds).
-pub fn next_claim(stored: Option<&Entry>, head: &TrailHead, now: i64) -> Claim {
-    let stored_version = stored.map_or(0, |e| e.version);
+pub fn next_claim(stored: &Stored, head: &TrailHead, now: i64) -> Claim {
     let Some(claim) = head.claim.as_ref() else {
-        return Claim::Next(stored_version + 1);
+        return Claim::Next(stored.version() + 1);
     };
     let claimed = claimed_version(&claim.audit_id).unwrap_or_default();
     let done = match (stored, claim.after.as_ref()) {
         _ if head.aborted => true,
-        (Some(e), _) => e.version >= claimed,
-        (None, None) => true,
+        (Stored::Entry(_) | Stored::Removed { .. }, _) => stored.version() >= claimed,
+        // Nothing stored, and the claim removes: the entry is gone (its
+        // tombstone, or the entry itself once expired, deleted by TTL).
+        (Stored::Absent, None) => true,
         // Stored nothing, though the claim stored an entry: TTL deleted it
         // once it expired (no record for that), or the claim is unwritten.
-        (None, Some(after)) => after.is_expired_at(now),
+        (Stored::Absent, Some(after)) => after.is_expired_at(now),
     };
     if done {
-        Claim::Next(claimed.max(stored_version) + 1)
+        Claim::Next(claimed.max(stored.version()) + 1)
     } else {
         Claim::Unwritten(Box::new(claim.clone()))
     }
@@ -635,23 +636,37 @@ mod tests {
             ..stored(&t, Status::Active, None)
         };
         // Nothing yet, or an entry from before versions: version 1.
-        assert_eq!(next_claim(None, &head(None, false), NOW), Claim::Next(1));
         assert_eq!(
-            next_claim(Some(&at(0)), &head(None, false), NOW),
+            next_claim(&Stored::Absent, &head(None, false), NOW),
+            Claim::Next(1)
+        );
+        assert_eq!(
+            next_claim(&Stored::Entry(Box::new(at(0))), &head(None, false), NOW),
             Claim::Next(1)
         );
         // The newest claim is stored (or was a removal, or was aborted).
         let c3 = claimed(3, Some(at(3)), NOW);
         assert_eq!(
-            next_claim(Some(&at(3)), &head(Some(c3.clone()), false), NOW),
+            next_claim(
+                &Stored::Entry(Box::new(at(3))),
+                &head(Some(c3.clone()), false),
+                NOW
+            ),
             Claim::Next(4)
         );
+        // A removal: its tombstone, or nothing once TTL deleted that.
+        let removal = head(Some(claimed(3, None, NOW)), false);
         assert_eq!(
-            next_claim(None, &head(Some(claimed(3, None, NOW)), false), NOW),
+            next_claim(&Stored::Removed { version: 3 }, &removal, NOW),
             Claim::Next(4)
         );
+        assert_eq!(next_claim(&Stored::Absent, &removal, NOW), Claim::Next(4));
         assert_eq!(
-            next_claim(Some(&at(2)), &head(Some(c3.clone()), true), NOW),
+            next_claim(
+                &Stored::Entry(Box::new(at(2))),
+                &head(Some(c3.clone()), true),
+                NOW
+            ),
             Claim::Next(4)
         );
         // Stored nothing after an expired entry: TTL removed it.
@@ -661,7 +676,7 @@ mod tests {
         };
         assert_eq!(
             next_claim(
-                None,
+                &Stored::Absent,
                 &head(Some(claimed(3, Some(expired), NOW)), false),
                 NOW
             ),
@@ -678,12 +693,25 @@ mod tests {
         };
         let c3 = claimed(3, Some(at2.clone()), NOW - 5);
         assert_eq!(
-            next_claim(Some(&at2), &head(Some(c3.clone()), false), NOW),
-            Claim::Unwritten(Box::new(c3))
+            next_claim(
+                &Stored::Entry(Box::new(at2.clone())),
+                &head(Some(c3.clone()), false),
+                NOW
+            ),
+            Claim::Unwritten(Box::new(c3.clone()))
         );
+        // A re-add after a removal is unwritten while the tombstone is older.
+        assert!(matches!(
+            next_claim(
+                &Stored::Removed { version: 2 },
+                &head(Some(c3.clone()), false),
+                NOW
+            ),
+            Claim::Unwritten(_)
+        ));
         let never_stored = claimed(1, Some(at2), NOW);
         assert!(matches!(
-            next_claim(None, &head(Some(never_stored), false), NOW),
+            next_claim(&Stored::Absent, &head(Some(never_stored), false), NOW),
             Claim::Unwritten(_)
         ));
     }

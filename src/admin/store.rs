@@ -14,9 +14,10 @@ use tokio::task::JoinSet;
 use super::audit::{AuditRecord, TrailHead};
 use super::batch::{GET_BATCH, get_batch};
 use super::{AdminError, Tables, Target};
-use crate::entry::{Entry, EntryTable};
+use crate::entry::{Entry, EntryTable, Stored};
 use crate::snapshot::{Item, is_snapshot_item};
-use crate::store::{attr, entry_from_item, item_from_entry, item_key};
+use crate::store::{REMOVED, attr, item_from_entry, item_key, stored_from_item, tombstone_item};
+use crate::when::now_epoch;
 
 /// Batches read or written at once by the bulk operations.
 const PARALLEL_BATCHES: usize = 8;
@@ -25,7 +26,9 @@ const PARALLEL_BATCHES: usize = 8;
 /// at the version it was read at.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Precondition {
-    /// No entry.
+    /// No entry: nothing stored, or the tombstone of a change older than
+    /// the one writing. A tombstone of that change or a later one refuses
+    /// the write: the key was removed after the writer read it empty.
     Absent,
     /// An entry written before versions existed (no `version`).
     Unversioned,
@@ -43,10 +46,68 @@ impl Precondition {
         }
     }
 
-    /// Whether `stored` meets it.
-    pub fn holds_for(&self, stored: Option<&Entry>) -> bool {
-        Precondition::of(stored) == *self
+    /// Whether `stored` meets it, for a write of version `writing`.
+    pub fn holds_for(&self, stored: &Stored, writing: u64) -> bool {
+        match (self, stored) {
+            (Precondition::Absent, Stored::Absent) => true,
+            (Precondition::Absent, Stored::Removed { version }) => *version < writing,
+            (Precondition::Unversioned | Precondition::Version(_), Stored::Entry(entry)) => {
+                Precondition::of(Some(entry)) == *self
+            }
+            (Precondition::Absent, Stored::Entry(_))
+            | (
+                Precondition::Unversioned | Precondition::Version(_),
+                Stored::Absent | Stored::Removed { .. },
+            ) => false,
+        }
     }
+
+    /// The DynamoDB condition that holds exactly when [`Self::holds_for`]
+    /// does, on an item keyed by `key_name`: the expression, its names and
+    /// its values.
+    fn expression(&self, key_name: &str, writing: u64) -> Condition {
+        let version = |v: u64| (":version".to_owned(), AttributeValue::N(v.to_string()));
+        let removed = || (":removed".to_owned(), AttributeValue::S(REMOVED.to_owned()));
+        match self {
+            Precondition::Absent => Condition {
+                expression: format!(
+                    "attribute_not_exists({key_name}) OR (#status = :removed AND #version < :version)"
+                ),
+                names: HashMap::from([
+                    ("#version".to_owned(), attr::VERSION.to_owned()),
+                    ("#status".to_owned(), attr::STATUS.to_owned()),
+                ]),
+                values: Some(HashMap::from([version(writing), removed()])),
+            },
+            Precondition::Unversioned => Condition {
+                expression: format!(
+                    "attribute_exists({key_name}) AND attribute_not_exists(#version)"
+                ),
+                names: HashMap::from([("#version".to_owned(), attr::VERSION.to_owned())]),
+                values: None,
+            },
+            // Never a tombstone's: a version is claimed by one change only,
+            // but the condition says so rather than rely on it.
+            Precondition::Version(v) => Condition {
+                expression:
+                    "#version = :version AND (attribute_not_exists(#status) OR #status <> :removed)"
+                        .to_owned(),
+                names: HashMap::from([
+                    ("#version".to_owned(), attr::VERSION.to_owned()),
+                    ("#status".to_owned(), attr::STATUS.to_owned()),
+                ]),
+                values: Some(HashMap::from([version(*v), removed()])),
+            },
+        }
+    }
+}
+
+/// A condition expression with its attribute names and values (each names
+/// only what its expression uses: DynamoDB refuses unused ones).
+struct Condition {
+    expression: String,
+    names: HashMap<String, String>,
+    values: Option<HashMap<String, AttributeValue>>,
 }
 
 /// What a conditional put of a rules-table item expects.
@@ -71,30 +132,30 @@ pub enum WriteOutcome {
 /// The storage operations admin commands make. Each is one DynamoDB
 /// request, or a bulk one split into batches.
 pub trait AdminStore: Send + Sync {
-    /// The stored entry for `target`, expired or not (a consistent read).
-    fn entry(
-        &self,
-        target: &Target,
-    ) -> impl Future<Output = Result<Option<Entry>, AdminError>> + Send;
+    /// What is stored for `target`: the entry, expired or not, or a
+    /// remove's tombstone (a consistent read).
+    fn entry(&self, target: &Target) -> impl Future<Output = Result<Stored, AdminError>> + Send;
 
     /// The stored entries of `targets` (consistent reads); targets with no
-    /// entry are left out.
+    /// entry (or a tombstone) are left out.
     fn entries(
         &self,
         targets: &[Target],
     ) -> impl Future<Output = Result<Vec<Entry>, AdminError>> + Send;
 
-    /// Every entry in `table` (snapshot items left out), in no order.
+    /// Every entry in `table` (snapshot items and tombstones left out), in
+    /// no order.
     fn scan(
         &self,
         table: EntryTable,
     ) -> impl Future<Output = Result<Vec<Entry>, AdminError>> + Send;
 
-    /// Puts `after` (or, with `None`, deletes the entry of `target`) if the
-    /// stored entry meets `expected`.
+    /// Puts `after`, the change of `version` (or, with `None`, that
+    /// change's tombstone for `target`) if what is stored meets `expected`.
     fn write_entry(
         &self,
         target: &Target,
+        version: u64,
         after: Option<&Entry>,
         expected: &Precondition,
     ) -> impl Future<Output = Result<WriteOutcome, AdminError>> + Send;
@@ -195,7 +256,7 @@ where
 }
 
 impl AdminStore for DynamoAdminStore {
-    async fn entry(&self, target: &Target) -> Result<Option<Entry>, AdminError> {
+    async fn entry(&self, target: &Target) -> Result<Stored, AdminError> {
         let table = self.table(target.kind.table());
         let (key, value) = item_key(target.kind, &target.value);
         let out = self
@@ -207,7 +268,7 @@ impl AdminStore for DynamoAdminStore {
             .send()
             .await
             .map_err(|e| AdminError::from_sdk(table, e))?;
-        Ok(out.item.as_ref().map(entry_from_item))
+        Ok(out.item.as_ref().map(stored_from_item).unwrap_or_default())
     }
 
     async fn entries(&self, targets: &[Target]) -> Result<Vec<Entry>, AdminError> {
@@ -234,7 +295,10 @@ impl AdminStore for DynamoAdminStore {
                 found.extend(items);
             }
         }
-        Ok(found.iter().map(entry_from_item).collect())
+        Ok(found
+            .iter()
+            .filter_map(|item| stored_from_item(item).into_entry())
+            .collect())
     }
 
     async fn scan(&self, table: EntryTable) -> Result<Vec<Entry>, AdminError> {
@@ -247,7 +311,7 @@ impl AdminStore for DynamoAdminStore {
                 page.items()
                     .iter()
                     .filter(|item| !is_snapshot_item(item))
-                    .map(entry_from_item),
+                    .filter_map(|item| stored_from_item(item).into_entry()),
             );
         }
         Ok(entries)
@@ -256,55 +320,30 @@ impl AdminStore for DynamoAdminStore {
     async fn write_entry(
         &self,
         target: &Target,
+        version: u64,
         after: Option<&Entry>,
         expected: &Precondition,
     ) -> Result<WriteOutcome, AdminError> {
         let table = self.table(target.kind.table());
-        let (key_name, key) = item_key(target.kind, &target.value);
-        let (condition, values) = match expected {
-            Precondition::Absent => (format!("attribute_not_exists({key_name})"), None),
-            Precondition::Unversioned => (
-                format!("attribute_exists({key_name}) AND attribute_not_exists(#version)"),
-                None,
-            ),
-            Precondition::Version(version) => (
-                "#version = :version".to_owned(),
-                Some(HashMap::from([(
-                    ":version".to_owned(),
-                    AttributeValue::N(version.to_string()),
-                )])),
-            ),
+        let (key_name, _) = item_key(target.kind, &target.value);
+        let condition = expected.expression(key_name, version);
+        // A remove puts its tombstone: nothing is ever deleted here.
+        let item = match after {
+            Some(entry) => item_from_entry(entry),
+            None => tombstone_item(target.kind, &target.value, version, now_epoch()),
         };
-        // `#version` only where the condition names it: DynamoDB refuses
-        // unused expression attribute names.
-        let names = (*expected != Precondition::Absent)
-            .then(|| HashMap::from([("#version".to_owned(), attr::VERSION.to_owned())]));
-        match after {
-            Some(entry) => conditional(
-                table,
-                self.client
-                    .put_item()
-                    .table_name(table)
-                    .set_item(Some(item_from_entry(entry)))
-                    .condition_expression(condition)
-                    .set_expression_attribute_names(names)
-                    .set_expression_attribute_values(values)
-                    .send()
-                    .await,
-            ),
-            None => conditional(
-                table,
-                self.client
-                    .delete_item()
-                    .table_name(table)
-                    .key(key_name, AttributeValue::S(key))
-                    .condition_expression(condition)
-                    .set_expression_attribute_names(names)
-                    .set_expression_attribute_values(values)
-                    .send()
-                    .await,
-            ),
-        }
+        conditional(
+            table,
+            self.client
+                .put_item()
+                .table_name(table)
+                .set_item(Some(item))
+                .condition_expression(condition.expression)
+                .set_expression_attribute_names(Some(condition.names))
+                .set_expression_attribute_values(condition.values)
+                .send()
+                .await,
+        )
     }
 
     async fn append_record(&self, record: &AuditRecord) -> Result<WriteOutcome, AdminError> {

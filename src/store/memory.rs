@@ -15,7 +15,7 @@ use crate::admin::AdminError;
 use crate::admin::audit::{AuditRecord, TrailHead};
 use crate::admin::fields::Target;
 use crate::admin::store::{AdminStore, ItemPrecondition, Precondition, WriteOutcome};
-use crate::entry::{Entry, EntryTable, Kind};
+use crate::entry::{Entry, EntryTable, Kind, Stored};
 use crate::phone::E164;
 use crate::rules::RuleSet;
 use crate::snapshot::Item;
@@ -50,8 +50,8 @@ pub struct Faults {
 
 #[derive(Debug, Default)]
 struct State {
-    /// Entries of both tables, by kind and value.
-    entries: BTreeMap<(Kind, String), Entry>,
+    /// What both tables store (entries and tombstones), by kind and value.
+    entries: BTreeMap<(Kind, String), Stored>,
     /// The audit table, by key then audit id.
     audit: BTreeMap<(String, String), AuditRecord>,
     /// The rules table's snapshot items, by `ruleKey`.
@@ -83,12 +83,18 @@ impl MemoryStore {
     /// setting up odd shapes an admin could not write.
     pub fn insert(&self, entry: Entry) {
         let key = (entry.kind, entry.value.clone());
-        self.state().entries.insert(key, entry);
+        self.state()
+            .entries
+            .insert(key, Stored::Entry(Box::new(entry)));
     }
 
-    /// Every stored entry, by kind then value.
+    /// Every stored entry (tombstones left out), by kind then value.
     pub fn entries(&self) -> Vec<Entry> {
-        self.state().entries.values().cloned().collect()
+        self.state()
+            .entries
+            .values()
+            .filter_map(|s| s.entry().cloned())
+            .collect()
     }
 
     /// Every audit record, by key then time.
@@ -118,8 +124,18 @@ impl MemoryStore {
         pick(&self.faults.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
+    /// What is stored under `kind` `value`, tombstones included.
+    fn get_stored(&self, kind: Kind, value: &str) -> Stored {
+        self.state()
+            .entries
+            .get(&(kind, value.to_owned()))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// The entry stored under `kind` `value`, if any (a tombstone is none).
     fn get_entry(&self, kind: Kind, value: &str) -> Option<Entry> {
-        self.state().entries.get(&(kind, value.to_owned())).cloned()
+        self.get_stored(kind, value).into_entry()
     }
 
     /// Fails or hangs an admin operation as the faults say. Each operation
@@ -176,14 +192,16 @@ impl BlocklistStore for MemoryStore {
     async fn record_hit(&self, kind: Kind, value: &str, at: &str) -> Result<(), StoreError> {
         read_op(self.fault(|f| f.hits), "UpdateItem").await?;
         let mut state = self.state();
-        // As the conditional UpdateItem: never creates an entry.
-        let entry = state
-            .entries
-            .get_mut(&(kind, value.to_owned()))
-            .ok_or_else(|| StoreError::Request {
-                table: "memory".to_owned(),
-                message: "ConditionalCheckFailedException".to_owned(),
-            })?;
+        // As the conditional UpdateItem: never creates an entry, and never
+        // counts on a tombstone.
+        let entry = match state.entries.get_mut(&(kind, value.to_owned())) {
+            Some(Stored::Entry(entry)) => Some(entry),
+            Some(Stored::Absent | Stored::Removed { .. }) | None => None,
+        }
+        .ok_or_else(|| StoreError::Request {
+            table: "memory".to_owned(),
+            message: "ConditionalCheckFailedException".to_owned(),
+        })?;
         entry.block_count = Some(entry.block_count.unwrap_or(0) + 1);
         entry.last_blocked_at = Some(at.to_owned());
         Ok(())
@@ -207,9 +225,9 @@ impl BlocklistStore for MemoryStore {
 }
 
 impl AdminStore for MemoryStore {
-    async fn entry(&self, target: &Target) -> Result<Option<Entry>, AdminError> {
+    async fn entry(&self, target: &Target) -> Result<Stored, AdminError> {
         self.admin_op().await?;
-        Ok(self.get_entry(target.kind, &target.value))
+        Ok(self.get_stored(target.kind, &target.value))
     }
 
     async fn entries(&self, targets: &[Target]) -> Result<Vec<Entry>, AdminError> {
@@ -226,6 +244,7 @@ impl AdminStore for MemoryStore {
         Ok(state
             .entries
             .values()
+            .filter_map(Stored::entry)
             .filter(|e| e.kind.table() == table)
             .cloned()
             .collect())
@@ -234,19 +253,21 @@ impl AdminStore for MemoryStore {
     async fn write_entry(
         &self,
         target: &Target,
+        version: u64,
         after: Option<&Entry>,
         expected: &Precondition,
     ) -> Result<WriteOutcome, AdminError> {
         self.admin_op().await?;
         let mut state = self.state();
         let key = (target.kind, target.value.clone());
-        if !expected.holds_for(state.entries.get(&key)) {
+        let current = state.entries.get(&key).cloned().unwrap_or_default();
+        if !expected.holds_for(&current, version) {
             return Ok(WriteOutcome::Conflict);
         }
-        match after {
-            Some(entry) => state.entries.insert(key, stored(entry)),
-            None => state.entries.remove(&key),
-        };
+        let after = after.map(stored);
+        state
+            .entries
+            .insert(key, Stored::after_change(after.as_ref(), version));
         Ok(WriteOutcome::Written)
     }
 

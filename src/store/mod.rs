@@ -14,7 +14,7 @@ use aws_sdk_dynamodb::operation::get_item::GetItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
 use crate::config::{Config, DEFAULT_COUNTERS_TABLE_NAME};
-use crate::entry::{BlockAction, Entry, EntryTable, Kind, Mode, Status};
+use crate::entry::{BlockAction, Entry, EntryTable, Kind, Mode, Status, Stored, TOMBSTONE_SECONDS};
 use crate::logging::capped;
 use crate::phone::{E164, mask};
 use crate::rules::RuleSet;
@@ -197,7 +197,9 @@ impl BlocklistStore for DynamoStore {
             .send()
             .await
             .map_err(|e| get_error(&self.table, e))?;
-        Ok(output.item.map(|item| entry_from_item(&item)))
+        Ok(output
+            .item
+            .and_then(|item| stored_from_item(&item).into_entry()))
     }
 
     async fn load_rules(&self) -> Result<RuleSet, StoreError> {
@@ -215,11 +217,17 @@ impl BlocklistStore for DynamoStore {
             .table_name(table)
             .key(key_name, AttributeValue::S(key))
             .update_expression("ADD #count :one SET #last = :at")
-            .condition_expression("attribute_exists(#key)")
+            // Never creates an item, and never counts on a remove's
+            // tombstone (the entry was removed after this call read it).
+            .condition_expression(
+                "attribute_exists(#key) AND (attribute_not_exists(#status) OR #status <> :removed)",
+            )
             .expression_attribute_names("#count", attr::BLOCK_COUNT)
             .expression_attribute_names("#last", attr::LAST_BLOCKED_AT)
             .expression_attribute_names("#key", key_name)
+            .expression_attribute_names("#status", attr::STATUS)
             .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
+            .expression_attribute_values(":removed", AttributeValue::S(REMOVED.to_owned()))
             .expression_attribute_values(":at", AttributeValue::S(at.to_owned()))
             .send()
             .await
@@ -313,6 +321,54 @@ where
         table: table.to_owned(),
         message,
     }
+}
+
+/// The `status` of a remove's tombstone ([`Stored::Removed`]).
+pub const REMOVED: &str = "removed";
+
+/// Reads an item as the write protocol sees it: a remove's tombstone (its
+/// version), or an entry ([`entry_from_item`]). Every reader goes through
+/// here, so that a tombstone is never read as an entry (whose unknown
+/// `status` would read as active).
+pub fn stored_from_item(item: &HashMap<String, AttributeValue>) -> Stored {
+    match item.get(attr::STATUS) {
+        Some(AttributeValue::S(status)) if status == REMOVED => Stored::Removed {
+            version: match item.get(attr::VERSION) {
+                Some(AttributeValue::N(v)) => v.parse().unwrap_or_default(),
+                _ => 0,
+            },
+        },
+        _ => Stored::Entry(Box::new(entry_from_item(item))),
+    }
+}
+
+/// The tombstone a remove of `kind` `value` at `version` leaves, written at
+/// `now` (epoch seconds): the key, `status` `removed`, the version, and an
+/// `expiresAt` [`TOMBSTONE_SECONDS`] later for the tables' TTL.
+pub fn tombstone_item(kind: Kind, value: &str, version: u64, now: i64) -> Item {
+    let (key_name, key) = item_key(kind, value);
+    let mut item = HashMap::from([
+        (key_name.to_owned(), AttributeValue::S(key)),
+        (
+            attr::STATUS.to_owned(),
+            AttributeValue::S(REMOVED.to_owned()),
+        ),
+        (
+            attr::VERSION.to_owned(),
+            AttributeValue::N(version.to_string()),
+        ),
+        (
+            attr::EXPIRES_AT.to_owned(),
+            AttributeValue::N((now + TOMBSTONE_SECONDS).to_string()),
+        ),
+    ]);
+    if kind != Kind::Block {
+        item.insert(
+            attr::KIND.to_owned(),
+            AttributeValue::S(kind.as_str().to_owned()),
+        );
+    }
+    item
 }
 
 /// Reads an item, accepting the older attribute names, and `expiresAt` as
@@ -660,5 +716,24 @@ mod tests {
             err.to_string(),
             "the published rules in `Rules` are unreadable (manifest without chunks); run `blocklist publish-rules`"
         );
+    }
+
+    /// A tombstone reads as the remove that left it, never as an entry
+    /// (whose `status` `removed`, unknown to it, would read as active),
+    /// and so the Lambda's lookup finds nothing there.
+    #[test]
+    fn a_tombstone_reads_as_its_remove_not_as_an_entry() {
+        for kind in [Kind::Block, Kind::Report, Kind::Prefix, Kind::Allow] {
+            let item = tombstone_item(kind, "+14155550123", 4, 1_000);
+            assert_eq!(stored_from_item(&item), Stored::Removed { version: 4 });
+            assert_eq!(
+                item[attr::EXPIRES_AT],
+                AttributeValue::N((1_000 + TOMBSTONE_SECONDS).to_string())
+            );
+            let (key_name, key) = item_key(kind, "+14155550123");
+            assert_eq!(item[key_name], AttributeValue::S(key));
+        }
+        let live = item_from_entry(&entry(Kind::Block, "+14155550123"));
+        assert!(matches!(stored_from_item(&live), Stored::Entry(_)));
     }
 }
