@@ -3,11 +3,13 @@
 
 use std::time::Duration;
 
+use crate::admin::plan::{AutoBlock, MAX_REPORTERS, ReportPolicy};
 use crate::answer::MAX_ANSWER_TEXT_CHARS;
 use crate::decision::{Policy, RateLimit};
 use crate::entry::BlockAction;
 use crate::logging::capped;
 use crate::phone::{DefaultCountry, mask};
+use crate::when::parse_duration;
 
 /// Default DynamoDB table holding blocked numbers.
 pub const DEFAULT_TABLE_NAME: &str = "BlockedPhoneNumbers";
@@ -19,6 +21,10 @@ pub const DEFAULT_RULES_TABLE_NAME: &str = "BlocklistRules";
 pub const DEFAULT_COUNTERS_TABLE_NAME: &str = "BlocklistCallCounters";
 /// Default rate-limit window.
 pub const DEFAULT_RATE_LIMIT_WINDOW_SECONDS: u64 = 300;
+/// Distinct agents' reports count for an auto-block within this many hours.
+pub const DEFAULT_AUTO_BLOCK_WINDOW_HOURS: u64 = 24;
+/// How long an auto-block lasts (30 days), unless REPORTS_AUTO_BLOCK_EXPIRES says.
+pub const DEFAULT_AUTO_BLOCK_EXPIRES_SECONDS: i64 = 30 * 86_400;
 /// What a rate-limited caller hears by default.
 pub const DEFAULT_RATE_LIMIT_MESSAGE: &str =
     "You have called several times in a short while. Please try again later.";
@@ -60,8 +66,10 @@ pub struct Config {
     pub table_name: String,
     /// The audit table (the report function writes to it).
     pub audit_table_name: String,
-    /// Agent reports block at once instead of waiting for an admin.
-    pub reports_block_immediately: bool,
+    /// What agent reports do: block at once instead of waiting for an
+    /// admin (`REPORTS_BLOCK_IMMEDIATELY`), or block by themselves once
+    /// enough distinct agents made one (`REPORTS_AUTO_BLOCK_*`).
+    pub reports: ReportPolicy,
     pub rules_table_name: String,
     /// Calls counted per number and window, while the rate limit is on.
     pub counters_table_name: String,
@@ -101,7 +109,10 @@ impl Config {
             table_name: env.table("TABLE_NAME", DEFAULT_TABLE_NAME)?,
             audit_table_name: env.table("AUDIT_TABLE_NAME", DEFAULT_AUDIT_TABLE_NAME)?,
             rules_table_name: env.table("RULES_TABLE_NAME", DEFAULT_RULES_TABLE_NAME)?,
-            reports_block_immediately: env.flag("REPORTS_BLOCK_IMMEDIATELY", false)?,
+            reports: ReportPolicy {
+                block_now: env.flag("REPORTS_BLOCK_IMMEDIATELY", false)?,
+                auto_block: env.auto_block()?,
+            },
             rules_refresh: Duration::from_secs(env.number(
                 "RULES_REFRESH_SECONDS",
                 DEFAULT_RULES_REFRESH_SECONDS,
@@ -247,6 +258,50 @@ impl<F: Fn(&str) -> Option<String>> Env<'_, F> {
         }))
     }
 
+    /// `REPORTS_AUTO_BLOCK_THRESHOLD` (0, the default, is off; else at
+    /// least 2 agents: one is `REPORTS_BLOCK_IMMEDIATELY`), with its window
+    /// (`REPORTS_AUTO_BLOCK_WINDOW_HOURS`, default 24) and how long the
+    /// block lasts (`REPORTS_AUTO_BLOCK_EXPIRES`, a duration like `30d`,
+    /// the default, or `12h`).
+    fn auto_block(&self) -> Result<Option<AutoBlock>, ConfigError> {
+        let threshold = self.number(
+            "REPORTS_AUTO_BLOCK_THRESHOLD",
+            0,
+            0..=MAX_REPORTERS as u64,
+            &format!(
+                "distinct agents, 0 (off) or from 2 to {MAX_REPORTERS} (for 1, set REPORTS_BLOCK_IMMEDIATELY=true)"
+            ),
+        )?;
+        if threshold == 1 {
+            return Err(Self::invalid(
+                "REPORTS_AUTO_BLOCK_THRESHOLD",
+                threshold.to_string(),
+                "0 (off) or at least 2 distinct agents: for one agent's report to block, set REPORTS_BLOCK_IMMEDIATELY=true",
+            ));
+        }
+        let window_hours = self.number(
+            "REPORTS_AUTO_BLOCK_WINDOW_HOURS",
+            DEFAULT_AUTO_BLOCK_WINDOW_HOURS,
+            1..=8_760,
+            "hours, from 1 to 8760 (a year)",
+        )?;
+        let expires_seconds = match self.var("REPORTS_AUTO_BLOCK_EXPIRES") {
+            None => DEFAULT_AUTO_BLOCK_EXPIRES_SECONDS,
+            Some(v) => parse_duration(&v).map_err(|e| {
+                Self::invalid(
+                    "REPORTS_AUTO_BLOCK_EXPIRES",
+                    v,
+                    &format!("a duration such as 30d or 12h: {e}"),
+                )
+            })?,
+        };
+        Ok((threshold > 0).then_some(AutoBlock {
+            threshold: threshold as usize,
+            window_seconds: window_hours as i64 * 3600,
+            expires_seconds,
+        }))
+    }
+
     fn metrics_namespace(&self) -> Result<String, ConfigError> {
         match self.var("METRICS_NAMESPACE") {
             None => Ok(DEFAULT_METRICS_NAMESPACE.to_owned()),
@@ -347,6 +402,10 @@ mod tests {
             ("RECORD_HITS", "maybe"),
             ("REPORTS_BLOCK_IMMEDIATELY", "soon"),
             ("AUDIT_TABLE_NAME", "x"),
+            ("REPORTS_AUTO_BLOCK_THRESHOLD", "1"),
+            ("REPORTS_AUTO_BLOCK_THRESHOLD", "many"),
+            ("REPORTS_AUTO_BLOCK_WINDOW_HOURS", "0"),
+            ("REPORTS_AUTO_BLOCK_EXPIRES", "a month"),
         ] {
             let err = config(&[(var, value)]).unwrap_err();
             assert_eq!(err.variable, var);
@@ -356,5 +415,35 @@ mod tests {
                 "{message}"
             );
         }
+    }
+
+    #[test]
+    fn auto_block_is_off_unless_a_threshold_is_set() {
+        assert_eq!(config(&[]).unwrap().reports.auto_block, None);
+        let on = config(&[("REPORTS_AUTO_BLOCK_THRESHOLD", "3")]).unwrap();
+        assert_eq!(
+            on.reports.auto_block,
+            Some(AutoBlock {
+                threshold: 3,
+                window_seconds: 24 * 3600,
+                expires_seconds: 30 * 86_400,
+            })
+        );
+        let set = config(&[
+            ("REPORTS_AUTO_BLOCK_THRESHOLD", "2"),
+            ("REPORTS_AUTO_BLOCK_WINDOW_HOURS", "6"),
+            ("REPORTS_AUTO_BLOCK_EXPIRES", "7d"),
+        ])
+        .unwrap();
+        let rule = set.reports.auto_block.unwrap();
+        assert_eq!(
+            (rule.window_seconds, rule.expires_seconds),
+            (6 * 3600, 7 * 86_400)
+        );
+        let one = config(&[("REPORTS_AUTO_BLOCK_THRESHOLD", "1")]).unwrap_err();
+        assert!(
+            one.to_string().contains("REPORTS_BLOCK_IMMEDIATELY"),
+            "{one}"
+        );
     }
 }

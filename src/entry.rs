@@ -1,6 +1,8 @@
 //! Blocklist entries as stored: exact blocks in the blocklist table, prefix
 //! rules and allow entries in the rules table.
 
+use std::collections::BTreeMap;
+
 /// What an entry does, and to what it applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum Kind {
@@ -163,6 +165,11 @@ pub struct Entry {
     /// The dialled numbers (E.164, sorted) the entry applies to; empty for
     /// every line.
     pub lines: Vec<String>,
+    /// On a report: each agent who reported the number, with the time
+    /// (epoch seconds) of their latest report (`reportedBy`). Distinct
+    /// agents within a window make the report a block, when the team
+    /// turned that on (`REPORTS_AUTO_BLOCK_THRESHOLD`).
+    pub reported_by: BTreeMap<String, i64>,
 }
 
 impl Entry {

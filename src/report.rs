@@ -8,6 +8,7 @@ use aws_sdk_dynamodb::Client;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::admin::plan::ReportPolicy;
 use crate::admin::{Admin, AdminError, Tables, parse_target};
 use crate::config::{Config, LogNumbers};
 use crate::entry::Kind;
@@ -37,7 +38,7 @@ pub struct Reporter {
     client: Client,
     tables: Tables,
     normalizer: Normalizer,
-    block_now: bool,
+    policy: ReportPolicy,
     log_numbers: LogNumbers,
 }
 
@@ -51,7 +52,7 @@ impl Reporter {
                 audit: config.audit_table_name.clone(),
             },
             normalizer: Normalizer::new(config.default_country),
-            block_now: config.reports_block_immediately,
+            policy: config.reports,
             log_numbers: config.log_numbers,
         }
     }
@@ -87,7 +88,7 @@ impl Reporter {
                 &target,
                 call.contact_id.as_deref(),
                 reason.as_deref(),
-                self.block_now,
+                &self.policy,
             )
             .await;
         let shown = self.log_numbers.show(&target.value);

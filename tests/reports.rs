@@ -90,9 +90,18 @@ async fn report_then_approve_blocks() {
     assert_eq!(pending[0]["status"], "pending");
     assert_eq!(pending[0]["createdBy"], "agent:jdoe");
 
-    // A second report of the same caller changes nothing.
-    let again = report(&s, false, "+14155550177", Some("asmith")).await;
+    // The same agent again changes nothing; another agent joins the report.
+    let again = report(&s, false, "+14155550177", Some("jdoe")).await;
     assert_eq!(again.report_status, "alreadyPending");
+    let other = report(&s, false, "+14155550177", Some("asmith")).await;
+    assert_eq!(other.report_status, "pending");
+    let (_, out, _) = blocklist(&s, &["pending"]);
+    let pending: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(pending.as_array().unwrap().len(), 1, "one report: {out}");
+    let agents = pending[0]["reportedBy"].as_object().unwrap();
+    let mut names: Vec<&str> = agents.keys().map(String::as_str).collect();
+    names.sort();
+    assert_eq!(names, ["agent:asmith", "agent:jdoe"], "{out}");
 
     let (code, _, err) = blocklist(&s, &["approve", "+14155550177"]);
     assert_eq!(code, 0, "{err}");
@@ -113,12 +122,13 @@ async fn report_then_approve_blocks() {
         })
         .collect();
     // The report is its own entry (`report#...`): recorded by the agent,
-    // then closed by the approval, which made the number's block first.
+    // joined by the second, then closed by the approval, which made the number's block first.
     assert_eq!(
         steps,
         [
             ("approve", "admin@ci", "report#+14155550177"),
             ("approve", "admin@ci", "+14155550177"),
+            ("report", "agent:asmith", "report#+14155550177"),
             ("report", "agent:jdoe", "report#+14155550177"),
         ]
     );
@@ -247,4 +257,48 @@ async fn a_refused_caller_id_is_logged_masked_and_fields_cut_short() {
     assert!(!refused.contains(raw), "masked: {refused}");
     assert!(refused.contains("****"), "masked: {refused}");
     assert!(refused.len() < 2_000, "{} bytes", refused.len());
+}
+
+/// With `REPORTS_AUTO_BLOCK_THRESHOLD=2`, the second distinct agent's
+/// report blocks the caller for `REPORTS_AUTO_BLOCK_EXPIRES`; the first
+/// agent reporting again does not count twice; the history says why.
+#[tokio::test(flavor = "multi_thread")]
+async fn distinct_agents_reports_block_by_themselves() {
+    let s = setup().await;
+    let config = Config::from_lookup(|name| match name {
+        "TABLE_NAME" => Some(s.table.clone()),
+        "AUDIT_TABLE_NAME" => Some(s.audit.clone()),
+        "REPORTS_AUTO_BLOCK_THRESHOLD" => Some("2".into()),
+        "REPORTS_AUTO_BLOCK_EXPIRES" => Some("1d".into()),
+        _ => None,
+    })
+    .unwrap();
+    let reporter = Reporter::new(s.client.clone(), &config);
+    let by = |agent: &str| {
+        ContactFlowEvent::voice("(415) 555-0190")
+            .contact_id("contact-7")
+            .parameter("agent", agent)
+            .build()
+    };
+    assert_eq!(reporter.handle(&by("ann")).await.report_status, "pending");
+    assert_eq!(
+        reporter.handle(&by("ann")).await.report_status,
+        "alreadyPending"
+    );
+    assert!(!is_blocked(&s, "+14155550190").await);
+    assert_eq!(reporter.handle(&by("bob")).await.report_status, "blocked");
+    assert!(is_blocked(&s, "+14155550190").await);
+
+    let (code, out, err) = blocklist(&s, &["history", "+14155550190"]);
+    assert_eq!(code, 0, "{err}");
+    let records: Vec<Value> = serde_json::from_str(&out).unwrap();
+    let auto = records
+        .iter()
+        .find(|r| r["phoneNumber"] == "+14155550190")
+        .unwrap_or_else(|| panic!("{out}"));
+    assert_eq!(auto["action"], "autoBlock");
+    let why = auto["reason"].as_str().unwrap();
+    assert!(why.contains("agent:ann, agent:bob"), "{why}");
+    let expires = auto["after"]["expiresAt"].as_str().unwrap_or_default();
+    assert!(!expires.is_empty(), "the block expires: {auto}");
 }

@@ -763,9 +763,33 @@ fn report_role_is_fenced_to_reports() {
         t["Conditions"]["ReportsBlockNow"],
         json!({"Fn::Equals": [{"Ref": "ReportsBlockImmediately"}, "true"]})
     );
+    // Reports write blocks only when they block at once or by themselves.
+    assert_eq!(
+        t["Conditions"]["ReportsCanBlock"],
+        json!({"Fn::Or": [{"Fn::Condition": "ReportsBlockNow"}, {"Fn::Condition": "ReportsAutoBlock"}]})
+    );
+    assert_eq!(
+        t["Conditions"]["ReportsAutoBlock"],
+        json!({"Fn::Not": [{"Fn::Equals": [{"Ref": "ReportsAutoBlockThreshold"}, 0]}]})
+    );
+    let env = &f["Properties"]["Environment"]["Variables"];
+    for (var, parameter) in [
+        ("REPORTS_AUTO_BLOCK_THRESHOLD", "ReportsAutoBlockThreshold"),
+        (
+            "REPORTS_AUTO_BLOCK_WINDOW_HOURS",
+            "ReportsAutoBlockWindowHours",
+        ),
+        ("REPORTS_AUTO_BLOCK_EXPIRES", "ReportsAutoBlockExpires"),
+    ] {
+        assert_eq!(env[var], json!({"Ref": parameter}), "{var}");
+    }
+    assert_eq!(
+        t["Parameters"]["ReportsAutoBlockThreshold"]["Default"], 0,
+        "off by default"
+    );
     let role = resource(&t, "ReportFunctionRole", "AWS::IAM::Role");
     assert!(role["Properties"].get("ManagedPolicyArns").is_none());
-    let fenced = statements_when(role, "ReportsBlockNow", false);
+    let fenced = statements_when(role, "ReportsCanBlock", false);
     let writes = [
         "dynamodb:PutItem",
         "dynamodb:DeleteItem",
@@ -785,6 +809,7 @@ fn report_role_is_fenced_to_reports() {
         if statement["Resource"] == arn_of(TABLE) && writes_tables {
             let mut attrs = REPORT_ATTRIBUTES.to_vec();
             attrs.insert(1, "kind");
+            attrs.push("reportedBy");
             assert_eq!(
                 statement["Condition"]["ForAllValues:StringEquals"]["dynamodb:Attributes"],
                 json!(attrs)
@@ -808,7 +833,7 @@ fn report_role_is_fenced_to_reports() {
         grants
     };
     assert_eq!(grants(&fenced), expected(&[]));
-    let at_once = statements_when(role, "ReportsBlockNow", true);
+    let at_once = statements_when(role, "ReportsCanBlock", true);
     assert_eq!(
         grants(&at_once),
         expected(&[
@@ -834,7 +859,7 @@ fn no_grant_can_change_an_audit_record() {
     let mut statements: Vec<&Value> = Vec::new();
     for (_, role) in resources_of_type(&t, "AWS::IAM::Role") {
         for holds in [false, true] {
-            statements.extend(statements_when(role, "ReportsBlockNow", holds));
+            statements.extend(statements_when(role, "ReportsCanBlock", holds));
         }
     }
     for (_, policy) in resources_of_type(&t, "AWS::IAM::ManagedPolicy") {
@@ -1375,14 +1400,14 @@ fn dashboard_and_error_rate_alarm_use_the_emitted_metrics() {
 #[test]
 fn what_the_report_function_puts_fits_its_fence() {
     use connect_blocklist::admin::Target;
-    use connect_blocklist::admin::plan::{Report, ReportPlan, report};
+    use connect_blocklist::admin::plan::{AutoBlock, Report, ReportPlan, auto_block, report};
     use connect_blocklist::entry::Kind;
     use connect_blocklist::store::{item_from_entry, tombstone_item};
 
     let t = template();
     let role = resource(&t, "ReportFunctionRole", "AWS::IAM::Role");
     let fence = |holds: bool, sid: &str| -> Vec<String> {
-        let statements = statements_when(role, "ReportsBlockNow", holds);
+        let statements = statements_when(role, "ReportsCanBlock", holds);
         let statement = statements.iter().find(|s| s["Sid"] == sid).unwrap();
         as_list(&statement["Condition"]["ForAllValues:StringEquals"]["dynamodb:Attributes"])
             .iter()
@@ -1406,7 +1431,19 @@ fn what_the_report_function_puts_fits_its_fence() {
         let entry = change.at_version(7).after.unwrap();
         let tombstone = tombstone_item(entry.kind, &entry.value, 8, 1_800_000_000);
         let allowed = fence(block_now, sid);
-        for item in [item_from_entry(&entry), tombstone] {
+        let mut items = vec![item_from_entry(&entry), tombstone];
+        if block_now {
+            // The block distinct agents' reports make by themselves.
+            let rule = AutoBlock {
+                threshold: 2,
+                window_seconds: 3600,
+                expires_seconds: 86_400,
+            };
+            let agents = ["agent:a".to_owned(), "agent:b".to_owned()];
+            let made = auto_block(&block, &entry, &agents, &rule, None, 1_800_000_000);
+            items.push(item_from_entry(&made.unwrap().after.unwrap()));
+        }
+        for item in items {
             for name in item.keys() {
                 assert!(allowed.contains(name), "{sid} refuses `{name}`: {item:?}");
             }

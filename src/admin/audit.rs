@@ -74,6 +74,9 @@ pub enum AuditAction {
     Reject,
     /// An admin made a monitoring entry block.
     Promote,
+    /// Distinct agents' reports made the number a block by themselves
+    /// (`REPORTS_AUTO_BLOCK_THRESHOLD`); the record's reason names them.
+    AutoBlock,
 }
 
 crate::wire_names!(AuditAction, "an audit action" {
@@ -85,6 +88,7 @@ crate::wire_names!(AuditAction, "an audit action" {
     Approve => "approve",
     Reject => "reject",
     Promote => "promote",
+    AutoBlock => "autoBlock",
 });
 
 /// One change to one entry (or, `abort`, one that did not happen).

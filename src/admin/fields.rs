@@ -2,6 +2,8 @@
 //! target of a command ([`parse_target`]) and the fields of an entry
 //! ([`EntryFields::checked`]). Pure: no I/O.
 
+use std::collections::BTreeMap;
+
 use crate::answer::MAX_ANSWER_TEXT_CHARS;
 use crate::entry::{BlockAction, Entry, Kind, Mode, Status};
 use crate::phone::{CallerId, InvalidReason, Normalizer, compact_prefix};
@@ -156,6 +158,9 @@ pub struct EntryFields {
     pub mode: Mode,
     /// The dialled numbers (E.164) the entry applies to; empty for all.
     pub lines: Vec<String>,
+    /// A report's agents and when each last reported it (reports restored
+    /// from an export).
+    pub reported_by: BTreeMap<String, i64>,
 }
 
 fn blank(s: &Option<String>) -> bool {
@@ -254,6 +259,7 @@ impl EntryFields {
             && entry.queue_arn == self.queue_arn
             && entry.mode == self.mode
             && entry.lines == self.lines
+            && entry.reported_by == self.reported_by
     }
 
     /// A new entry for `target` with these fields, made at `now` by `actor`.
@@ -272,6 +278,7 @@ impl EntryFields {
             status: self.status,
             mode: self.mode,
             lines: self.lines,
+            reported_by: self.reported_by,
             ..Entry::default()
         }
     }

@@ -15,7 +15,7 @@
 mod quotes;
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{Read, Write};
 
 use super::audit::Author;
@@ -43,6 +43,7 @@ pub const COLUMNS: &[&str] = &[
     "status",
     "mode",
     "lines",
+    "reportedBy",
 ];
 
 /// What separates the numbers of the `lines` column.
@@ -122,6 +123,12 @@ pub enum RowError {
     UnknownMode(UnknownName),
     #[error("lines: {0} (separate numbers with `;`)")]
     Line(TargetError),
+    #[error(
+        "reportedBy: {0} (a JSON object of agent to epoch seconds, as export writes it: {{\"agent:alice\":1767225600}})"
+    )]
+    ReportedBy(String),
+    #[error("reportedBy: only agent reports (kind report) have reporting agents, not a {0} entry")]
+    ReportersNotReport(Kind),
     #[error(transparent)]
     Action(ActionProblem),
 }
@@ -402,7 +409,9 @@ fn parse_row(
         .transpose()
         .map_err(RowError::Line)?
         .unwrap_or_default();
+    let reported_by = reporters(kind, get("reportedBy"))?;
     let given = EntryFields {
+        reported_by,
         status,
         reason: get("reason")
             .map(str::to_owned)
@@ -425,6 +434,28 @@ fn parse_row(
     })
 }
 
+/// The `reportedBy` cell of a row: a report's agents, read as export
+/// writes them ([`reported_by_cell`]).
+fn reporters(kind: Kind, cell: Option<&str>) -> Result<BTreeMap<String, i64>, RowError> {
+    let Some(cell) = cell else {
+        return Ok(BTreeMap::new());
+    };
+    if kind != Kind::Report {
+        return Err(RowError::ReportersNotReport(kind));
+    }
+    serde_json::from_str(cell).map_err(|e| RowError::ReportedBy(e.to_string()))
+}
+
+/// A report's agents as one cell: a JSON object of agent to epoch seconds
+/// (agent names are free text: JSON quotes whatever they hold). Empty for
+/// an entry without any.
+fn reported_by_cell(entry: &Entry) -> String {
+    if entry.reported_by.is_empty() {
+        return String::new();
+    }
+    serde_json::to_string(&entry.reported_by).unwrap_or_default()
+}
+
 /// Writes entries as an import file; importing it back changes nothing.
 /// Each cell goes through [`csv_cell`].
 pub fn write_csv<W: Write>(entries: &[Entry], output: W) -> Result<(), csv::Error> {
@@ -433,6 +464,7 @@ pub fn write_csv<W: Write>(entries: &[Entry], output: W) -> Result<(), csv::Erro
     for e in entries {
         let expires = e.expires_at.map(rfc3339).unwrap_or_default();
         let lines = e.lines.join(&LINES_SEPARATOR.to_string());
+        let reported_by = reported_by_cell(e);
         let cells: Vec<Cow<'_, str>> = [
             e.value.as_str(),
             e.kind.as_str(),
@@ -445,6 +477,7 @@ pub fn write_csv<W: Write>(entries: &[Entry], output: W) -> Result<(), csv::Erro
             e.status.as_str(),
             if e.kind.blocks() { e.mode.as_str() } else { "" },
             &lines,
+            &reported_by,
         ]
         .into_iter()
         .map(csv_cell)
@@ -571,6 +604,38 @@ mod tests {
             expires_at: None,
         };
         parse_csv(text.as_bytes(), &Normalizer::default(), &defaults)
+    }
+
+    /// A report's agents come back as export wrote them; a cell that is
+    /// not that, or agents on an entry that is not a report, name the line.
+    #[test]
+    fn reporting_agents_are_read_back_and_checked() {
+        let parsed = parse(
+            "phoneNumber,kind,status,reportedBy\n\
+             +14155550123,report,pending,\"{\"\"agent:a, b\"\":1767225600}\"\n\
+             +14155550124,report,pending,agent:a\n\
+             +14155550125,block,,\"{\"\"agent:a\"\":1}\"\n",
+        )
+        .unwrap();
+        assert_eq!(parsed.rows.len(), 1);
+        assert_eq!(
+            parsed.rows[0].fields.reported_by,
+            BTreeMap::from([("agent:a, b".to_owned(), 1_767_225_600)])
+        );
+        let why: Vec<(u64, String)> = parsed
+            .rejected
+            .iter()
+            .map(|r| (r.line, r.why.to_string()))
+            .collect();
+        assert_eq!(why[0].0, 3);
+        assert!(why[0].1.starts_with("reportedBy: "), "{}", why[0].1);
+        assert_eq!(
+            why[1],
+            (
+                4,
+                "reportedBy: only agent reports (kind report) have reporting agents, not a block entry".to_owned()
+            )
+        );
     }
 
     #[test]

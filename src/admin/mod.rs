@@ -323,6 +323,7 @@ mod tests {
     use super::test_support::{admin, reason};
     use super::*;
     use crate::admin::audit::AuditAction;
+    use crate::admin::plan::ReportPolicy;
     use crate::entry::Status;
     use crate::store::BlocklistStore;
     use crate::store::memory::{Fault, Faults, MemoryStore};
@@ -393,15 +394,24 @@ mod tests {
         let store = MemoryStore::new();
         let agent = admin(&store, "agent:ann");
         let t = agent.target(Kind::Block, "+14155550177").unwrap();
-        let outcome = agent.report(&t, Some("c-9"), None, false).await.unwrap();
+        let outcome = agent
+            .report(&t, Some("c-9"), None, &ReportPolicy::default())
+            .await
+            .unwrap();
         assert_eq!(outcome.status(), "pending");
-        let again = agent.report(&t, Some("c-10"), None, false).await.unwrap();
+        let again = agent
+            .report(&t, Some("c-10"), None, &ReportPolicy::default())
+            .await
+            .unwrap();
         assert_eq!(again.status(), "alreadyPending");
         let supervisor = admin(&store, "sue");
         assert_eq!(supervisor.pending().await.unwrap().len(), 1);
         let approved = supervisor.approve(&t, Some("confirmed")).await.unwrap();
         assert_eq!(approved.status, Status::Active);
-        let after = agent.report(&t, None, None, false).await.unwrap();
+        let after = agent
+            .report(&t, None, None, &ReportPolicy::default())
+            .await
+            .unwrap();
         assert_eq!(after.status(), "alreadyBlocked");
         let err = supervisor.reject(&t, None).await.unwrap_err();
         assert!(matches!(err, AdminError::NotPending { .. }), "{err}");
@@ -429,6 +439,96 @@ mod tests {
             store.entries().iter().all(|e| e.kind != Kind::Report),
             "the report is closed"
         );
+    }
+
+    /// With auto-block on, the third distinct agent's report within the
+    /// window blocks the number with the rule's expiry; an agent reporting
+    /// again does not count twice; the trails say why. Reports that raced
+    /// each other join one report rather than fail.
+    #[tokio::test]
+    async fn distinct_agents_reports_block_by_themselves() {
+        use crate::admin::plan::AutoBlock;
+        use crate::checker::Checker;
+        let store = MemoryStore::new();
+        let policy = ReportPolicy {
+            block_now: false,
+            auto_block: Some(AutoBlock {
+                threshold: 3,
+                window_seconds: 24 * 3600,
+                expires_seconds: 30 * 86_400,
+            }),
+        };
+        let t = admin(&store, "x")
+            .target(Kind::Block, "+14155550177")
+            .unwrap();
+        let report = |agent: &str| {
+            let (agent, t) = (admin(&store, agent), t.clone());
+            async move { agent.report(&t, Some("c-1"), None, &policy).await.unwrap() }
+        };
+        assert_eq!(report("agent:ann").await.status(), "pending");
+        assert_eq!(report("agent:ann").await.status(), "alreadyPending");
+        assert_eq!(report("agent:bob").await.status(), "pending");
+        assert_eq!(report("agent:bob").await.status(), "alreadyPending");
+        let third = report("agent:cat").await;
+        let reports::ReportOutcome::AutoBlocked(block) = &third else {
+            panic!("the third agent blocks: {third:?}");
+        };
+        assert_eq!(third.status(), "blocked");
+        let expires = block.expires_at.unwrap() - now_epoch();
+        assert!(
+            (30 * 86_400 - 5..=30 * 86_400).contains(&expires),
+            "{expires}"
+        );
+        assert_eq!(report("agent:dan").await.status(), "alreadyBlocked");
+
+        let config = crate::config::Config::from_lookup(|_| None).unwrap();
+        let checker = Checker::new(store.clone(), &config);
+        let checked = checker.check(Some("+14155550177"), None, now_epoch()).await;
+        assert!(checked.answer.is_blocked);
+
+        let history = admin(&store, "x").history(std::slice::from_ref(&t)).await.unwrap();
+        assert_eq!(actions(&history), [AuditAction::AutoBlock]);
+        let why = history[0].reason.as_deref().unwrap();
+        assert!(
+            why.contains("3 agents") && why.contains("agent:ann, agent:bob, agent:cat"),
+            "{why}"
+        );
+        assert_eq!(history[0].actor, "agent:cat");
+        let report_t = t.as_kind(Kind::Report);
+        let reports = admin(&store, "x").history(&[report_t]).await.unwrap();
+        assert_eq!(
+            actions(&reports),
+            [
+                AuditAction::AutoBlock,
+                AuditAction::Report,
+                AuditAction::Report,
+                AuditAction::Report
+            ]
+        );
+        assert!(
+            store.entries().iter().all(|e| e.kind != Kind::Report),
+            "closed"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn agents_reporting_at_once_join_one_report() {
+        let store = MemoryStore::new();
+        let t = admin(&store, "x")
+            .target(Kind::Block, "+14155550178")
+            .unwrap();
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..6 {
+            let (agent, t) = (admin(&store, &format!("agent:{i}")), t.clone());
+            tasks
+                .spawn(async move { agent.report(&t, None, None, &ReportPolicy::default()).await });
+        }
+        while let Some(done) = tasks.join_next().await {
+            assert_eq!(done.unwrap().unwrap().status(), "pending");
+        }
+        let reports = store.entries();
+        assert_eq!(reports.len(), 1);
+        assert_eq!(reports[0].reported_by.len(), 6, "{reports:?}");
     }
 
     #[tokio::test]
@@ -494,10 +594,12 @@ mod tests {
         let p = admin.target(Kind::Prefix, "+1900").unwrap();
         admin.add(&p, EntryFields::default(), false).await.unwrap();
         let reported = admin.target(Kind::Block, "+14155550177").unwrap();
-        admin
-            .report(&reported, Some("c-1"), None, false)
-            .await
-            .unwrap();
+        for agent in ["agent:ann", "agent:bob"] {
+            Admin::with_store(store.clone(), agent, Normalizer::default())
+                .report(&reported, Some("c-1"), None, &ReportPolicy::default())
+                .await
+                .unwrap();
+        }
 
         let mut csv = Vec::new();
         import::write_csv(&admin.list(true).await.unwrap(), &mut csv).unwrap();
@@ -525,9 +627,11 @@ mod tests {
                 e.action,
                 e.message.clone(),
                 e.queue_arn.clone(),
+                e.reported_by.clone(),
             )
         };
         let before: Vec<_> = store.entries().iter().map(what).collect();
+        assert!(before.iter().any(|e| e.9.len() == 2), "two agents' report");
         let after: Vec<_> = restored.entries().iter().map(what).collect();
         assert_eq!(after, before);
         assert!(

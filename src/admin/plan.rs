@@ -2,14 +2,14 @@
 //! the change to make (or why not). [`super::Admin`] reads, plans, then
 //! writes; these functions do no I/O, so every rule here is unit-tested.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::AdminError;
 use super::audit::{AuditAction, AuditRecord, Author, TrailHead, claimed_version};
 use super::fields::{EntryFields, Target};
 use super::import::Row;
 use crate::entry::{Entry, Kind, Mode, Status, Stored};
-use crate::when::{ExpiryInPast, future_expiry, rfc3339};
+use crate::when::{ExpiryInPast, future_expiry, parse_absolute, rfc3339};
 
 /// What the next change to an entry may claim, from the stored entry and
 /// the head of its trail.
@@ -242,14 +242,42 @@ pub struct Report<'a> {
     pub block_now: bool,
 }
 
-/// What a report does: nothing (the number is already blocked, or already
-/// waits for an admin), or one change.
+/// When distinct agents' reports make a number a block by themselves,
+/// without an admin (`REPORTS_AUTO_BLOCK_*`; off unless a threshold is set).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AutoBlock {
+    /// Distinct agents (`REPORTS_AUTO_BLOCK_THRESHOLD`, at least 2: one
+    /// agent is `REPORTS_BLOCK_IMMEDIATELY`).
+    pub threshold: usize,
+    /// Their latest reports count within this many seconds before now
+    /// (`REPORTS_AUTO_BLOCK_WINDOW_HOURS`).
+    pub window_seconds: i64,
+    /// How long the block lasts, seconds (`REPORTS_AUTO_BLOCK_EXPIRES`).
+    pub expires_seconds: i64,
+}
+
+/// What a team chose reports do (the report function's settings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ReportPolicy {
+    /// Reports block at once (`REPORTS_BLOCK_IMMEDIATELY=true`).
+    pub block_now: bool,
+    /// Distinct agents' reports block by themselves (off: `None`).
+    pub auto_block: Option<AutoBlock>,
+}
+
+/// The most agents a report keeps (the latest of each); the oldest go
+/// first. Keeps the item far under DynamoDB's size limit.
+pub const MAX_REPORTERS: usize = 100;
+
+/// What a report does: nothing (the number is already blocked, or this
+/// agent's report already waits for an admin), or one change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReportPlan {
     AlreadyBlocked(Entry),
     AlreadyPending(Entry),
     /// Record the caller: a pending report (its own entry, beside the
-    /// number's block), or an active block when reports block at once.
+    /// number's block; another agent's report joins the one waiting), or
+    /// an active block when reports block at once.
     Record(Box<Change>),
 }
 
@@ -266,36 +294,134 @@ pub fn report(
     if let Some(e) = stored_block.as_ref().filter(|e| e.is_active_at(now)) {
         return ReportPlan::AlreadyBlocked(e.clone());
     }
-    let waiting = |e: &Entry| e.status == Status::Pending && !e.is_expired_at(now);
-    if let Some(e) = stored_report
-        .as_ref()
-        .filter(|e| waiting(e) && !report.block_now)
-    {
-        return ReportPlan::AlreadyPending(e.clone());
-    }
-    let (target, status, before) = if report.block_now {
-        (block.clone(), Status::Active, stored_block)
-    } else {
-        (block.as_kind(Kind::Report), Status::Pending, stored_report)
-    };
-    let entry = Entry {
+    let source = format!("report contact {}", report.contact_id.unwrap_or("unknown"));
+    let reason = report.reason.unwrap_or("reported by an agent").to_owned();
+    let fresh = |target: &Target, status| Entry {
         kind: target.kind,
         value: target.value.clone(),
-        reason: Some(report.reason.unwrap_or("reported by an agent").to_owned()),
+        reason: Some(reason.clone()),
         created_at: Some(rfc3339(now)),
         created_by: Some(actor.to_owned()),
         status,
         contact_id: report.contact_id.map(str::to_owned),
         ..Entry::default()
     };
+    let (target, before, after) = if report.block_now {
+        (block.clone(), stored_block, fresh(block, Status::Active))
+    } else {
+        let target = block.as_kind(Kind::Report);
+        let waiting = stored_report
+            .as_ref()
+            .filter(|e| e.status == Status::Pending && !e.is_expired_at(now));
+        let mut after = match waiting {
+            // This agent's report already waits: it does not count twice.
+            Some(e) if reporters(e).contains_key(actor) => {
+                return ReportPlan::AlreadyPending(e.clone());
+            }
+            // Another agent's: this one joins it.
+            Some(e) => Entry {
+                reported_by: reporters(e),
+                ..e.clone()
+            },
+            None => fresh(&target, Status::Pending),
+        };
+        add_reporter(&mut after.reported_by, actor, now);
+        (target, stored_report, after)
+    };
     ReportPlan::Record(Box::new(Change {
         target,
         action: AuditAction::Report,
-        reason: entry.reason.clone(),
-        source: format!("report contact {}", report.contact_id.unwrap_or("unknown")),
+        reason: Some(reason),
+        source,
         before,
-        after: Some(entry),
+        after: Some(after),
     }))
+}
+
+/// The agents of a report and when each last reported it. A report made
+/// before reports kept their agents counts its maker, at its time.
+fn reporters(report: &Entry) -> BTreeMap<String, i64> {
+    if !report.reported_by.is_empty() {
+        return report.reported_by.clone();
+    }
+    let made = report
+        .created_at
+        .as_deref()
+        .and_then(|at| parse_absolute(at).ok());
+    match (&report.created_by, made) {
+        (Some(agent), Some(at)) => BTreeMap::from([(agent.clone(), at)]),
+        _ => BTreeMap::new(),
+    }
+}
+
+/// Adds `agent` at `now`, then keeps the [`MAX_REPORTERS`] latest.
+fn add_reporter(agents: &mut BTreeMap<String, i64>, agent: &str, now: i64) {
+    agents.insert(agent.to_owned(), now);
+    while agents.len() > MAX_REPORTERS {
+        let oldest = agents
+            .iter()
+            .min_by_key(|(name, at)| (**at, (*name).clone()))
+            .map(|(name, _)| name.clone());
+        match oldest {
+            Some(name) => agents.remove(&name),
+            None => break,
+        };
+    }
+}
+
+/// The agents whose latest report of `report` falls within `rule`'s
+/// window before `now`, when they are at least its threshold: the number
+/// is due to be blocked by them. `None` otherwise.
+pub fn auto_block_due(report: &Entry, rule: &AutoBlock, now: i64) -> Option<Vec<String>> {
+    let since = now - rule.window_seconds;
+    let agents: Vec<String> = reporters(report)
+        .into_iter()
+        .filter(|(_, at)| *at > since)
+        .map(|(agent, _)| agent)
+        .collect();
+    (agents.len() >= rule.threshold).then_some(agents)
+}
+
+/// The block that distinct agents' reports make by themselves: active,
+/// expiring after `rule.expires_seconds`, its reason (and its audit
+/// record's) naming the agents and the rule. Nothing when the number
+/// already blocks.
+pub fn auto_block(
+    block: &Target,
+    report: &Entry,
+    agents: &[String],
+    rule: &AutoBlock,
+    stored_block: Option<Entry>,
+    now: i64,
+) -> Option<Change> {
+    if stored_block.as_ref().is_some_and(|e| e.is_active_at(now)) {
+        return None;
+    }
+    let why = format!(
+        "blocked automatically: {} agents reported it within {} h ({}); REPORTS_AUTO_BLOCK_THRESHOLD={}",
+        agents.len(),
+        rule.window_seconds / 3600,
+        agents.join(", "),
+        rule.threshold
+    );
+    let blocked = Entry {
+        kind: Kind::Block,
+        value: block.value.clone(),
+        reason: Some(why.clone()),
+        created_at: Some(rfc3339(now)),
+        created_by: Some("auto-block".to_owned()),
+        expires_at: Some(now + rule.expires_seconds),
+        contact_id: report.contact_id.clone(),
+        ..Entry::default()
+    };
+    Some(Change {
+        target: block.clone(),
+        action: AuditAction::AutoBlock,
+        reason: Some(why),
+        source: "auto-block".to_owned(),
+        before: stored_block,
+        after: Some(blocked),
+    })
 }
 
 /// `approve` of a pending report: the number's block, made from the report
@@ -516,9 +642,11 @@ mod tests {
             report(&t, &r, Some(active.clone()), None, "agent:a", NOW),
             ReportPlan::AlreadyBlocked(active)
         );
+        // Made by `earlier` (before reports kept their agents): `earlier`
+        // again does not count twice.
         let pending = stored(&t.as_kind(Kind::Report), Status::Pending, None);
         assert_eq!(
-            report(&t, &r, None, Some(pending.clone()), "agent:a", NOW),
+            report(&t, &r, None, Some(pending.clone()), "earlier", NOW),
             ReportPlan::AlreadyPending(pending.clone())
         );
         let ReportPlan::Record(change) = report(&t, &r, None, None, "agent:a", NOW) else {
@@ -534,6 +662,7 @@ mod tests {
         assert_eq!(entry.reason.as_deref(), Some("reported by an agent"));
         assert_eq!(entry.contact_id.as_deref(), Some("c-1"));
         assert_eq!(change.source, "report contact c-1");
+        assert_eq!(entry.reported_by, BTreeMap::from([("agent:a".into(), NOW)]));
         let now = Report {
             block_now: true,
             ..r
@@ -544,6 +673,113 @@ mod tests {
         };
         assert_eq!(change.target, t);
         assert_eq!(change.after.unwrap().status, Status::Active);
+    }
+
+    /// Another agent's report joins the one waiting (its first reason and
+    /// contact kept, the agent and time added, the record with this
+    /// agent's reason); the same agent again changes nothing.
+    #[test]
+    fn distinct_agents_join_one_report_and_each_counts_once() {
+        let t = target(Kind::Block, "+14155550123");
+        let by = |reason| Report {
+            contact_id: Some("c-2"),
+            reason: Some(reason),
+            block_now: false,
+        };
+        let first = Entry {
+            contact_id: Some("c-1".into()),
+            reported_by: BTreeMap::from([("agent:a".into(), NOW - 60)]),
+            ..stored(&t.as_kind(Kind::Report), Status::Pending, None)
+        };
+        let ReportPlan::Record(change) = report(
+            &t,
+            &by("robocall"),
+            None,
+            Some(first.clone()),
+            "agent:b",
+            NOW,
+        ) else {
+            panic!("a second agent's report is recorded");
+        };
+        assert_eq!(change.before.as_ref(), Some(&first));
+        assert_eq!(change.reason.as_deref(), Some("robocall"));
+        let joined = change.after.unwrap();
+        assert_eq!(
+            joined.reported_by,
+            BTreeMap::from([("agent:a".into(), NOW - 60), ("agent:b".into(), NOW)])
+        );
+        assert_eq!(joined.contact_id.as_deref(), Some("c-1"));
+        assert_eq!(joined.created_at, first.created_at);
+        assert_eq!(
+            report(
+                &t,
+                &by("again"),
+                None,
+                Some(joined.clone()),
+                "agent:b",
+                NOW + 5
+            ),
+            ReportPlan::AlreadyPending(joined)
+        );
+    }
+
+    #[test]
+    fn a_report_keeps_its_latest_agents_only() {
+        let mut agents: BTreeMap<String, i64> = (0..MAX_REPORTERS as i64)
+            .map(|i| (format!("agent:{i:03}"), NOW - 1000 + i))
+            .collect();
+        add_reporter(&mut agents, "agent:new", NOW);
+        assert_eq!(agents.len(), MAX_REPORTERS);
+        assert!(!agents.contains_key("agent:000"), "the oldest went");
+        assert_eq!(agents.get("agent:new"), Some(&NOW));
+    }
+
+    /// K distinct agents whose latest reports fall in the window are due;
+    /// older reports and fewer agents are not. The block lasts the rule's
+    /// time and its reason names the agents and the rule.
+    #[test]
+    fn distinct_agents_within_the_window_make_a_block() {
+        let t = target(Kind::Block, "+14155550123");
+        let rule = AutoBlock {
+            threshold: 3,
+            window_seconds: 3600,
+            expires_seconds: 86_400,
+        };
+        let with = |agents: &[(&str, i64)]| Entry {
+            reported_by: agents
+                .iter()
+                .map(|(a, at)| ((*a).to_owned(), *at))
+                .collect(),
+            ..stored(&t.as_kind(Kind::Report), Status::Pending, None)
+        };
+        let two = with(&[("agent:a", NOW - 10), ("agent:b", NOW)]);
+        assert_eq!(auto_block_due(&two, &rule, NOW), None);
+        let one_too_old = with(&[("agent:a", NOW - 3600), ("agent:b", NOW), ("agent:c", NOW)]);
+        assert_eq!(auto_block_due(&one_too_old, &rule, NOW), None);
+        let three = with(&[("agent:a", NOW - 3599), ("agent:b", NOW), ("agent:c", NOW)]);
+        let agents = auto_block_due(&three, &rule, NOW).unwrap();
+        assert_eq!(agents, ["agent:a", "agent:b", "agent:c"]);
+
+        let change = auto_block(&t, &three, &agents, &rule, None, NOW).unwrap();
+        assert_eq!(
+            (change.action, &change.target),
+            (AuditAction::AutoBlock, &t)
+        );
+        let block = change.after.unwrap();
+        assert_eq!((block.kind, block.status), (Kind::Block, Status::Active));
+        assert_eq!(block.expires_at, Some(NOW + 86_400));
+        assert_eq!(
+            change.reason.as_deref(),
+            Some(
+                "blocked automatically: 3 agents reported it within 1 h (agent:a, agent:b, agent:c); REPORTS_AUTO_BLOCK_THRESHOLD=3"
+            )
+        );
+        assert!(block.reported_by.is_empty(), "the block keeps no agents");
+        let active = stored(&t, Status::Active, None);
+        assert_eq!(
+            auto_block(&t, &three, &agents, &rule, Some(active), NOW),
+            None
+        );
     }
 
     #[test]

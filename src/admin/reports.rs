@@ -3,11 +3,25 @@
 //! when the team chooses `REPORTS_BLOCK_IMMEDIATELY=true`).
 
 use super::audit::AuditAction;
-use super::plan::{self, Report, ReportPlan};
+use super::plan::{self, AutoBlock, Report, ReportPlan, ReportPolicy};
 use super::store::AdminStore;
 use super::{Admin, AdminError, Target};
 use crate::entry::{Entry, Kind, Status};
 use crate::when::now_epoch;
+
+/// How many times a report is tried when another agent's report of the
+/// same caller wins the race to write it (each round, one of the racing
+/// agents wins: a caller calling many agents at once can take several).
+const REPORT_TRIES: u32 = 8;
+
+/// The wait before try `tries + 1`: longer each time, and spread by the
+/// agent's name so that agents who collided do not collide again in step.
+fn backoff(agent: &str, tries: u32) -> std::time::Duration {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    (agent, tries).hash(&mut hasher);
+    std::time::Duration::from_millis(u64::from(tries) * 10 + hasher.finish() % 20)
+}
 
 /// What a report did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,8 +32,12 @@ pub enum ReportOutcome {
     Blocked(Entry),
     /// The number was already blocked: nothing changed.
     AlreadyBlocked(Entry),
-    /// The number was already reported and waits for an admin: nothing changed.
+    /// This agent already reported the number, and the report waits for
+    /// an admin: nothing changed.
     AlreadyPending(Entry),
+    /// This report made the threshold of distinct agents: the number is
+    /// now blocked (`REPORTS_AUTO_BLOCK_THRESHOLD`).
+    AutoBlocked(Entry),
 }
 
 impl ReportOutcome {
@@ -27,7 +45,7 @@ impl ReportOutcome {
     pub fn status(&self) -> &'static str {
         match self {
             ReportOutcome::Pending(_) => "pending",
-            ReportOutcome::Blocked(_) => "blocked",
+            ReportOutcome::Blocked(_) | ReportOutcome::AutoBlocked(_) => "blocked",
             ReportOutcome::AlreadyBlocked(_) => "alreadyBlocked",
             ReportOutcome::AlreadyPending(_) => "alreadyPending",
         }
@@ -37,26 +55,55 @@ impl ReportOutcome {
 impl<S: AdminStore> Admin<S> {
     /// Records a report of the caller `target` (an exact number) made by
     /// this admin's actor (the agent) during `contact_id`: a pending report
-    /// of its own (`report#<number>`), or with `block_now` an active block.
+    /// of its own (`report#<number>`; another agent's report joins the one
+    /// waiting), or as `policy` says an active block at once. With its
+    /// `auto_block`, the report that makes enough distinct agents within
+    /// the window blocks the number by itself ([`Self::auto_block_if_due`]).
     pub async fn report(
         &self,
         target: &Target,
         contact_id: Option<&str>,
         reason: Option<&str>,
-        block_now: bool,
+        policy: &ReportPolicy,
     ) -> Result<ReportOutcome, AdminError> {
         let report = Report {
             contact_id,
             reason,
-            block_now,
+            block_now: policy.block_now,
         };
+        // Agents reporting one caller at once race for the same report:
+        // the loser reads the winner's and joins it.
+        let mut tries = 0;
+        let outcome = loop {
+            tries += 1;
+            match self.record_report(target, &report).await {
+                Err(AdminError::Conflict { .. }) if tries < REPORT_TRIES => {
+                    tokio::time::sleep(backoff(self.actor(), tries)).await;
+                }
+                other => break other?,
+            }
+        };
+        match (outcome, policy.auto_block.as_ref()) {
+            (ReportOutcome::Pending(entry), Some(rule)) => {
+                self.auto_block_if_due(target, entry, rule).await
+            }
+            (outcome, _) => Ok(outcome),
+        }
+    }
+
+    /// One try at recording a report (see [`plan::report`]).
+    async fn record_report(
+        &self,
+        target: &Target,
+        report: &Report<'_>,
+    ) -> Result<ReportOutcome, AdminError> {
         let now = now_epoch();
-        let on = if block_now {
+        let on = if report.block_now {
             target.clone()
         } else {
             target.as_kind(Kind::Report)
         };
-        let block = if block_now {
+        let block = if report.block_now {
             None
         } else {
             self.get(target).await?
@@ -64,13 +111,13 @@ impl<S: AdminStore> Admin<S> {
         let mut unchanged = None;
         let change = self
             .change(&on, |stored| {
-                let (stored_block, stored_report) = match block_now {
+                let (stored_block, stored_report) = match report.block_now {
                     true => (stored, None),
                     false => (block, stored),
                 };
                 let plan = plan::report(
                     target,
-                    &report,
+                    report,
                     stored_block,
                     stored_report,
                     self.actor(),
@@ -93,8 +140,47 @@ impl<S: AdminStore> Admin<S> {
         let entry = change.and_then(|c| c.after).unwrap_or_default();
         Ok(match unchanged {
             Some(outcome) => outcome,
-            None if block_now => ReportOutcome::Blocked(entry),
+            None if report.block_now => ReportOutcome::Blocked(entry),
             None => ReportOutcome::Pending(entry),
+        })
+    }
+
+    /// Blocks the number when its pending `report` now has `rule`'s
+    /// threshold of distinct agents within the window: the block first
+    /// (its record says which agents and which rule), then the report is
+    /// closed, as `approve` does. Otherwise the report stays pending.
+    async fn auto_block_if_due(
+        &self,
+        target: &Target,
+        report: Entry,
+        rule: &AutoBlock,
+    ) -> Result<ReportOutcome, AdminError> {
+        let now = now_epoch();
+        let Some(agents) = plan::auto_block_due(&report, rule, now) else {
+            return Ok(ReportOutcome::Pending(report));
+        };
+        let made = self
+            .change(target, |stored| {
+                Ok(plan::auto_block(
+                    target, &report, &agents, rule, stored, now,
+                ))
+            })
+            .await?;
+        let report_t = target.as_kind(Kind::Report);
+        let why = made.as_ref().and_then(|c| c.reason.clone());
+        self.change(&report_t, |stored| {
+            Ok(plan::close_report(
+                &report_t,
+                AuditAction::AutoBlock,
+                why.as_deref(),
+                stored,
+            ))
+        })
+        .await?;
+        Ok(match made.and_then(|c| c.after) {
+            Some(block) => ReportOutcome::AutoBlocked(block),
+            // Blocked meanwhile by someone else.
+            None => ReportOutcome::AlreadyBlocked(self.get(target).await?.unwrap_or_default()),
         })
     }
 

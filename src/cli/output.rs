@@ -248,6 +248,12 @@ fn entry_json(e: &Entry, now: i64) -> Value {
         "status": status,
         "blockCount": e.block_count.unwrap_or(0),
         "lastBlockedAt": e.last_blocked_at.as_deref().unwrap_or_default(),
+        // A report's agents, each with the time of their latest report.
+        "reportedBy": e
+            .reported_by
+            .iter()
+            .map(|(agent, at)| (agent.clone(), Value::String(rfc3339(*at))))
+            .collect::<serde_json::Map<String, Value>>(),
     })
 }
 

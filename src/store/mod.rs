@@ -5,7 +5,7 @@
 #[cfg(any(test, feature = "memory-store"))]
 pub mod memory;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 
 use aws_sdk_dynamodb::Client;
@@ -47,6 +47,8 @@ pub mod attr {
     pub const MODE: &str = "mode";
     /// The dialled numbers an entry applies to (a string set); absent for all.
     pub const LINES: &str = "lines";
+    /// A report's agents and when each last reported it: a map of epoch seconds.
+    pub const REPORTED_BY: &str = "reportedBy";
     /// Partition key of the counters table: `<number>#<window start>`.
     pub const COUNTER_KEY: &str = "counterKey";
     /// A counter's calls in its window.
@@ -419,6 +421,7 @@ pub fn entry_from_item(item: &HashMap<String, AttributeValue>) -> Entry {
             .unwrap_or_default(),
         mode: r.parsed(attr::MODE, |m| m.parse().ok()).unwrap_or_default(),
         lines: r.text_set(attr::LINES),
+        reported_by: r.epoch_map(attr::REPORTED_BY),
     };
     if !r.problems.is_empty() {
         tracing::warn!(
@@ -452,6 +455,32 @@ impl ItemReader<'_> {
                 None
             }
         }
+    }
+
+    /// A map of names to epoch seconds; absent is empty, any other type
+    /// (or a value that is not a whole number) a problem.
+    fn epoch_map(&mut self, name: &str) -> BTreeMap<String, i64> {
+        let mut read = BTreeMap::new();
+        match self.item.get(name) {
+            None | Some(AttributeValue::Null(_)) => {}
+            Some(AttributeValue::M(map)) => {
+                for (key, value) in map {
+                    match value.as_n().ok().and_then(|n| n.parse().ok()) {
+                        Some(epoch) => {
+                            read.insert(key.clone(), epoch);
+                        }
+                        None => self
+                            .problems
+                            .push(format!("{name}.{} is not epoch seconds", capped(key))),
+                    }
+                }
+            }
+            Some(other) => {
+                let found = attribute_type(other);
+                self.problems.push(format!("{name} is {found}, not a map"));
+            }
+        }
+        read
     }
 
     /// A string set (or a list of strings), sorted; absent is empty, any
@@ -589,6 +618,14 @@ pub fn item_from_entry(entry: &Entry) -> HashMap<String, AttributeValue> {
             attr::LINES.to_owned(),
             AttributeValue::Ss(entry.lines.clone()),
         );
+    }
+    if !entry.reported_by.is_empty() {
+        let agents = entry
+            .reported_by
+            .iter()
+            .map(|(agent, at)| (agent.clone(), AttributeValue::N(at.to_string())))
+            .collect();
+        item.insert(attr::REPORTED_BY.to_owned(), AttributeValue::M(agents));
     }
     item
 }
