@@ -72,3 +72,9 @@ echo "==> block on one line only: the sales line blocks, the support line takes 
 echo
 echo "==> the Lambda's decision log line for the blocked call (numbers masked)"
 grep -m1 '"is_blocked":true' "$lambda_log" || true
+
+# The console is not started here: the demo leaves nothing running.
+echo
+echo "==> the supervisor console: with a DynamoDB endpoint running (the demo's stops now), run"
+echo "    $bin/blocklist serve"
+echo "    and open the address it prints first (README: The supervisor console)"
