@@ -315,7 +315,7 @@ function pendingRow(e) {
   reject.addEventListener('click', () => decide('reject', [number]));
   return el('tr', {},
     el('td', {}, el('input', { type: 'checkbox', class: 'pick', value: number, 'aria-label': 'Select ' + number })),
-    el('td', {}, entryLink('block', number)),
+    el('td', {}, entryLink('report', number)),
     el('td', {}, e.createdAt),
     el('td', {}, e.createdBy),
     el('td', { class: 'reason' }, e.reason),

@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 
 use connect_blocklist::admin::{Admin, Tables};
 use connect_blocklist::console::{CONTENT_SECURITY_POLICY, Console};
+use connect_blocklist::entry::Kind;
 use connect_blocklist::phone::Normalizer;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -54,6 +55,11 @@ async fn start_unreachable() -> Running {
 
 /// A console over fresh tables on dynalite.
 async fn start_on_dynalite() -> Running {
+    start_with_admin_on_dynalite().await.0
+}
+
+/// A console over fresh tables on dynalite, and an admin over them.
+async fn start_with_admin_on_dynalite() -> (Running, Admin) {
     let (client, table) = new_table(Server::Dynalite).await;
     let audit = format!("{table}-audit");
     create_audit_table(&client, &audit).await;
@@ -63,7 +69,7 @@ async fn start_on_dynalite() -> Running {
         audit,
     };
     let admin = Admin::new(client, tables, "tester", Normalizer::default());
-    start(admin, &table).await
+    (start(admin.clone(), &table).await, admin)
 }
 
 /// One HTTP/1.1 response: status, headers (names lower-cased), body.
@@ -529,4 +535,50 @@ async fn the_list_filters_sorts_and_pages_on_the_server() {
         let reply = c.get(&format!("/api/entries?{bad}")).await;
         assert_eq!(reply.status, 400, "{bad}: {}", reply.body);
     }
+}
+
+#[tokio::test]
+async fn a_bulk_decision_decides_each_report_and_says_which_failed() {
+    let (c, admin) = start_with_admin_on_dynalite().await;
+    for n in ["+14155550177", "+14155550178"] {
+        let t = admin.target(Kind::Block, n).unwrap();
+        admin.report(&t, Some("c-1"), None, false).await.unwrap();
+    }
+    let pending = c.get("/api/pending").await.json();
+    assert_eq!(pending["entries"].as_array().unwrap().len(), 2);
+    let no_reason = json!({"numbers": ["+14155550177"]});
+    assert_eq!(c.post("/api/approve", no_reason).await.status, 400);
+    let none = json!({"numbers": [], "reason": "r"});
+    assert_eq!(c.post("/api/approve", none).await.status, 400);
+
+    let body =
+        json!({"numbers": ["+14155550177", "+14155550199", "+14155550178"], "reason": "spam"});
+    let reply = c.post("/api/approve", body).await;
+    assert_eq!(reply.status, 404, "{}", reply.body);
+    let reply = reply.json();
+    let ok: Vec<bool> = reply["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["ok"].as_bool().unwrap())
+        .collect();
+    assert_eq!(
+        ok,
+        [true, false, true],
+        "the failure stops none of the others"
+    );
+    assert!(
+        reply["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("1 of 3 failed"),
+        "{reply}"
+    );
+    assert!(admin.pending().await.unwrap().is_empty());
+    let blocked = admin.target(Kind::Block, "+14155550178").unwrap();
+    let history = admin.history(&[blocked]).await.unwrap();
+    assert_eq!(
+        (history[0].actor.as_str(), history[0].reason.as_deref()),
+        ("tester", Some("spam"))
+    );
 }

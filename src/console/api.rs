@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use super::ConsoleState;
 use crate::admin::audit::AuditRecord;
-use crate::admin::{Admin, AdminError, Target};
+use crate::admin::{Admin, AdminError};
 use crate::cli::args::{ActionArgs, EntryArgs};
 use crate::cli::output::{entry_json, explain};
 use crate::cli::{CliError, check_number, entry_fields_at, last_activity, with_action};
@@ -454,38 +454,42 @@ pub struct DecideForm {
 
 /// `POST /api/approve`: each number's pending report blocks from now on.
 pub async fn approve(State(s): Shared, body: Result<Json<DecideForm>, JsonRejection>) -> Response {
-    decide(&s.admin, body, true).await
+    match decision(body) {
+        Ok((numbers, reason)) => decide(&s.admin, &numbers, &reason, true).await,
+        Err(e) => e.into_response(),
+    }
 }
 
 /// `POST /api/reject`: each number's pending report is removed.
 pub async fn reject(State(s): Shared, body: Result<Json<DecideForm>, JsonRejection>) -> Response {
-    decide(&s.admin, body, false).await
+    match decision(body) {
+        Ok((numbers, reason)) => decide(&s.admin, &numbers, &reason, false).await,
+        Err(e) => e.into_response(),
+    }
+}
+
+/// The numbers and the reason of an approve or reject: at least one
+/// number, and a reason.
+fn decision(
+    body: Result<Json<DecideForm>, JsonRejection>,
+) -> Result<(Vec<String>, String), ApiError> {
+    let Json(form) = body?;
+    let reason = required_reason(form.reason)?;
+    if form.numbers.is_empty() {
+        return Err(ApiError::BadRequest("select at least one report".into()));
+    }
+    Ok((form.numbers, reason))
 }
 
 /// Approves (or rejects) each number in turn, each on its own: one that
 /// fails (decided meanwhile by someone else) stops none of the others.
 /// 200 when all were decided; else the first failure's status, with every
 /// number's result.
-async fn decide(
-    admin: &Admin,
-    body: Result<Json<DecideForm>, JsonRejection>,
-    approve: bool,
-) -> Response {
-    let form = match body.map_err(ApiError::from).and_then(|Json(f)| {
-        let reason = required_reason(f.reason)?;
-        Ok((f.numbers, reason))
-    }) {
-        Ok(form) => form,
-        Err(e) => return e.into_response(),
-    };
-    let (numbers, reason) = form;
-    if numbers.is_empty() {
-        return ApiError::BadRequest("select at least one report".into()).into_response();
-    }
+async fn decide(admin: &Admin, numbers: &[String], reason: &str, approve: bool) -> Response {
     let mut results = Vec::new();
     let mut first_failure: Option<ApiError> = None;
-    for number in &numbers {
-        match decide_one(admin, number, &reason, approve).await {
+    for number in numbers {
+        match decide_one(admin, number, reason, approve).await {
             Ok(entry) => results.push(json!({ "number": number, "ok": true, "entry": entry })),
             Err(e) => {
                 results.push(json!({ "number": number, "ok": false, "error": e.to_string() }));
@@ -493,15 +497,16 @@ async fn decide(
             }
         }
     }
-    match first_failure {
-        None => Json(json!({ "results": results })).into_response(),
-        Some(e) => {
-            let failed = results.iter().filter(|r| r["ok"] == false).count();
-            let message = format!("{failed} of {} failed; the first: {e}", numbers.len());
-            let body = json!({ "error": message, "results": results });
-            (e.status(), Json(body)).into_response()
-        }
-    }
+    let Some(e) = first_failure else {
+        return Json(json!({ "results": results })).into_response();
+    };
+    let failed = results.iter().filter(|r| r["ok"] == false).count();
+    let message = format!("{failed} of {} failed; the first: {e}", numbers.len());
+    (
+        e.status(),
+        Json(json!({ "error": message, "results": results })),
+    )
+        .into_response()
 }
 
 /// Approves or rejects the report of one number.
@@ -511,7 +516,7 @@ async fn decide_one(
     reason: &str,
     approve: bool,
 ) -> Result<Value, ApiError> {
-    let target: Target = admin.target(Kind::Block, number)?;
+    let target = admin.target(Kind::Block, number)?;
     let entry = if approve {
         admin.approve(&target, Some(reason)).await?
     } else {
