@@ -114,7 +114,47 @@ async function checks(page, url) {
   await listed(page);
   await refusesWithoutTokenOrFromAnotherSite(url);
   await testANumber(page);
+  await editThenRemove(page);
   await pendingReports(page);
+}
+
+// Edit replaces the entry (a new reason, asked afresh); remove takes it
+// away; each is one more record at the top of the timeline.
+async function editThenRemove(page) {
+  const add = { kind: 'prefix', number: '+1 900', reason: 'premium-rate range' };
+  await page.getByRole('button', { name: 'Add entry' }).click();
+  const form = page.getByRole('region', { name: 'Add entry' });
+  await form.getByLabel('Kind').selectOption(add.kind);
+  await form.getByLabel('Number or prefix').fill(add.number);
+  await expectText(form.locator('#entry-normalized'), 'Reads as +1900');
+  await form.getByLabel('Mode').selectOption('monitor');
+  await form.getByLabel('Reason').fill(add.reason);
+  await form.getByRole('button', { name: 'Save' }).click();
+  const detail = page.getByRole('region', { name: 'prefix +1900' });
+  await expectText(detail.locator('#detail-fields'), 'monitor');
+
+  await detail.getByRole('button', { name: 'Edit this entry' }).click();
+  const edit = page.getByRole('region', { name: 'Edit prefix +1900' });
+  assert.equal(await edit.getByLabel('Reason').inputValue(), '', 'an edit asks its own reason');
+  assert.equal(await edit.getByLabel('Replace an existing entry').isChecked(), true);
+  await edit.getByLabel('Mode').selectOption('block');
+  await edit.getByLabel('Reason').fill('only premium-rate calls seen');
+  await edit.getByLabel('Reason').press('Enter');
+  const timeline = detail.getByRole('list', { name: 'Audit history' }).getByRole('listitem');
+  await expectText(timeline.first(), 'replace');
+  await expectText(timeline.first(), 'only premium-rate calls seen');
+  await expectText(detail.locator('#detail-fields'), 'block');
+  // The Lambda's answer follows the published rules at once.
+  const checked = blocklistJson('check', '+19005550100');
+  assert.equal(checked.answer.matchType, 'prefix', JSON.stringify(checked));
+
+  await detail.getByLabel('Reason').fill('number range reassigned');
+  await detail.getByRole('button', { name: 'Remove' }).click();
+  await expectText(page.getByRole('status'), 'Removed prefix +1900.');
+  await expectText(timeline.first(), 'remove');
+  await expectText(timeline.first(), 'number range reassigned');
+  await expectText(detail.locator('#detail-fields'), 'no entry now');
+  assert.equal(blocklistJson('check', '+19005550100').answer.isBlocked, 'false');
 }
 
 // The page opened without its fragment: it says what to do, and its own
