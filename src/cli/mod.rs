@@ -300,7 +300,7 @@ async fn list(ctx: &Context, p: &mut Printer<'_>, args: ListArgs) -> Result<(), 
     let mut entries = ctx.admin().await.list(args.include_expired).await?;
     if let Some(age) = args.not_hit_since {
         let cutoff = ctx.now - parse_duration(&age)?;
-        entries.retain(|e| !e.kind.is_allow() && last_activity(e).is_none_or(|t| t < cutoff));
+        entries.retain(|e| idle_since(e, cutoff));
     }
     p.entries(&entries, ctx.now)?;
     Ok(())
@@ -566,8 +566,15 @@ fn progress_bar(rows: usize, shown: bool) -> ProgressBar {
     bar
 }
 
+/// Whether `entry` is a block that has not blocked a call since `cutoff`
+/// (epoch seconds; one made since then counts as active): a candidate to
+/// prune (`list --not-hit-since`, and the console's filter).
+pub(crate) fn idle_since(entry: &Entry, cutoff: i64) -> bool {
+    !entry.kind.is_allow() && last_activity(entry).is_none_or(|t| t < cutoff)
+}
+
 /// When an entry last blocked a call, or else when it was made (epoch seconds).
-pub(crate) fn last_activity(entry: &Entry) -> Option<i64> {
+fn last_activity(entry: &Entry) -> Option<i64> {
     entry
         .last_blocked_at
         .as_deref()

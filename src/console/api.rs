@@ -18,7 +18,7 @@ use crate::admin::audit::AuditRecord;
 use crate::admin::{Admin, AdminError};
 use crate::cli::args::{ActionArgs, EntryArgs};
 use crate::cli::output::{entry_json, explain};
-use crate::cli::{CliError, check_number, entry_fields_at, last_activity, with_action};
+use crate::cli::{CliError, check_number, entry_fields_at, idle_since, with_action};
 use crate::entry::{BlockAction, Entry, Kind, Mode, Status};
 use crate::phone::E164;
 use crate::when::{now_epoch, parse_duration};
@@ -223,6 +223,20 @@ pub struct ListQuery {
     pub page_size: Option<usize>,
 }
 
+impl ListQuery {
+    /// The page asked for, from 1.
+    fn number(&self) -> usize {
+        self.page.unwrap_or(1).max(1)
+    }
+
+    /// Entries per page, within 1 to [`MAX_PAGE_SIZE`].
+    fn size(&self) -> usize {
+        self.page_size
+            .unwrap_or(DEFAULT_PAGE_SIZE)
+            .clamp(1, MAX_PAGE_SIZE)
+    }
+}
+
 /// `GET /api/entries`: one page of the entries that pass the filters. The
 /// whole of both tables is scanned and filtered here: fine for the
 /// thousands of entries a team keeps; an index would serve millions.
@@ -231,15 +245,12 @@ pub async fn entries(State(s): Shared, q: Result<Query<ListQuery>, QueryRejectio
     let now = now_epoch();
     let all = s.admin.list(true).await?;
     let (page, total) = select(all, &q, now)?;
-    let size = q
-        .page_size
-        .unwrap_or(DEFAULT_PAGE_SIZE)
-        .clamp(1, MAX_PAGE_SIZE);
+    let size = q.size();
     let views: Vec<Value> = page.iter().map(|e| entry_view(e, now)).collect();
     Ok(Json(json!({
         "entries": views,
         "total": total,
-        "page": q.page.unwrap_or(1).max(1),
+        "page": q.number(),
         "pageSize": size,
         "pages": total.div_ceil(size).max(1),
     })))
@@ -267,9 +278,7 @@ pub fn select(all: Vec<Entry>, q: &ListQuery, now: i64) -> Result<(Vec<Entry>, u
         .filter(|e| action.is_none_or(|a| e.kind.blocks() && e.block_action() == a))
         .filter(|e| mode.is_none_or(|m| e.kind.blocks() && e.mode == m))
         .filter(|e| has_status(e, status, now))
-        .filter(|e| {
-            cutoff.is_none_or(|c| !e.kind.is_allow() && last_activity(e).is_none_or(|t| t < c))
-        })
+        .filter(|e| cutoff.is_none_or(|c| idle_since(e, c)))
         .collect();
     match q.sort.as_str() {
         "" | "value" => {}
@@ -278,12 +287,8 @@ pub fn select(all: Vec<Entry>, q: &ListQuery, now: i64) -> Result<(Vec<Entry>, u
         other => return Err(ApiError::Filter(other.to_owned(), "value or lastBlocked")),
     }
     let total = kept.len();
-    let size = q
-        .page_size
-        .unwrap_or(DEFAULT_PAGE_SIZE)
-        .clamp(1, MAX_PAGE_SIZE);
-    let skip = (q.page.unwrap_or(1).max(1) - 1).saturating_mul(size);
-    Ok((kept.into_iter().skip(skip).take(size).collect(), total))
+    let skip = (q.number() - 1).saturating_mul(q.size());
+    Ok((kept.into_iter().skip(skip).take(q.size()).collect(), total))
 }
 
 /// Whether `e` has the list's `status` (`""`: anything not expired).
