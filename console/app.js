@@ -354,6 +354,12 @@ async function loadWho() {
 }
 
 function wire() {
+  // The skip link moves focus itself: following `#main` would replace the
+  // token in the fragment, and a reload would then have none.
+  document.querySelector('.skip').addEventListener('click', (e) => {
+    e.preventDefault();
+    $('main').focus();
+  });
   if (!TOKEN) {
     fail('No token: open the address `blocklist serve` printed (it ends in #token=...).');
     return;

@@ -534,3 +534,71 @@ async fn decide_one(
 pub async fn not_found() -> Response {
     error_response(StatusCode::NOT_FOUND, "no such API call")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(kind: Kind, value: &str) -> Entry {
+        Entry {
+            kind,
+            value: value.into(),
+            created_at: Some("2026-01-01T00:00:00Z".into()),
+            ..Entry::default()
+        }
+    }
+
+    fn values(q: &ListQuery, all: &[Entry], now: i64) -> Vec<String> {
+        let (page, _) = select(all.to_vec(), q, now).unwrap();
+        page.into_iter().map(|e| e.value).collect()
+    }
+
+    fn query(f: impl FnOnce(&mut ListQuery)) -> ListQuery {
+        let mut q = ListQuery::default();
+        f(&mut q);
+        q
+    }
+
+    #[test]
+    fn filters_by_status_action_and_idleness_and_sorts_by_last_block() {
+        let now = 1_800_000_000;
+        let expired = Entry {
+            expires_at: Some(now - 1),
+            ..entry(Kind::Block, "+1")
+        };
+        let pending = Entry {
+            status: Status::Pending,
+            ..entry(Kind::Report, "+2")
+        };
+        let queued = Entry {
+            action: Some(BlockAction::Queue),
+            last_blocked_at: Some("2026-06-01T00:00:00Z".into()),
+            ..entry(Kind::Block, "+3")
+        };
+        let recent = Entry {
+            last_blocked_at: Some("2027-01-10T00:00:00Z".into()),
+            ..entry(Kind::Prefix, "+4")
+        };
+        let all = [expired, pending, queued, recent, entry(Kind::Allow, "+5")];
+        let of = |f: fn(&mut ListQuery)| values(&query(f), &all, now);
+        assert_eq!(of(|_| {}), ["+2", "+3", "+4", "+5"], "not expired");
+        assert_eq!(of(|q| q.status = "expired".into()), ["+1"]);
+        assert_eq!(of(|q| q.status = "pending".into()), ["+2"]);
+        assert_eq!(of(|q| q.status = "active".into()), ["+3", "+4", "+5"]);
+        // An allow entry takes no action: a filter on one leaves it out.
+        assert_eq!(of(|q| q.action = "disconnect".into()), ["+4"]);
+        assert_eq!(of(|q| q.action = "queue".into()), ["+3"]);
+        // 2027-01-10 is 5 days before `now`: +4 blocked within 30 days.
+        assert_eq!(of(|q| q.not_hit_since = "30d".into()), ["+2", "+3"]);
+        assert_eq!(
+            of(|q| q.sort = "lastBlocked".into()),
+            ["+4", "+3", "+2", "+5"]
+        );
+        let page2 = query(|q| {
+            q.page = Some(2);
+            q.page_size = Some(3);
+        });
+        assert_eq!(select(all.to_vec(), &page2, now).unwrap().1, 4);
+        assert_eq!(values(&page2, &all, now), ["+5"]);
+    }
+}
