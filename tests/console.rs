@@ -447,7 +447,15 @@ async fn changes_need_a_reason_and_map_admin_errors_to_statuses() {
         )
         .await;
     assert_eq!(unknown_field.status, 400, "{}", unknown_field.body);
+}
 
+#[tokio::test]
+async fn an_entry_comes_with_its_trail_and_goes_with_a_reason() {
+    let c = start_on_dynalite().await;
+    for (reason, replace) in [("spam", false), ("fraud", true)] {
+        let body = json!({"kind": "block", "number": "+14155550123", "reason": reason, "replace": replace});
+        assert_eq!(c.post("/api/entries", body).await.status, 200);
+    }
     let detail = c.get("/api/entry?kind=block&input=415-555-0123").await;
     assert_eq!(detail.status, 200, "{}", detail.body);
     let detail = detail.json();
