@@ -72,3 +72,10 @@ echo "==> block on one line only: the sales line blocks, the support line takes 
 echo
 echo "==> the Lambda's decision log line for the blocked call (numbers masked)"
 grep -m1 '"is_blocked":true' "$lambda_log" || true
+
+# The console is a server, and the demo leaves nothing running: it says how
+# to start one instead.
+echo
+echo "==> the supervisor console: with the tables reachable (AWS credentials, or AWS_ENDPOINT_URL_DYNAMODB"
+echo "    and dummy credentials as above), run \`$bin/blocklist serve\` and open the address it prints first"
+echo "    (README: The supervisor console)"

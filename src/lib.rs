@@ -15,6 +15,7 @@
 //! - [`checker`]: the Lambda's handler
 //! - [`cli`]: the `blocklist` command line (dispatch, arguments, output)
 //! - [`config`]: settings from the environment
+//! - [`console`]: `blocklist serve`, the local supervisor console
 //! - [`decision`]: the pure block decision and the policy
 //! - [`embedded_flow`]: the no-Lambda flow of `render-flow`
 //! - [`entry`]: entries, their kinds and tables
@@ -40,6 +41,7 @@ pub mod aws;
 pub mod checker;
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod decision;
 pub mod embedded_flow;
 pub mod entry;

@@ -81,6 +81,18 @@ impl E164 {
     }
 }
 
+impl E164 {
+    /// The ISO 3166 alpha-2 country (or region) the number belongs to, as
+    /// libphonenumber's metadata says; `None` for numbers of no one country
+    /// (+800, +882...).
+    pub fn region(&self) -> Option<String> {
+        let parsed = catch_unwind(AssertUnwindSafe(|| PHONE_NUMBER_UTIL.parse(&self.0, None)));
+        let region = parsed.ok()?.ok()?.get_region_code()?;
+        let code = region.as_region_str().as_str().to_owned();
+        (code != "001" && code != "ZZ").then_some(code)
+    }
+}
+
 impl fmt::Display for E164 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

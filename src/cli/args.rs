@@ -1,5 +1,6 @@
 //! Command-line arguments of `blocklist`.
 
+use std::net::IpAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -175,6 +176,13 @@ pub enum Command {
     /// too long for one flow (250 actions, 256,000 characters) is refused with
     /// the number that fits.
     RenderFlow(RenderFlowArgs),
+    /// Run the supervisor console: a local web page to search, review and change entries
+    ///
+    /// Prints the address to open (with a per-run token after `#token=`) as
+    /// the first line on stdout, then serves until stopped (Ctrl-C). Every
+    /// change goes through the same checks and audit trail as the commands
+    /// above, recorded as --actor (and your AWS identity, as they record it).
+    Serve(ServeArgs),
 }
 
 // The arguments of `Add` (its help text is the variant's doc above).
@@ -333,4 +341,16 @@ pub struct CheckArgs {
     /// The dialled number (a line) the call came in on, for entries scoped with --line
     #[arg(long, value_name = "NUMBER")]
     pub line: Option<String>,
+}
+
+// The arguments of `Serve` (its help text is the variant's doc above).
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on. Keep it a loopback address: the console speaks
+    /// plain HTTP, and anyone who can reach it and read the token can change entries
+    #[arg(long, value_name = "IP", default_value = "127.0.0.1")]
+    pub bind: IpAddr,
+    /// Port to listen on; 0 picks a free one (the address is printed either way)
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
 }

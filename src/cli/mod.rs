@@ -24,8 +24,9 @@ use crate::admin::tables::{
 };
 use crate::admin::{Admin, AdminError, EntryFields, Tables};
 use crate::aws::{ClientOptions, dynamodb_client};
-use crate::checker::Checker;
+use crate::checker::{Checked, Checker};
 use crate::config::{Config, ConfigError};
+use crate::console::{Console, ConsoleError};
 use crate::embedded_flow::{RenderError, render};
 use crate::entry::{Entry, Kind, Mode};
 use crate::identity::{self, IdentityError};
@@ -37,7 +38,7 @@ use crate::when::{
 use crate::wire::UnknownName;
 use args::{
     ActionArgs, AddArgs, AllowArgs, ApproveArgs, CheckArgs, Command, EntryArgs, GlobalArgs,
-    HistoryArgs, ImportArgs, ListArgs, RejectArgs, RemoveArgs, RenderFlowArgs,
+    HistoryArgs, ImportArgs, ListArgs, RejectArgs, RemoveArgs, RenderFlowArgs, ServeArgs,
 };
 use output::Printer;
 
@@ -70,6 +71,8 @@ pub enum CliError {
     Identity(#[from] IdentityError),
     #[error(transparent)]
     Render(#[from] RenderError),
+    #[error(transparent)]
+    Console(#[from] ConsoleError),
     #[error("{0} rows were rejected (see above); no flow was written")]
     RowsRejectedNothingWritten(usize),
     #[error(
@@ -155,6 +158,19 @@ impl Context {
         Ok(self.admin().await.with_identity(identity))
     }
 
+    /// The Lambda's settings for `check` (and the console's test of a
+    /// number): its environment, over these tables and default country.
+    /// The rate limit is not applied: counting the call would count a call
+    /// that was never made, against a real caller.
+    fn check_config(&self, admin: &Admin) -> Result<Config, CliError> {
+        let mut config = Config::from_env()?;
+        config.table_name = admin.tables().blocklist.clone();
+        config.rules_table_name = admin.tables().rules.clone();
+        config.default_country = self.country;
+        config.policy.rate_limit = None;
+        Ok(config)
+    }
+
     /// The kind of a command's NUMBER: `exact`, or with --prefix `prefixed`.
     fn kind(prefix: bool, exact: Kind, prefixed: Kind) -> Kind {
         if prefix { prefixed } else { exact }
@@ -186,6 +202,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Promote(args) => promote(&ctx, &mut p, args).await,
         Command::Reject(args) => reject(&ctx, &mut p, args).await,
         Command::RenderFlow(args) => render_flow(&ctx, &mut p, args).await,
+        Command::Serve(args) => serve(&ctx, &mut p, args).await,
     }
 }
 
@@ -246,27 +263,36 @@ async fn remove(
 }
 
 /// `check`: the Lambda's exact answer for a call from `number` now (to
-/// `--line`, if given), through its own code path and settings. The rate
-/// limit is not applied: counting the call would count a call that was
-/// never made, against a real caller.
+/// `--line`, if given), through its own code path and settings.
 async fn check(ctx: &Context, p: &mut Printer<'_>, args: CheckArgs) -> Result<(), CliError> {
     let admin = ctx.admin().await;
-    let mut config = Config::from_env()?;
-    config.table_name = admin.tables().blocklist.clone();
-    config.rules_table_name = admin.tables().rules.clone();
-    config.default_country = ctx.country;
-    config.policy.rate_limit = None;
-    let line = args
-        .line
-        .map(|l| parse_line(&ctx.normalizer(), &l).map_err(AdminError::from))
-        .transpose()?
-        .and_then(|l| E164::from_canonical(&l));
-    let store = DynamoStore::for_config(admin.client().clone(), &config);
-    let checked = Checker::new(store, &config)
-        .check(Some(&args.number), line.as_ref(), ctx.now)
-        .await;
+    let config = ctx.check_config(&admin)?;
+    let checked =
+        check_number(&admin, &config, &args.number, args.line.as_deref(), ctx.now).await?;
     p.check(&checked.answer, checked.entry.as_ref(), ctx.now)?;
     Ok(())
+}
+
+/// The Lambda's answer for a call from `number` at `now` (to `line`, if
+/// given), through its own code path with `config` (see
+/// [`Context::check_config`]): what `check` prints and the console shows.
+/// A fresh checker each time, so the rules are the ones published now, not
+/// a cache as old as the Lambda's refresh interval.
+pub(crate) async fn check_number(
+    admin: &Admin,
+    config: &Config,
+    number: &str,
+    line: Option<&str>,
+    now: i64,
+) -> Result<Checked, CliError> {
+    let line = line
+        .map(|l| parse_line(admin.normalizer(), l).map_err(AdminError::from))
+        .transpose()?
+        .and_then(|l| E164::from_canonical(&l));
+    let store = DynamoStore::for_config(admin.client().clone(), config);
+    Ok(Checker::new(store, config)
+        .check(Some(number), line.as_ref(), now)
+        .await)
 }
 
 /// `list`: every entry, or with --not-hit-since the blocks idle that long.
@@ -274,7 +300,7 @@ async fn list(ctx: &Context, p: &mut Printer<'_>, args: ListArgs) -> Result<(), 
     let mut entries = ctx.admin().await.list(args.include_expired).await?;
     if let Some(age) = args.not_hit_since {
         let cutoff = ctx.now - parse_duration(&age)?;
-        entries.retain(|e| !e.kind.is_allow() && last_activity(e).is_none_or(|t| t < cutoff));
+        entries.retain(|e| idle_since(e, cutoff));
     }
     p.entries(&entries, ctx.now)?;
     Ok(())
@@ -433,6 +459,19 @@ async fn render_flow(
     Ok(())
 }
 
+/// `serve`: the supervisor console, until the process is stopped. It
+/// records the same author as the other commands: --actor, and the AWS
+/// identity asked of STS once, at start.
+async fn serve(ctx: &Context, p: &mut Printer<'_>, args: ServeArgs) -> Result<(), CliError> {
+    let admin = ctx.author().await?;
+    let config = ctx.check_config(&admin)?;
+    let addr = std::net::SocketAddr::new(args.bind, args.port);
+    let console = Console::bind(addr, admin, config).await?;
+    p.console_started(&console.url(), console.is_loopback())?;
+    console.run().await?;
+    Ok(())
+}
+
 /// What an embedded flow can hold of `entries`: the kind and value of
 /// each that would block or allow now (not expired, not a report, not
 /// pending), and how many monitoring entries were left out. An entry
@@ -454,18 +493,25 @@ fn embeddable(entries: Vec<Entry>, now: i64) -> Result<(Vec<(Kind, String)>, usi
 
 /// The fields every new entry takes: reason, expiry (relative to `now`), note.
 fn entry_fields(ctx: &Context, args: EntryArgs) -> Result<EntryFields, CliError> {
-    let normalizer = ctx.normalizer();
+    entry_fields_at(&ctx.normalizer(), ctx.now, args)
+}
+
+/// The fields every new entry takes, read as `add` reads them (lines
+/// normalized by `normalizer`, an expiry relative to `now`): the CLI's and
+/// the console's one reading.
+pub(crate) fn entry_fields_at(
+    normalizer: &Normalizer,
+    now: i64,
+    args: EntryArgs,
+) -> Result<EntryFields, CliError> {
     let lines = args
         .lines
         .iter()
-        .map(|line| parse_line(&normalizer, line).map_err(AdminError::from))
+        .map(|line| parse_line(normalizer, line).map_err(AdminError::from))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(EntryFields {
         reason: args.reason,
-        expires_at: args
-            .expires
-            .map(|e| parse_expiry(&e, ctx.now))
-            .transpose()?,
+        expires_at: args.expires.map(|e| parse_expiry(&e, now)).transpose()?,
         note: args.note,
         lines,
         ..EntryFields::default()
@@ -473,7 +519,7 @@ fn entry_fields(ctx: &Context, args: EntryArgs) -> Result<EntryFields, CliError>
 }
 
 /// `fields` with a block's action, message and queue.
-fn with_action(fields: EntryFields, args: ActionArgs) -> Result<EntryFields, CliError> {
+pub(crate) fn with_action(fields: EntryFields, args: ActionArgs) -> Result<EntryFields, CliError> {
     let action = args
         .action
         .as_deref()
@@ -518,6 +564,13 @@ fn progress_bar(rows: usize, shown: bool) -> ProgressBar {
         bar.set_style(style);
     }
     bar
+}
+
+/// Whether `entry` is a block that has not blocked a call since `cutoff`
+/// (epoch seconds; one made since then counts as active): a candidate to
+/// prune (`list --not-hit-since`, and the console's filter).
+pub(crate) fn idle_since(entry: &Entry, cutoff: i64) -> bool {
+    !entry.kind.is_allow() && last_activity(entry).is_none_or(|t| t < cutoff)
 }
 
 /// When an entry last blocked a call, or else when it was made (epoch seconds).

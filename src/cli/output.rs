@@ -148,6 +148,24 @@ impl<'a> Printer<'a> {
         writeln!(self.out, "published {count} rules from {table}")
     }
 
+    /// Where `serve` listens: the address to open (with its token) as the
+    /// first line on stdout, flushed at once for a script that waits on it.
+    pub fn console_started(&mut self, url: &str, loopback: bool) -> io::Result<()> {
+        writeln!(self.out, "{url}")?;
+        self.out.flush()?;
+        writeln!(
+            self.err,
+            "blocklist console: open the address above (it holds this run's token); Ctrl-C stops it"
+        )?;
+        if !loopback {
+            writeln!(
+                self.err,
+                "warning: listening beyond this machine over plain HTTP: anyone on the path can read the token"
+            )?;
+        }
+        Ok(())
+    }
+
     /// What `render-flow` wrote.
     /// Monitoring entries `render-flow` left out of the flow.
     pub fn monitors_left_out(&mut self, count: usize) -> io::Result<()> {
@@ -224,7 +242,8 @@ fn import_summary(out: &mut dyn Write, format: OutputFormat, s: &ImportSummary) 
     }
 }
 
-fn entry_json(e: &Entry, now: i64) -> Value {
+/// An entry as `--output json` prints it (and the console shows it).
+pub(crate) fn entry_json(e: &Entry, now: i64) -> Value {
     let status = if e.status == Status::Pending {
         "pending"
     } else if e.is_expired_at(now) {

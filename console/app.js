@@ -1,0 +1,400 @@
+// The blocklist console's page. Plain JavaScript, no build step.
+//
+// Every value from the server is written with textContent (or as an
+// attribute through the DOM), never as markup: a reason can come from an
+// agent's report, and must show as the text it is.
+'use strict';
+
+// The per-run token arrives in the fragment, which the browser never sends
+// to a server; it is kept in memory and sent on each API call.
+const TOKEN = new URLSearchParams(location.hash.slice(1)).get('token') || '';
+
+const $ = (id) => document.getElementById(id);
+
+// An element with attributes and children (strings become text nodes).
+function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs || {})) {
+    if (value === false || value === null || value === undefined) continue;
+    node.setAttribute(name, value === true ? '' : String(value));
+  }
+  for (const child of children) {
+    node.append(child instanceof Node ? child : document.createTextNode(String(child ?? '')));
+  }
+  return node;
+}
+
+function say(message) {
+  $('alert').textContent = '';
+  $('status').textContent = message;
+}
+
+function fail(message) {
+  $('status').textContent = '';
+  $('alert').textContent = message;
+}
+
+// Calls the API with the token; resolves to the JSON body, or rejects with
+// the server's error message.
+async function api(path, params, body) {
+  const query = params ? '?' + new URLSearchParams(params) : '';
+  const init = { headers: { Authorization: 'Bearer ' + TOKEN } };
+  if (body !== undefined) {
+    init.method = 'POST';
+    init.headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  const response = await fetch('/api/' + path + query, init);
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    const error = new Error(data.error || 'the console answered ' + response.status);
+    error.data = data;
+    throw error;
+  }
+  return data;
+}
+
+// ---- pages ---------------------------------------------------------------
+
+const PAGES = ['entries', 'detail', 'edit', 'test', 'pending'];
+
+function show(page) {
+  for (const name of PAGES) $('page-' + name).hidden = name !== page;
+  for (const button of document.querySelectorAll('nav [data-page]')) {
+    if (button.dataset.page === page) button.setAttribute('aria-current', 'page');
+    else button.removeAttribute('aria-current');
+  }
+  const heading = $('page-' + page).querySelector('h2');
+  heading.tabIndex = -1;
+  heading.focus();
+}
+
+// ---- live normalization --------------------------------------------------
+
+// Shows, under an input, the number as the Lambda reads it, as one types.
+function liveNormalize(input, kindSelect, output) {
+  let pending = 0;
+  const update = async () => {
+    const value = input.value.trim();
+    const ticket = ++pending;
+    if (!value) { output.textContent = ''; return; }
+    try {
+      const n = await api('normalize', { input: value, kind: kindSelect.value });
+      if (ticket !== pending) return;
+      output.textContent = n.valid
+        ? 'Reads as ' + n.value + (n.country ? ' (' + n.country + ')' : '')
+        : 'Refused: ' + n.error;
+    } catch (e) {
+      if (ticket === pending) output.textContent = e.message;
+    }
+  };
+  input.addEventListener('input', update);
+  kindSelect.addEventListener('change', update);
+}
+
+// ---- entries -------------------------------------------------------------
+
+let listPage = 1;
+
+function filterParams() {
+  const params = Object.fromEntries(new FormData($('filters')));
+  params.page = String(listPage);
+  return params;
+}
+
+async function loadEntries() {
+  try {
+    const data = await api('entries', filterParams());
+    renderEntries(data);
+  } catch (e) {
+    fail(e.message);
+  }
+}
+
+function renderEntries(data) {
+  const rows = data.entries.map((e) => el('tr', {},
+    el('td', {}, e.kind),
+    el('td', {}, entryLink(e.kind, e.phoneNumber)),
+    el('td', {}, e.status),
+    el('td', {}, e.mode),
+    el('td', {}, e.action),
+    el('td', { class: 'reason' }, e.reason),
+    el('td', {}, String(e.blockCount)),
+    el('td', {}, e.lastBlockedAt),
+    el('td', {}, e.expiresAt)));
+  if (rows.length === 0) rows.push(el('tr', {}, el('td', { colspan: 9 }, 'No entries match.')));
+  $('entries-body').replaceChildren(...rows);
+  listPage = data.page;
+  $('page-info').textContent = 'Page ' + data.page + ' of ' + data.pages + ' (' + data.total + ' entries)';
+  $('entries-caption').textContent = 'Entries: ' + data.total + ' match';
+  $('prev-page').disabled = data.page <= 1;
+  $('next-page').disabled = data.page >= data.pages;
+}
+
+// A button that opens an entry's detail.
+function entryLink(kind, value) {
+  const button = el('button', { type: 'button', class: 'link' }, value);
+  button.addEventListener('click', () => openEntry(kind, value));
+  return button;
+}
+
+// ---- detail --------------------------------------------------------------
+
+let current = null; // { kind, value, entry }
+
+const FIELD_LABELS = [
+  ['kind', 'Kind'], ['phoneNumber', 'Number or prefix'], ['status', 'Status'],
+  ['mode', 'Mode'], ['action', 'Action'], ['message', 'Message'], ['queueArn', 'Queue ARN'],
+  ['reason', 'Reason'], ['note', 'Note'], ['lines', 'Lines'], ['expiresAt', 'Expires'],
+  ['createdAt', 'Created'], ['createdBy', 'Created by'], ['blockCount', 'Hit count'],
+  ['lastBlockedAt', 'Last block'], ['contactId', 'Reported during contact'], ['version', 'Version'],
+];
+
+function fieldList(entry) {
+  const items = [];
+  for (const [key, label] of FIELD_LABELS) {
+    const value = entry[key];
+    items.push(el('dt', {}, label), el('dd', {}, value === '' || value === undefined ? '—' : String(value)));
+  }
+  return items;
+}
+
+async function openEntry(kind, value) {
+  try {
+    const data = await api('entry', { kind, input: value });
+    renderDetail(data);
+    show('detail');
+  } catch (e) {
+    fail(e.message);
+  }
+}
+
+function renderDetail(data) {
+  current = { kind: data.kind, value: data.value, entry: data.entry };
+  $('detail-title').textContent = data.kind + ' ' + data.value;
+  $('detail-fields').replaceChildren(...(data.entry
+    ? fieldList(data.entry)
+    : [el('dt', {}, 'Stored'), el('dd', {}, 'no entry now (see its history)')]));
+  const changeable = data.entry && data.kind !== 'report';
+  $('detail-actions').hidden = !changeable;
+  $('remove-form').hidden = !changeable;
+  $('timeline').replaceChildren(...data.history.map(timelineItem));
+  if (data.history.length === 0) $('timeline').append(el('li', {}, 'No audit records.'));
+}
+
+function describe(entry) {
+  if (!entry) return 'none';
+  const parts = [entry.kind + ' ' + entry.phoneNumber];
+  if (entry.reason) parts.push('reason: ' + entry.reason);
+  if (entry.mode) parts.push('mode: ' + entry.mode);
+  if (entry.action) parts.push('action: ' + entry.action);
+  if (entry.expiresAt) parts.push('expires ' + entry.expiresAt);
+  if (entry.lines && entry.lines !== 'all') parts.push('lines: ' + entry.lines);
+  return parts.join('; ');
+}
+
+function timelineItem(r) {
+  const who = r.identity ? r.actor + ' (' + r.identity + ')' : r.actor;
+  return el('li', {},
+    el('p', { class: 'when' }, el('strong', {}, r.action), ' ', el('time', {}, r.at), ' by ', who),
+    el('dl', { class: 'fields small' },
+      el('dt', {}, 'Reason'), el('dd', { class: 'reason' }, r.reason || '—'),
+      el('dt', {}, 'Source'), el('dd', {}, r.source),
+      el('dt', {}, 'Before'), el('dd', {}, describe(r.before)),
+      el('dt', {}, 'After'), el('dd', {}, describe(r.after))));
+}
+
+async function removeCurrent(event) {
+  event.preventDefault();
+  const reason = $('remove-reason').value;
+  if (!reason.trim()) { fail('A reason is required: say why, for the audit trail.'); return; }
+  try {
+    await api('remove', undefined, { kind: current.kind, number: current.value, reason });
+    $('remove-reason').value = '';
+    say('Removed ' + current.kind + ' ' + current.value + '.');
+    await openEntry(current.kind, current.value);
+  } catch (e) {
+    fail(e.message);
+  }
+}
+
+// ---- add / edit ----------------------------------------------------------
+
+function blocks(kind) { return kind === 'block' || kind === 'prefix'; }
+
+function syncEntryForm() {
+  const shown = blocks($('entry-kind').value);
+  for (const node of document.querySelectorAll('#entry-form .blocks')) node.hidden = !shown;
+}
+
+function startAdd() {
+  $('entry-form').reset();
+  $('edit-title').textContent = 'Add entry';
+  $('entry-normalized').textContent = '';
+  syncEntryForm();
+  show('edit');
+}
+
+function startEdit() {
+  const e = current.entry;
+  const form = $('entry-form');
+  form.reset();
+  $('edit-title').textContent = 'Edit ' + current.kind + ' ' + current.value;
+  $('entry-kind').value = current.kind;
+  $('entry-number').value = current.value;
+  $('entry-expires').value = e.expiresAt;
+  $('entry-mode').value = e.mode || 'block';
+  $('entry-action').value = e.action || 'disconnect';
+  $('entry-message').value = e.message;
+  $('entry-queue').value = e.queueArn;
+  $('entry-lines').value = e.lines === 'all' ? '' : e.lines.split(' ').join(', ');
+  $('entry-note').value = e.note;
+  $('entry-replace').checked = true;
+  // The reason is asked afresh: it is this change's reason, for the trail.
+  $('entry-reason').value = '';
+  syncEntryForm();
+  show('edit');
+}
+
+async function saveEntry(event) {
+  event.preventDefault();
+  const f = Object.fromEntries(new FormData($('entry-form')));
+  if (!f.reason.trim()) { fail('A reason is required: say why, for the audit trail.'); return; }
+  const body = {
+    kind: f.kind, number: f.number, reason: f.reason, expires: f.expires, note: f.note,
+    lines: f.lines.split(',').map((l) => l.trim()).filter(Boolean),
+    replace: f.replace === 'on',
+  };
+  if (blocks(f.kind)) Object.assign(body, { mode: f.mode, action: f.action, message: f.message, queueArn: f.queueArn });
+  try {
+    const data = await api('entries', undefined, body);
+    say('Saved ' + data.entry.kind + ' ' + data.entry.phoneNumber + '.');
+    await openEntry(data.entry.kind, data.entry.phoneNumber);
+  } catch (e) {
+    fail(e.message);
+  }
+}
+
+// ---- test a number -------------------------------------------------------
+
+async function testNumber(event) {
+  event.preventDefault();
+  const f = Object.fromEntries(new FormData($('test-form')));
+  try {
+    const data = await api('check', { number: f.number, line: f.line });
+    $('test-verdict').textContent = data.explanation;
+    const items = [];
+    for (const [key, value] of Object.entries(data.answer)) items.push(el('dt', {}, key), el('dd', {}, value));
+    $('test-answer').replaceChildren(...items);
+    say('Tested ' + f.number + '.');
+  } catch (e) {
+    fail(e.message);
+  }
+}
+
+// ---- pending reports -----------------------------------------------------
+
+async function loadPending() {
+  try {
+    const data = await api('pending');
+    const rows = data.entries.map(pendingRow);
+    if (rows.length === 0) rows.push(el('tr', {}, el('td', { colspan: 7 }, 'No reports wait.')));
+    $('pending-body').replaceChildren(...rows);
+    $('pending-caption').textContent = 'Reports waiting for a supervisor: ' + data.entries.length;
+    $('select-all').checked = false;
+  } catch (e) {
+    fail(e.message);
+  }
+}
+
+function pendingRow(e) {
+  const number = e.phoneNumber;
+  const approve = el('button', { type: 'button', 'aria-label': 'Approve ' + number }, 'Approve');
+  const reject = el('button', { type: 'button', class: 'danger', 'aria-label': 'Reject ' + number }, 'Reject');
+  approve.addEventListener('click', () => decide('approve', [number]));
+  reject.addEventListener('click', () => decide('reject', [number]));
+  return el('tr', {},
+    el('td', {}, el('input', { type: 'checkbox', class: 'pick', value: number, 'aria-label': 'Select ' + number })),
+    el('td', {}, entryLink('report', number)),
+    el('td', {}, e.createdAt),
+    el('td', {}, e.createdBy),
+    el('td', { class: 'reason' }, e.reason),
+    el('td', {}, e.contactId),
+    el('td', {}, approve, ' ', reject));
+}
+
+function selectedReports() {
+  return [...document.querySelectorAll('#pending-body .pick:checked')].map((box) => box.value);
+}
+
+async function decide(verb, numbers) {
+  const reason = $('pending-reason').value;
+  if (!reason.trim()) { fail('A reason is required: say why, for the audit trail.'); $('pending-reason').focus(); return; }
+  if (numbers.length === 0) { fail('Select at least one report.'); return; }
+  try {
+    await api(verb, undefined, { numbers, reason });
+    const done = verb === 'approve' ? 'Approved' : 'Rejected';
+    say(done + ' ' + numbers.length + (numbers.length === 1 ? ' report: ' + numbers[0] : ' reports') + '.');
+  } catch (e) {
+    fail(e.message);
+  }
+  await loadPending();
+}
+
+// ---- wiring --------------------------------------------------------------
+
+async function loadWho() {
+  try {
+    const who = await api('whoami');
+    $('who').textContent = 'Changes are recorded as ' + who.actor
+      + (who.identity ? ' (' + who.identity + ')' : '') + ' on ' + who.tables.blocklist;
+  } catch (e) {
+    fail(e.message);
+  }
+}
+
+function wire() {
+  // The skip link moves focus itself: following `#main` would replace the
+  // token in the fragment, and a reload would then have none.
+  document.querySelector('.skip').addEventListener('click', (e) => {
+    e.preventDefault();
+    $('main').focus();
+  });
+  if (!TOKEN) {
+    fail('No token: open the address `blocklist serve` printed (it ends in #token=...).');
+    return;
+  }
+  const pages = { entries: loadEntries, edit: startAdd, test: () => {}, pending: loadPending };
+  for (const button of document.querySelectorAll('nav [data-page]')) {
+    button.addEventListener('click', () => {
+      const page = button.dataset.page;
+      say(''); // a message about the last page would read as about this one
+      if (page !== 'edit') show(page);
+      pages[page]();
+    });
+  }
+  liveNormalize($('search-number'), $('search-kind'), $('search-normalized'));
+  liveNormalize($('entry-number'), $('entry-kind'), $('entry-normalized'));
+  $('search').addEventListener('submit', (e) => {
+    e.preventDefault();
+    openEntry($('search-kind').value, $('search-number').value);
+  });
+  $('filters').addEventListener('submit', (e) => { e.preventDefault(); listPage = 1; loadEntries(); });
+  $('prev-page').addEventListener('click', () => { listPage -= 1; loadEntries(); });
+  $('next-page').addEventListener('click', () => { listPage += 1; loadEntries(); });
+  $('edit-entry').addEventListener('click', startEdit);
+  $('remove-form').addEventListener('submit', removeCurrent);
+  $('entry-kind').addEventListener('change', syncEntryForm);
+  $('entry-form').addEventListener('submit', saveEntry);
+  $('test-form').addEventListener('submit', testNumber);
+  $('approve-selected').addEventListener('click', () => decide('approve', selectedReports()));
+  $('reject-selected').addEventListener('click', () => decide('reject', selectedReports()));
+  $('pending-form').addEventListener('submit', (e) => e.preventDefault());
+  $('select-all').addEventListener('change', (e) => {
+    for (const box of document.querySelectorAll('#pending-body .pick')) box.checked = e.target.checked;
+  });
+  loadWho();
+  loadEntries();
+}
+
+wire();

@@ -1,0 +1,315 @@
+// The supervisor console in a real browser, used as a person would: by
+// labels and roles, with the keyboard where a person would use it.
+//
+// Needs: a dynalite endpoint (DYNALITE_ENDPOINT; scripts/test.sh starts one
+// and exports it), the debug `blocklist` and `report` binaries (cargo build
+// --bin blocklist --bin report), chromium at CHROMIUM (default
+// /usr/bin/chromium). MOTO_ENDPOINT, when set, answers STS: the identity the
+// audit trail records beside the actor.
+// CONSOLE_SCREENSHOTS=DIR also saves the main pages there (docs/screenshots).
+//
+// Exits 1 on the first failed check, with what was expected.
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const targetDir = process.env.CARGO_TARGET_DIR || path.join(root, 'target');
+const bin = (name) => path.join(targetDir, 'debug', name);
+const endpoint = process.env.DYNALITE_ENDPOINT;
+if (!endpoint) {
+  console.error('DYNALITE_ENDPOINT is not set: run through scripts/test.sh, or `eval "$(scripts/local-dynamodb.sh env)"` after starting dynalite');
+  process.exit(2);
+}
+const shots = process.env.CONSOLE_SCREENSHOTS;
+
+const table = `console-${process.pid}-${Date.now()}`;
+const tables = {
+  TABLE_NAME: table,
+  RULES_TABLE_NAME: `${table}-rules`,
+  AUDIT_TABLE_NAME: `${table}-audit`,
+  COUNTERS_TABLE_NAME: `${table}-counters`,
+};
+// The CLI, the console and the report function all see the same local
+// tables, dummy credentials and nothing of the caller's AWS set-up.
+const env = {
+  PATH: process.env.PATH,
+  HOME: process.env.HOME,
+  AWS_ENDPOINT_URL_DYNAMODB: endpoint,
+  AWS_REGION: 'us-east-1',
+  AWS_ACCESS_KEY_ID: 'local',
+  AWS_SECRET_ACCESS_KEY: 'local',
+  AWS_EC2_METADATA_DISABLED: 'true',
+  BLOCKLIST_ACTOR: 'supervisor@test',
+  LOOKUP_TIMEOUT_MS: '5000',
+  ...tables,
+};
+if (process.env.MOTO_ENDPOINT) env.AWS_ENDPOINT_URL_STS = process.env.MOTO_ENDPOINT;
+
+function blocklist(...args) {
+  return execFileSync(bin('blocklist'), args, { env, encoding: 'utf8' });
+}
+
+function blocklistJson(...args) {
+  return JSON.parse(blocklist(...args, '--output', 'json'));
+}
+
+// An agent reports `number` through the report function, as the
+// "Report caller" flow does.
+function report(number, dir) {
+  const event = JSON.parse(readFileSync(path.join(root, 'events/report-caller.json'), 'utf8'));
+  event.Details.ContactData.CustomerEndpoint.Address = number;
+  event.Details.ContactData.ContactId = `contact-${number.slice(-4)}`;
+  const file = path.join(dir, `report-${number}.json`);
+  writeFileSync(file, JSON.stringify(event));
+  // Its JSON log lines (stderr) are the function's, not this test's.
+  const out = execFileSync(bin('report'), ['--event', file], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  assert.match(out, /"reportStatus":"pending"/, `report of ${number}: ${out}`);
+}
+
+// Starts `blocklist serve`; resolves to the process and the URL on its first line.
+function serve() {
+  const child = spawn(bin('blocklist'), ['serve'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout });
+    lines.once('line', (url) => resolve({ child, url }));
+    child.once('exit', (code) => reject(new Error(`blocklist serve exited (${code}) before printing its address`)));
+  });
+}
+
+async function main() {
+  const dir = mkdtempSync(path.join(tmpdir(), 'console-test-'));
+  blocklist('init');
+  for (const n of ['+14155550177', '+14155550178', '+14155550179', '+14155550180']) report(n, dir);
+
+  const { child, url } = await serve();
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox'],
+  });
+  try {
+    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/#token=[0-9a-f]{64}$/, 'the first stdout line is the URL with its token');
+    const page = await browser.newPage({ viewport: { width: 1366, height: 800 } });
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    await page.goto(url);
+    await checks(page, url);
+    assert.deepEqual(errors, [], 'no script errors, failed loads or CSP violations on the page');
+    await withoutTheToken(browser, url);
+    console.log('console browser test: all checks passed');
+  } finally {
+    await browser.close();
+    child.kill();
+  }
+}
+
+async function checks(page, url) {
+  await addThroughTheForm(page);
+  await listed(page);
+  await refusesWithoutTokenOrFromAnotherSite(url);
+  await testANumber(page);
+  await editThenRemove(page);
+  await pendingReports(page);
+}
+
+// Edit replaces the entry (a new reason, asked afresh); remove takes it
+// away; each is one more record at the top of the timeline.
+async function editThenRemove(page) {
+  const add = { kind: 'prefix', number: '+1 900', reason: 'premium-rate range' };
+  await page.getByRole('button', { name: 'Add entry' }).click();
+  const form = page.getByRole('region', { name: 'Add entry' });
+  await form.getByLabel('Kind').selectOption(add.kind);
+  await form.getByLabel('Number or prefix').fill(add.number);
+  await expectText(form.locator('#entry-normalized'), 'Reads as +1900');
+  await form.getByLabel('Mode').selectOption('monitor');
+  await form.getByLabel('Reason').fill(add.reason);
+  await form.getByRole('button', { name: 'Save' }).click();
+  const detail = page.getByRole('region', { name: 'prefix +1900' });
+  await expectText(detail.locator('#detail-fields'), 'monitor');
+
+  await detail.getByRole('button', { name: 'Edit this entry' }).click();
+  const edit = page.getByRole('region', { name: 'Edit prefix +1900' });
+  assert.equal(await edit.getByLabel('Reason').inputValue(), '', 'an edit asks its own reason');
+  assert.equal(await edit.getByLabel('Replace an existing entry').isChecked(), true);
+  await edit.getByLabel('Mode').selectOption('block');
+  await edit.getByLabel('Reason').fill('only premium-rate calls seen');
+  await edit.getByLabel('Reason').press('Enter');
+  const timeline = detail.getByRole('list', { name: 'Audit history' }).getByRole('listitem');
+  await expectText(timeline.first(), 'replace');
+  await expectText(timeline.first(), 'only premium-rate calls seen');
+  await expectText(detail.locator('#detail-fields'), 'block');
+  // The Lambda's answer follows the published rules at once.
+  const checked = blocklistJson('check', '+19005550100');
+  assert.equal(checked.answer.matchType, 'prefix', JSON.stringify(checked));
+
+  await detail.getByLabel('Reason').fill('number range reassigned');
+  await detail.getByRole('button', { name: 'Remove' }).click();
+  await expectText(page.getByRole('status'), 'Removed prefix +1900.');
+  await expectText(timeline.first(), 'remove');
+  await expectText(timeline.first(), 'number range reassigned');
+  await expectText(detail.locator('#detail-fields'), 'no entry now');
+  assert.equal(blocklistJson('check', '+19005550100').answer.isBlocked, 'false');
+}
+
+// The page opened without its fragment: it says what to do, and its own
+// API calls are refused.
+async function withoutTheToken(browser, url) {
+  const page = await browser.newPage();
+  await page.goto(url.replace(/#.*/, ''));
+  await expectText(page.getByRole('alert'), 'No token: open the address `blocklist serve` printed');
+  const status = await page.evaluate(async () => (await fetch('/api/entries')).status);
+  assert.equal(status, 401, 'an API call without the token is refused');
+  await page.close();
+}
+
+const HOSTILE = '<img src=x onerror=window.__pwned=1>';
+
+async function addThroughTheForm(page) {
+  await page.getByRole('button', { name: 'Add entry' }).click();
+  const form = page.getByRole('region', { name: 'Add entry' });
+  await form.getByLabel('Kind').selectOption('block');
+  await form.getByLabel('Number or prefix').fill('(415) 555-0123');
+  await expectText(form.locator('#entry-normalized'), 'Reads as +14155550123 (US)');
+  // Saving with no reason is refused (by the page; the API refuses it too,
+  // see refusesWithoutTokenOrFromAnotherSite).
+  await form.getByLabel('Reason').fill('   ');
+  await form.getByLabel('Reason').press('Enter');
+  await expectText(page.getByRole('alert'), 'A reason is required');
+  await form.getByLabel('Reason').fill(HOSTILE);
+  await form.getByLabel('Action').selectOption('message');
+  await form.getByLabel('Message').fill('This number is blocked.');
+  await form.getByLabel('Message').press('Enter');
+
+  const detail = page.getByRole('region', { name: 'block +14155550123' });
+  await detail.waitFor();
+  await expectText(page.getByRole('status'), 'Saved block +14155550123.');
+  // The hostile reason is text on the page, and ran nothing.
+  await expectText(detail.locator('#detail-fields'), HOSTILE);
+  assert.equal(await page.evaluate(() => window.__pwned), undefined, 'the reason ran no script');
+  assert.equal(await detail.locator('#detail-fields img').count(), 0, 'the reason made no element');
+  // Its audit record, in the timeline: who, what, why.
+  const record = detail.getByRole('list', { name: 'Audit history' }).getByRole('listitem').first();
+  await expectText(record, 'add');
+  await expectText(record, 'by supervisor@test');
+  await expectText(record, HOSTILE);
+  await expectText(record, 'action: message');
+  await shot(page, 'detail');
+}
+
+async function listed(page) {
+  await page.getByRole('button', { name: 'Entries' }).click();
+  const list = page.getByRole('region', { name: 'Entries' });
+  await list.getByLabel('Kind').first().waitFor();
+  await list.getByLabel('Status').selectOption('active');
+  await list.getByRole('button', { name: 'Apply' }).click();
+  const row = list.getByRole('row', { name: /\+14155550123/ });
+  await expectText(row, 'message');
+  await expectText(row, HOSTILE);
+  // A number search, typed in a national format, opens the entry.
+  const search = list.getByRole('form', { name: 'Find a number' });
+  await search.getByLabel('Number or prefix').fill('415.555.0123');
+  await expectText(search.locator('#search-normalized'), 'Reads as +14155550123 (US)');
+  await shot(page, 'entries');
+  await search.getByLabel('Number or prefix').press('Enter');
+  await page.getByRole('region', { name: 'block +14155550123' }).waitFor();
+}
+
+async function refusesWithoutTokenOrFromAnotherSite(url) {
+  const origin = new URL(url).origin;
+  const token = new URL(url).hash.replace('#token=', '');
+  const wrong = await fetch(`${origin}/api/entries`, { headers: { Authorization: 'Bearer ' + 'f'.repeat(64) } });
+  assert.equal(wrong.status, 401, 'a wrong token is refused');
+  const foreign = await fetch(`${origin}/api/entries`, {
+    headers: { Authorization: `Bearer ${token}`, Origin: 'http://evil.example' },
+  });
+  assert.equal(foreign.status, 403, 'a request from another site is refused, token or not');
+  const blank = await fetch(`${origin}/api/entries`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ kind: 'block', number: '+14155550124', reason: ' ' }),
+  });
+  assert.equal(blank.status, 400, 'the API refuses a change without a reason');
+  assert.match((await blank.json()).error, /reason is required/);
+  const page0 = await fetch(`${origin}/`);
+  assert.equal(page0.headers.get('content-security-policy'),
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
+}
+
+async function testANumber(page) {
+  await page.getByRole('button', { name: 'Test a number' }).click();
+  const region = page.getByRole('region', { name: 'Test a number' });
+  await region.getByLabel('Caller number').fill('+1 415 555 0123');
+  await region.getByLabel('Caller number').press('Enter');
+  await expectText(region.locator('#test-verdict'), 'Blocked: the number has an active entry (+14155550123).');
+  await expectText(region.locator('#test-answer'), 'isBlocked');
+  const answer = await region.locator('#test-answer').innerText();
+  assert.match(answer, /isBlocked\s+true/);
+  assert.match(answer, /blockAction\s+message/);
+  // The same answer `blocklist check` gives.
+  const cli = blocklistJson('check', '+14155550123');
+  assert.equal(cli.answer.isBlocked, 'true');
+  assert.equal(cli.answer.blockMessage, 'This number is blocked.');
+  await shot(page, 'test');
+}
+
+async function pendingReports(page) {
+  await page.getByRole('button', { name: 'Pending reports' }).click();
+  const region = page.getByRole('region', { name: 'Pending reports' });
+  await expectText(region.getByRole('table'), '+14155550180');
+  await shot(page, 'pending');
+  const reason = region.getByLabel('Reason for the decision');
+  // One at a time: approve one, reject another.
+  await reason.fill('confirmed spam');
+  await region.getByRole('button', { name: 'Approve +14155550177' }).click();
+  await expectText(page.getByRole('status'), 'Approved 1 report: +14155550177.');
+  await region.getByRole('button', { name: 'Reject +14155550178' }).click();
+  await expectText(page.getByRole('status'), 'Rejected 1 report: +14155550178.');
+  // In bulk: the two left, by their checkboxes (the keyboard: space).
+  await region.getByRole('checkbox', { name: 'Select +14155550179' }).check();
+  await region.getByRole('checkbox', { name: 'Select +14155550180' }).focus();
+  await page.keyboard.press('Space');
+  await region.getByRole('button', { name: 'Approve selected' }).click();
+  await expectText(page.getByRole('status'), 'Approved 2 reports.');
+  await expectText(region.getByRole('table'), 'No reports wait.');
+
+  for (const n of ['+14155550177', '+14155550179', '+14155550180']) {
+    const checked = blocklistJson('check', n);
+    assert.equal(checked.answer.isBlocked, 'true', `${n} approved in the console blocks: ${JSON.stringify(checked)}`);
+  }
+  const rejected = blocklistJson('check', '+14155550178');
+  assert.equal(rejected.answer.isBlocked, 'false', 'the rejected report does not block');
+  assert.deepEqual(blocklistJson('pending'), [], 'no report waits');
+  const history = blocklistJson('history', '+14155550178');
+  assert.equal(history[0].action, 'reject');
+  assert.equal(history[0].reason, 'confirmed spam');
+  assert.equal(history[0].actor, 'supervisor@test');
+}
+
+// Waits (up to 5 s) for `locator` to contain `text`.
+async function expectText(locator, text) {
+  const deadline = Date.now() + 5000;
+  let seen = '';
+  while (Date.now() < deadline) {
+    seen = await locator.innerText().catch((e) => `<${e.message}>`);
+    if (seen.includes(text)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.fail(`expected ${JSON.stringify(text)} in ${locator}; it reads:\n${seen}`);
+}
+
+async function shot(page, name) {
+  if (!shots) return;
+  mkdirSync(shots, { recursive: true });
+  await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+}
+
+main().catch((e) => {
+  console.error(`console browser test failed: ${e.stack || e}`);
+  process.exit(1);
+});
