@@ -7,6 +7,7 @@ mod common;
 
 use std::net::SocketAddr;
 
+use connect_blocklist::admin::plan::ReportPolicy;
 use connect_blocklist::admin::{Admin, Tables};
 use connect_blocklist::console::{CONTENT_SECURITY_POLICY, Console};
 use connect_blocklist::entry::Kind;
@@ -550,7 +551,10 @@ async fn a_bulk_decision_decides_each_report_and_says_which_failed() {
     let (c, admin) = start_with_admin_on_dynalite().await;
     for n in ["+14155550177", "+14155550178"] {
         let t = admin.target(Kind::Block, n).unwrap();
-        admin.report(&t, Some("c-1"), None, false).await.unwrap();
+        admin
+            .report(&t, Some("c-1"), None, &ReportPolicy::default())
+            .await
+            .unwrap();
     }
     let pending = c.get("/api/pending").await.json();
     assert_eq!(pending["entries"].as_array().unwrap().len(), 2);

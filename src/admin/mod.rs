@@ -486,7 +486,10 @@ mod tests {
         let checked = checker.check(Some("+14155550177"), None, now_epoch()).await;
         assert!(checked.answer.is_blocked);
 
-        let history = admin(&store, "x").history(std::slice::from_ref(&t)).await.unwrap();
+        let history = admin(&store, "x")
+            .history(std::slice::from_ref(&t))
+            .await
+            .unwrap();
         assert_eq!(actions(&history), [AuditAction::AutoBlock]);
         let why = history[0].reason.as_deref().unwrap();
         assert!(
