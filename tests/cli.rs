@@ -544,7 +544,9 @@ async fn export_import_round_trips_exactly() {
     let first = std::fs::read_to_string(&exported).unwrap();
     assert_eq!(
         first.lines().next(),
-        Some("phoneNumber,kind,reason,expiresAt,note,action,message,queueArn,status,mode,lines")
+        Some(
+            "phoneNumber,kind,reason,expiresAt,note,action,message,queueArn,status,mode,lines,reportedBy"
+        )
     );
     assert_eq!(first.lines().count(), 4);
     assert!(
@@ -797,7 +799,11 @@ async fn monitor_entries_and_line_scopes_from_the_cli() {
     // Export, then import into fresh tables: mode and lines come back.
     let exported = env.ok(&["export"]);
     assert!(
-        exported.lines().next().unwrap().ends_with(",mode,lines"),
+        exported
+            .lines()
+            .next()
+            .unwrap()
+            .ends_with(",mode,lines,reportedBy"),
         "{exported}"
     );
     let copy = Env::init(Server::Dynalite);
@@ -1311,13 +1317,17 @@ async fn csv_cells_a_spreadsheet_would_run_are_quoted_and_read_back() {
     let exported = env.file("export.csv", "");
     env.ok(&["export", &exported]);
     let first = std::fs::read_to_string(&exported).unwrap();
-    let lines: Vec<&str> = first.lines().collect();
+    let mut lines: Vec<&str> = first.lines().collect();
+    // The report's last cell is its agent and the time of the report.
+    let (report, agents) = lines[4].split_once(",\"{").unwrap();
+    assert!(agents.starts_with("\"\"agent:jdoe\"\":"), "{agents}");
+    lines[4] = report;
     assert_eq!(
         lines[1..],
         [
-            "'+14155550101,block,\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\",,'@SUM(A1),,,,active,block,",
-            "'+14155550102,block,''=not a formula,,'-1,,,,active,block,",
-            "'+1900,prefix,'\tpremium,,,,,,active,block,",
+            "'+14155550101,block,\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\",,'@SUM(A1),,,,active,block,,",
+            "'+14155550102,block,''=not a formula,,'-1,,,,active,block,,",
+            "'+1900,prefix,'\tpremium,,,,,,active,block,,",
             // A report is an entry of its own kind (listed after the rules).
             "'+14155550177,report,'+1 called 5 times,,,,,,pending,,",
         ],

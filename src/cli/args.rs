@@ -135,7 +135,7 @@ pub enum Command {
     Check(CheckArgs),
     /// List entries of every kind (paginated scans of both tables)
     List(ListArgs),
-    /// Bulk-load a CSV file: phoneNumber,kind,reason,expiresAt,note,action,message,queueArn,status,mode,lines
+    /// Bulk-load a CSV file: phoneNumber,kind,reason,expiresAt,note,action,message,queueArn,status,mode,lines,reportedBy
     ///
     /// phoneNumber is required (a number, or a prefix for the prefix kinds);
     /// kind is block (the default), prefix, allow or allowPrefix; expiresAt is
