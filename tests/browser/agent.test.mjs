@@ -301,6 +301,13 @@ test("an API 401 is shown as an error", async (t) => {
   assert.equal(await ui.locator("#send").isVisible(), false);
 });
 
+test("a page opened without a token says so and asks the API nothing", async (t) => {
+  const { ui } = await open(t, { number: "+14155550101", token: "" });
+  assert.equal(await ui.locator("#status").getAttribute("data-state"), "error");
+  assert.match(await text(ui, "#error"), /Not signed in/);
+  assert.deepEqual(api.lookups, []);
+});
+
 test("a report refused by the API shows the message and can be sent again", async (t) => {
   const { ui } = await open(t, { number: "+14155550199" });
   await ui.locator("#category").selectOption("spam");
