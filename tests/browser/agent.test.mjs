@@ -301,6 +301,18 @@ test("an API 401 is shown as an error", async (t) => {
   assert.equal(await ui.locator("#send").isVisible(), false);
 });
 
+test("opened outside the workspace, the page says it is not connected", async (t) => {
+  const context = await browser.newContext();
+  t.after(() => context.close());
+  const page = await context.newPage();
+  await page.goto(`${appOrigin}/agent/#token=${TOKEN}`);
+  // The SDK gives up after its connection timeout (5 s by default).
+  await page.locator("#status[data-state='error']").waitFor({ timeout: 10_000 });
+  assert.match(await page.locator("#status").textContent(), /^Not connected to the agent workspace/);
+  assert.match(await page.locator("#error").textContent(), /failed to connect to workspace/);
+  assert.deepEqual(api.lookups, []);
+});
+
 test("a page opened without a token says so and asks the API nothing", async (t) => {
   const { ui } = await open(t, { number: "+14155550101", token: "" });
   assert.equal(await ui.locator("#status").getAttribute("data-state"), "error");
