@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# The console's browser test (tests/browser/console.test.mjs): `blocklist
-# serve` driven in chromium through playwright-core, against dynalite.
+# The browser tests, in chromium through playwright-core:
+# - the console (tests/browser/console.test.mjs): `blocklist serve` against
+#   dynalite;
+# - the agent workspace app (tests/browser/agent.test.mjs): the committed
+#   console/agent/ page framed by a stand-in workspace
+#   (tests/browser/agent-stand-in.js), against an in-memory API in the test.
 #
 #   scripts/browser-test.sh install   npm ci the pinned playwright-core (tests/browser/package-lock.json)
 #   scripts/browser-test.sh [run]     install if needed, build the binaries, run the test
@@ -33,6 +37,8 @@ run() {
   fi
   (cd "$root" && cargo build --locked --quiet --bin blocklist --bin report)
   CHROMIUM=$chromium node "$dir/console.test.mjs"
+  echo "==> agent workspace app browser tests (scripts/browser-tests.sh)"
+  CHROMIUM=$chromium "$root/scripts/browser-tests.sh"
 }
 
 case ${1:-run} in

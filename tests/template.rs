@@ -600,10 +600,14 @@ fn every_instance_gets_its_permissions_associations_and_flows() {
         .collect();
     expected.sort();
     assert_eq!(pairs, expected);
+    // The functions' associations (the agent app's, APPLICATION and only
+    // with AgentAppUrl, are checked in agent_app_is_registered_...).
     let mut associations: Vec<(String, String)> =
         resources_of_type(&t, "AWS::Connect::IntegrationAssociation")
             .into_iter()
+            .filter(|(_, a)| a["Properties"]["IntegrationType"] != "APPLICATION")
             .map(|(_, a)| {
+                assert!(a.get("Condition").is_none(), "{a}");
                 assert_eq!(a["Properties"]["IntegrationType"], "LAMBDA_FUNCTION");
                 let function = a["Properties"]["IntegrationArn"]["Fn::GetAtt"]
                     .as_str()
@@ -1449,4 +1453,166 @@ fn what_the_report_function_puts_fits_its_fence() {
             }
         }
     }
+}
+
+/// The agent workspace app (issue 14) is registered only when the console's
+/// address is given: at that address + /agent/, per contact, with the
+/// approved origins given (none when empty), and with exactly the
+/// permissions of the two workspace requests the page makes
+/// (agent-app/src/agent.js), no more; and it is associated with every
+/// instance.
+#[test]
+fn agent_app_is_registered_only_with_its_url_and_least_privilege() {
+    let t = template();
+    let params = &t["Parameters"];
+    let pattern = |name: &str| {
+        assert_eq!(params[name]["Default"], "", "{name} is optional");
+        regex::Regex::new(params[name]["AllowedPattern"].as_str().unwrap()).unwrap()
+    };
+    let url = pattern("AgentAppUrl");
+    for ok in [
+        "",
+        "https://blocklist.example.com",
+        "https://console.example.com:8443/blocklist",
+    ] {
+        assert!(url.is_match(ok), "{ok:?}");
+    }
+    for bad in [
+        "http://blocklist.example.com",
+        "https://blocklist.example.com/",
+        "https://blocklist.example.com/x?token=1",
+        "https://blocklist.example.com/#token=1",
+        "blocklist.example.com",
+        "https://block list.example.com",
+    ] {
+        assert!(!url.is_match(bad), "{bad:?}");
+    }
+    let origins = pattern("AgentAppApprovedOrigins");
+    for ok in [
+        "",
+        "https://my-instance.my.connect.aws",
+        "https://a.my.connect.aws,https://b.awsapps.com",
+    ] {
+        assert!(origins.is_match(ok), "{ok:?}");
+    }
+    for bad in [
+        "https://a.my.connect.aws/",
+        "https://a.my.connect.aws/connect/home",
+        "https://a.my.connect.aws, https://b.my.connect.aws",
+        "https://a.my.connect.aws,",
+        ",https://a.my.connect.aws",
+        "http://a.my.connect.aws",
+        "*",
+    ] {
+        assert!(!origins.is_match(bad), "{bad:?}");
+    }
+    for (condition, parameter) in [
+        ("HasAgentApp", "AgentAppUrl"),
+        ("HasAgentAppOrigins", "AgentAppApprovedOrigins"),
+    ] {
+        assert_eq!(
+            t["Conditions"][condition],
+            json!({"Fn::Not": [{"Fn::Equals": [{"Ref": parameter}, ""]}]})
+        );
+    }
+
+    let (id, app) = one(&t, "AWS::AppIntegrations::Application");
+    assert_eq!(id, "AgentApplication");
+    assert_eq!(app["Condition"], "HasAgentApp", "no app without its URL");
+    let p = &app["Properties"];
+    let stack_named = json!({"Fn::Sub": "${AWS::StackName}-agent-app"});
+    assert_eq!(p["Name"], stack_named);
+    assert_eq!(p["Namespace"], stack_named, "two stacks, two namespaces");
+    assert_eq!(
+        p["ApplicationSourceConfig"]["ExternalUrlConfig"]["AccessUrl"],
+        json!({"Fn::Sub": "${AgentAppUrl}/agent/"})
+    );
+    assert_eq!(
+        p["ApplicationConfig"],
+        json!({"ContactHandling": {"Scope": "PER_CONTACT"}})
+    );
+    let with_origins = template_with(
+        &INSTANCES,
+        &[("CreateTables", true), ("HasAgentAppOrigins", true)],
+    );
+    assert_eq!(
+        with_origins["Resources"]["AgentApplication"]["Properties"]["ApplicationSourceConfig"]["ExternalUrlConfig"]
+            ["ApprovedOrigins"],
+        json!({"Fn::Split": [",", {"Ref": "AgentAppApprovedOrigins"}]})
+    );
+    let without = template_with(
+        &INSTANCES,
+        &[("CreateTables", true), ("HasAgentAppOrigins", false)],
+    );
+    assert!(
+        without["Resources"]["AgentApplication"]["Properties"]["ApplicationSourceConfig"]
+            ["ExternalUrlConfig"]
+            .get("ApprovedOrigins")
+            .is_none(),
+        "no approved origin when none is given"
+    );
+
+    // Least privilege: the permissions are those of the requests the page
+    // makes, and the page makes only these (read from its source, so a new
+    // SDK call there fails here until its permission is granted).
+    let mut permissions: Vec<&str> = p["Permissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    permissions.sort_unstable();
+    assert_eq!(
+        permissions,
+        ["Contact.CustomerDetails.View", "Contact.Details.View"]
+    );
+    let source = std::fs::read_to_string(format!("{ROOT}/agent-app/src/agent.js")).unwrap();
+    let calls: std::collections::BTreeSet<(String, String)> =
+        regex::Regex::new(r"new (\w+Client)\(provider\)\.(\w+)\(")
+            .unwrap()
+            .captures_iter(&source)
+            .map(|c| (c[1].to_owned(), c[2].to_owned()))
+            .collect();
+    let expected: std::collections::BTreeSet<(String, String)> = [
+        // Contact.Details.View
+        ("ContactClient", "getChannelType"),
+        // Contact.CustomerDetails.View
+        ("VoiceClient", "getInitialCustomerPhoneNumber"),
+    ]
+    .iter()
+    .map(|(c, m)| ((*c).to_owned(), (*m).to_owned()))
+    .collect();
+    assert_eq!(calls, expected);
+    assert_eq!(
+        regex::Regex::new(r"Client\b")
+            .unwrap()
+            .find_iter(&source)
+            .count(),
+        // the two imports and the two calls above
+        4,
+        "the page uses the SDK clients only in the calls checked above"
+    );
+
+    // Made available in every instance, only with the app.
+    let mut associated: Vec<&str> = resources_of_type(&t, "AWS::Connect::IntegrationAssociation")
+        .into_iter()
+        .filter(|(_, a)| a["Properties"]["IntegrationType"] == "APPLICATION")
+        .map(|(_, a)| {
+            assert_eq!(a["Condition"], "HasAgentApp");
+            assert_eq!(
+                a["Properties"]["IntegrationArn"],
+                json!({"Fn::GetAtt": "AgentApplication.ApplicationArn"})
+            );
+            a["Properties"]["InstanceId"].as_str().unwrap()
+        })
+        .collect();
+    associated.sort_unstable();
+    assert_eq!(associated, INSTANCES);
+    for output in ["AgentApplicationNamespace", "AgentApplicationArn"] {
+        assert_eq!(t["Outputs"][output]["Condition"], "HasAgentApp", "{output}");
+    }
+    assert_eq!(
+        t["Outputs"]["AgentApplicationNamespace"]["Value"],
+        stack_named
+    );
 }
