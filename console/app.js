@@ -56,7 +56,7 @@ async function api(path, params, body) {
 
 // ---- pages ---------------------------------------------------------------
 
-const PAGES = ['entries', 'detail', 'edit', 'test', 'pending'];
+const PAGES = ['entries', 'detail', 'edit', 'test', 'pending', 'overview'];
 
 function show(page) {
   for (const name of PAGES) $('page-' + name).hidden = name !== page;
@@ -317,10 +317,17 @@ function pendingRow(e) {
     el('td', {}, el('input', { type: 'checkbox', class: 'pick', value: number, 'aria-label': 'Select ' + number })),
     el('td', {}, entryLink('report', number)),
     el('td', {}, e.createdAt),
-    el('td', {}, e.createdBy),
+    el('td', {}, reporters(e)),
     el('td', { class: 'reason' }, e.reason),
     el('td', {}, e.contactId),
     el('td', {}, approve, ' ', reject));
+}
+
+// Every agent who reported the number (a report made before reports kept
+// their agents names its maker only).
+function reporters(e) {
+  const agents = Object.keys(e.reportedBy || {});
+  return agents.length > 0 ? agents.join(', ') : e.createdBy;
 }
 
 function selectedReports() {
@@ -339,6 +346,29 @@ async function decide(verb, numbers) {
     fail(e.message);
   }
   await loadPending();
+}
+
+// ---- overview --------------------------------------------------------------
+
+async function loadOverview() {
+  try {
+    const o = await api('overview');
+    const rows = Object.entries(o.byKind).map(([kind, c]) => el('tr', {},
+      el('th', { scope: 'row' }, kind),
+      el('td', {}, String(c.active)),
+      el('td', {}, String(c.monitoring)),
+      el('td', {}, String(c.pending)),
+      el('td', {}, String(c.expired))));
+    $('overview-kinds').replaceChildren(...rows);
+    $('overview-recent').textContent = o.blockedRecently + ' entries blocked calls in the last 7 days; '
+      + 'they have blocked ' + o.recentEntriesBlocks + ' calls in all (hit counts are totals, not per day).';
+    $('overview-stale').textContent = o.stale + ' blocks in force have not blocked a call, nor been made, in 90 days'
+      + (o.stale > 0 ? '; the oldest:' : '.');
+    $('overview-stalest').replaceChildren(...o.stalest.map((e) =>
+      el('li', {}, entryLink(e.kind, e.value), ' (' + e.kind + '), last active ' + (e.lastActive || 'unknown'))));
+  } catch (e) {
+    fail(e.message);
+  }
 }
 
 // ---- wiring --------------------------------------------------------------
@@ -364,7 +394,7 @@ function wire() {
     fail('No token: open the address `blocklist serve` printed (it ends in #token=...).');
     return;
   }
-  const pages = { entries: loadEntries, edit: startAdd, test: () => {}, pending: loadPending };
+  const pages = { entries: loadEntries, edit: startAdd, test: () => {}, pending: loadPending, overview: loadOverview };
   for (const button of document.querySelectorAll('nav [data-page]')) {
     button.addEventListener('click', () => {
       const page = button.dataset.page;

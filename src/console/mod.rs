@@ -20,6 +20,7 @@
 
 pub mod api;
 pub mod assets;
+pub mod overview;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -162,6 +163,7 @@ pub fn router(state: Arc<ConsoleState>) -> Router {
         .route("/pending", get(api::pending))
         .route("/approve", post(api::approve))
         .route("/reject", post(api::reject))
+        .route("/overview", get(overview::handler))
         .fallback(api::not_found);
     Router::new()
         .route("/", get(assets::index))

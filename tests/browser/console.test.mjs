@@ -116,6 +116,21 @@ async function checks(page, url) {
   await testANumber(page);
   await editThenRemove(page);
   await pendingReports(page);
+  await overview(page);
+}
+
+// The overview counts what `blocklist list` lists: the active blocks, and
+// no report left waiting.
+async function overview(page) {
+  await page.getByRole('button', { name: 'Overview' }).click();
+  const region = page.getByRole('region', { name: 'Overview' });
+  const listed = blocklistJson('list');
+  const active = listed.filter((e) => e.kind === 'block' && e.status === 'active').length;
+  assert.ok(active >= 4, `the approved reports and the added block: ${active}`);
+  const row = region.getByRole('row', { name: /^block/ });
+  await expectText(row, `block\t${active}\t0\t0\t0`);
+  await expectText(region, 'blocks in force have not blocked a call');
+  await shot(page, 'overview');
 }
 
 // Edit replaces the entry (a new reason, asked afresh); remove takes it
