@@ -184,6 +184,91 @@ fn assert_security_headers(reply: &Reply) {
     assert_eq!(reply.header("set-cookie"), None, "no cookies");
 }
 
+/// The agent workspace app's page is served at /agent/ (its script and
+/// style beside it), framed only by the origins the console was given:
+/// by none without one. Every other page still refuses every frame.
+#[tokio::test]
+async fn the_agent_app_is_framed_only_by_the_origins_given() {
+    let bare = start_unreachable().await;
+    let host = bare.host();
+    let page = send(bare.addr, "GET", "/agent/", &[("Host", &host)], None).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("agent.js"), "{}", page.body);
+    let csp = page.header("content-security-policy").unwrap();
+    assert!(csp.ends_with("frame-ancestors 'none'"), "{csp}");
+    assert_eq!(page.header("x-content-type-options"), Some("nosniff"));
+    let moved = send(bare.addr, "GET", "/agent", &[("Host", &host)], None).await;
+    assert_eq!(
+        (moved.status, moved.header("location")),
+        (308, Some("/agent/"))
+    );
+
+    let client = client_for(&common::unreachable_endpoint()).await;
+    let tables = Tables {
+        blocklist: "nowhere".into(),
+        rules: "nowhere-rules".into(),
+        audit: "nowhere-audit".into(),
+    };
+    let admin = Admin::new(client, tables, "tester", Normalizer::default());
+    let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    let workspace = "https://example.my.connect.aws".to_owned();
+    let console = Console::bind(addr, admin, common::config("nowhere", &[]))
+        .await
+        .unwrap()
+        .allow_agent_app_in(std::slice::from_ref(&workspace))
+        .unwrap();
+    let addr = console.local_addr();
+    tokio::spawn(console.run());
+    let host = addr.to_string();
+    for path in ["/agent/", "/agent/agent.js", "/agent/agent.css"] {
+        let reply = send(addr, "GET", path, &[("Host", &host)], None).await;
+        assert_eq!(reply.status, 200, "{path}");
+        let csp = reply.header("content-security-policy").unwrap();
+        assert_eq!(
+            csp,
+            CONTENT_SECURITY_POLICY.replace(
+                "frame-ancestors 'none'",
+                "frame-ancestors https://example.my.connect.aws"
+            ),
+            "{path}"
+        );
+        assert_eq!(
+            reply.header("x-frame-options"),
+            None,
+            "{path}: would refuse the frame"
+        );
+    }
+    let console_page = send(addr, "GET", "/", &[("Host", &host)], None).await;
+    assert_security_headers(&console_page);
+    assert_eq!(console_page.header("x-frame-options"), Some("DENY"));
+}
+
+/// Origins that would widen the agent app's framing or break the header
+/// are refused, naming what to give.
+#[test]
+fn only_plain_https_origins_may_frame_the_agent_app() {
+    use connect_blocklist::console::frame_ancestor;
+    for good in [
+        "https://example.my.connect.aws",
+        "https://example.awsapps.com",
+        "http://127.0.0.1:8080",
+    ] {
+        assert_eq!(frame_ancestor(good).unwrap(), good);
+    }
+    for bad in [
+        "*",
+        "https:",
+        "https://*.my.connect.aws",
+        "http://example.my.connect.aws",
+        "https://a.example; script-src *",
+        "https://a.example/path",
+        "'self'",
+    ] {
+        let err = frame_ancestor(bad).unwrap_err().to_string();
+        assert!(err.contains("https://"), "{bad}: {err}");
+    }
+}
+
 #[tokio::test]
 async fn the_page_loads_without_the_token_and_holds_no_inline_code() {
     let c = start_unreachable().await;

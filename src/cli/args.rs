@@ -353,4 +353,9 @@ pub struct ServeArgs {
     /// Port to listen on; 0 picks a free one (the address is printed either way)
     #[arg(long, default_value_t = 0)]
     pub port: u16,
+    /// An origin allowed to frame the agent workspace app at /agent/ (the
+    /// agent workspace's, e.g. https://example.my.connect.aws); repeat for more.
+    /// Without one, no page may frame it
+    #[arg(long = "agent-frame-ancestor", value_name = "ORIGIN")]
+    pub agent_frame_ancestors: Vec<String>,
 }

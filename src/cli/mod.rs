@@ -466,7 +466,9 @@ async fn serve(ctx: &Context, p: &mut Printer<'_>, args: ServeArgs) -> Result<()
     let admin = ctx.author().await?;
     let config = ctx.check_config(&admin)?;
     let addr = std::net::SocketAddr::new(args.bind, args.port);
-    let console = Console::bind(addr, admin, config).await?;
+    let console = Console::bind(addr, admin, config)
+        .await?
+        .allow_agent_app_in(&args.agent_frame_ancestors)?;
     p.console_started(&console.url(), console.is_loopback())?;
     console.run().await?;
     Ok(())

@@ -61,6 +61,12 @@ pub enum ConsoleError {
     Random(getrandom::Error),
     #[error("the console stopped serving: {0}")]
     Serve(std::io::Error),
+    #[error(
+        "`{0}` is not an origin the agent app can be framed by: give the agent workspace's, https:// and a host (e.g. https://example.my.connect.aws), or http://127.0.0.1:PORT for a local test"
+    )]
+    FrameAncestor(String),
+    #[error("the agent app's framing is set before the console serves")]
+    Started,
 }
 
 /// What every handler shares: the admin (and its recorded author), the
@@ -73,6 +79,58 @@ pub struct ConsoleState {
     token: String,
     /// The `Host` values that name this server.
     hosts: Vec<String>,
+    /// The origins that may frame the agent workspace app (`/agent/`): the
+    /// agent workspace's, e.g. `https://example.my.connect.aws`. None: no
+    /// one may.
+    agent_frame_ancestors: Vec<String>,
+}
+
+impl ConsoleState {
+    /// The agent app's Content-Security-Policy: the console's, but framed
+    /// by the agent workspace's origins only.
+    pub fn agent_csp(&self) -> String {
+        let ancestors = match self.agent_frame_ancestors.is_empty() {
+            true => "'none'".to_owned(),
+            false => self.agent_frame_ancestors.join(" "),
+        };
+        CONTENT_SECURITY_POLICY.replace(
+            "frame-ancestors 'none'",
+            &format!("frame-ancestors {ancestors}"),
+        )
+    }
+}
+
+/// Checks an origin allowed to frame the agent app: `https://` and a host
+/// (a port may follow), or `http://` on a loopback host for local tests.
+/// Anything else could widen the policy (`*`, a scheme alone) or break the
+/// header.
+pub fn frame_ancestor(origin: &str) -> Result<String, ConsoleError> {
+    let refused = || ConsoleError::FrameAncestor(origin.to_owned());
+    let (scheme, host) = origin.split_once("://").ok_or_else(refused)?;
+    let name = host.rsplit_once(':').map_or(host, |(name, port)| {
+        if port.bytes().all(|b| b.is_ascii_digit()) {
+            name
+        } else {
+            host
+        }
+    });
+    let well_formed = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b':');
+    let allowed = match scheme {
+        "https" => true,
+        "http" => name == "127.0.0.1" || name == "localhost",
+        _ => false,
+    };
+    if well_formed && allowed {
+        Ok(origin.to_ascii_lowercase())
+    } else {
+        Err(refused())
+    }
 }
 
 /// A console listening, not yet serving.
@@ -104,12 +162,27 @@ impl Console {
             check_config,
             token: new_token()?,
             hosts: host_names(addr),
+            agent_frame_ancestors: Vec::new(),
         };
         Ok(Console {
             listener,
             addr,
             state: Arc::new(state),
         })
+    }
+
+    /// Lets the agent workspace at `origins` frame the agent app (each
+    /// checked by [`frame_ancestor`]).
+    pub fn allow_agent_app_in(mut self, origins: &[String]) -> Result<Console, ConsoleError> {
+        let checked = origins
+            .iter()
+            .map(|o| frame_ancestor(o))
+            .collect::<Result<Vec<_>, _>>()?;
+        match Arc::get_mut(&mut self.state) {
+            Some(state) => state.agent_frame_ancestors = checked,
+            None => return Err(ConsoleError::Started),
+        }
+        Ok(self)
     }
 
     /// The address to open, with the token in the fragment.
@@ -169,6 +242,10 @@ pub fn router(state: Arc<ConsoleState>) -> Router {
         .route("/", get(assets::index))
         .route("/app.js", get(assets::script))
         .route("/app.css", get(assets::style))
+        .route("/agent", get(assets::agent_redirect))
+        .route("/agent/", get(assets::agent_index))
+        .route("/agent/agent.js", get(assets::agent_script))
+        .route("/agent/agent.css", get(assets::agent_style))
         .nest("/api", api)
         .fallback(assets::not_found)
         .layer(from_fn_with_state(state.clone(), guard))
@@ -253,11 +330,19 @@ fn check_request(
 pub async fn security_headers(req: Request, next: Next) -> Response {
     let mut response = next.run(req).await;
     let headers = response.headers_mut();
-    let set: [(HeaderName, &'static str); 5] = [
-        (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
+    // The agent app's files set a policy of their own (framed by the agent
+    // workspace): keep it, and send no X-Frame-Options, which would refuse
+    // every frame whatever the policy says.
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        );
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
+    let set: [(HeaderName, &'static str); 3] = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::REFERRER_POLICY, "no-referrer"),
-        (header::X_FRAME_OPTIONS, "DENY"),
         // Entries and the token-bearing page are never worth caching.
         (header::CACHE_CONTROL, "no-store"),
     ];
