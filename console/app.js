@@ -36,15 +36,9 @@ function fail(message) {
 
 // Calls the API with the token; resolves to the JSON body, or rejects with
 // the server's error message.
+// A string body is sent as it is (a CSV file), anything else as JSON.
 async function api(path, params, body) {
-  const query = params ? '?' + new URLSearchParams(params) : '';
-  const init = { headers: { Authorization: 'Bearer ' + TOKEN } };
-  if (body !== undefined) {
-    init.method = 'POST';
-    init.headers['Content-Type'] = 'application/json';
-    init.body = JSON.stringify(body);
-  }
-  const response = await fetch('/api/' + path + query, init);
+  const response = await call(path, params, body);
   const data = await response.json().catch(() => ({}));
   if (!response.ok) {
     const error = new Error(data.error || 'the console answered ' + response.status);
@@ -54,9 +48,22 @@ async function api(path, params, body) {
   return data;
 }
 
+// The request itself, with the token; `api` reads its JSON.
+function call(path, params, body) {
+  const query = params ? '?' + new URLSearchParams(params) : '';
+  const init = { headers: { Authorization: 'Bearer ' + TOKEN } };
+  if (body !== undefined) {
+    init.method = 'POST';
+    const text = typeof body === 'string';
+    init.headers['Content-Type'] = text ? 'text/csv; charset=utf-8' : 'application/json';
+    init.body = text ? body : JSON.stringify(body);
+  }
+  return fetch('/api/' + path + query, init);
+}
+
 // ---- pages ---------------------------------------------------------------
 
-const PAGES = ['entries', 'detail', 'edit', 'test', 'pending', 'overview'];
+const PAGES = ['entries', 'detail', 'edit', 'test', 'pending', 'overview', 'transfer'];
 
 function show(page) {
   for (const name of PAGES) $('page-' + name).hidden = name !== page;
@@ -371,6 +378,64 @@ async function loadOverview() {
   }
 }
 
+// ---- import and export ---------------------------------------------------
+
+let checkedFile = null; // { name, text } of the file the last dry run checked
+
+async function importFile(apply) {
+  const file = apply ? checkedFile : $('import-file').files[0];
+  if (!file) { fail('Choose a CSV file first.'); $('import-file').focus(); return; }
+  const reason = $('import-reason').value;
+  if (apply && !reason.trim()) {
+    fail('A reason is required: say why, for the audit trail.');
+    $('import-reason').focus();
+    return;
+  }
+  const text = apply ? file.text : await file.text();
+  $('import-progress').hidden = false;
+  $('import-form').setAttribute('aria-busy', 'true');
+  try {
+    const params = { name: file.name, reason, apply: apply ? 'true' : 'false' };
+    const result = await api('import', params, text);
+    showImport(result);
+    checkedFile = apply ? null : { name: file.name, text };
+    $('import-apply').disabled = apply || result.summary.written === 0;
+  } catch (e) {
+    fail(e.message);
+  } finally {
+    $('import-progress').hidden = true;
+    $('import-form').removeAttribute('aria-busy');
+  }
+}
+
+function showImport({ summary: s, rejected }) {
+  const verb = s.dryRun ? 'would write' : 'wrote';
+  say('Read ' + s.read + ' rows: ' + verb + ' ' + s.written + ', ' + s.unchanged + ' unchanged, '
+    + s.rejected + ' rejected' + (s.conflicts ? ', ' + s.conflicts + ' changed meanwhile (run it again)' : '') + '.');
+  $('import-summary').textContent = s.dryRun
+    ? 'Dry run: nothing was written. Apply writes the valid rows; the rejected ones below are not written.'
+    : 'Applied: every row written has its audit record.';
+  $('import-rejected').replaceChildren(...rejected.map((r) => el('tr', {},
+    el('td', {}, String(r.line)), el('td', {}, r.value), el('td', {}, r.why))));
+  $('import-rejected-table').hidden = rejected.length === 0;
+}
+
+async function exportFile() {
+  try {
+    const response = await call('export');
+    if (!response.ok) throw new Error('the console answered ' + response.status);
+    const url = URL.createObjectURL(await response.blob());
+    const link = el('a', { href: url, download: 'blocklist-export.csv' });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    URL.revokeObjectURL(url);
+    say('Exported every entry that has not expired.');
+  } catch (e) {
+    fail(e.message);
+  }
+}
+
 // ---- wiring --------------------------------------------------------------
 
 async function loadWho() {
@@ -394,7 +459,7 @@ function wire() {
     fail('No token: open the address `blocklist serve` printed (it ends in #token=...).');
     return;
   }
-  const pages = { entries: loadEntries, edit: startAdd, test: () => {}, pending: loadPending, overview: loadOverview };
+  const pages = { entries: loadEntries, edit: startAdd, test: () => {}, pending: loadPending, overview: loadOverview, transfer: () => {} };
   for (const button of document.querySelectorAll('nav [data-page]')) {
     button.addEventListener('click', () => {
       const page = button.dataset.page;
@@ -420,6 +485,10 @@ function wire() {
   $('approve-selected').addEventListener('click', () => decide('approve', selectedReports()));
   $('reject-selected').addEventListener('click', () => decide('reject', selectedReports()));
   $('pending-form').addEventListener('submit', (e) => e.preventDefault());
+  $('import-form').addEventListener('submit', (e) => { e.preventDefault(); importFile(false); });
+  $('import-apply').addEventListener('click', () => importFile(true));
+  $('import-file').addEventListener('change', () => { checkedFile = null; $('import-apply').disabled = true; });
+  $('export').addEventListener('click', exportFile);
   $('select-all').addEventListener('change', (e) => {
     for (const box of document.querySelectorAll('#pending-body .pick')) box.checked = e.target.checked;
   });

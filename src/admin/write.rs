@@ -23,11 +23,11 @@
 use futures_util::{StreamExt, stream};
 
 use super::audit::{AuditRecord, claimed_version};
-use super::import::{ImportPlan, ImportSummary};
+use super::import::{ImportPlan, ImportSummary, Row};
 use super::plan::{self, Change, Claim};
 use super::store::{AdminStore, Precondition, WriteOutcome};
 use super::{Admin, AdminError, Target};
-use crate::entry::{Entry, Stored};
+use crate::entry::{Entry, Kind, Stored};
 use crate::when::now_epoch;
 
 /// Rows an import writes at once (each: two reads, two conditional writes).
@@ -38,6 +38,26 @@ const IMPORT_PARALLEL: usize = 16;
 const COMPLETIONS: usize = 4;
 
 impl<S: AdminStore> Admin<S> {
+    /// One row of a planned import, re-planned over its entry as it is now
+    /// and written through the protocol ([`Self::change`]).
+    async fn import_row(
+        &self,
+        row: &Row,
+        plan: &ImportPlan,
+        now: i64,
+    ) -> (Kind, Result<Option<Change>, AdminError>) {
+        let replan = |stored: Option<Entry>| {
+            Ok(plan::import_row(
+                row,
+                stored.as_ref(),
+                plan.source(),
+                self.actor(),
+                now,
+            ))
+        };
+        (row.target.kind, self.change(&row.target, replan).await)
+    }
+
     /// Reads `target`'s entry and trail, plans with `plan` over the entry as
     /// read, and makes the change (claim, then write). `Ok(None)` when the
     /// plan changes nothing.
@@ -166,19 +186,12 @@ impl<S: AdminStore> Admin<S> {
             return Ok(summary);
         }
         let now = now_epoch();
-        let mut results = stream::iter(plan.rows())
-            .map(|(row, _)| async move {
-                let replan = |stored: Option<Entry>| {
-                    Ok(plan::import_row(
-                        row,
-                        stored.as_ref(),
-                        plan.source(),
-                        self.actor(),
-                        now,
-                    ))
-                };
-                (row.target.kind, self.change(&row.target, replan).await)
-            })
+        // Rows by index: a `map` closure taking the rows by reference is
+        // higher-ranked, and the compiler then cannot show the whole future
+        // is `Send`, which a server handler (the console's import) needs.
+        let rows = plan.rows();
+        let mut results = stream::iter(0..rows.len())
+            .map(|i| self.import_row(&rows[i].0, plan, now))
             .buffer_unordered(IMPORT_PARALLEL);
         let mut kinds = Vec::new();
         while let Some((kind, result)) = results.next().await {

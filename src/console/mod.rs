@@ -21,6 +21,7 @@
 pub mod api;
 pub mod assets;
 pub mod overview;
+pub mod transfer;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -237,6 +238,8 @@ pub fn router(state: Arc<ConsoleState>) -> Router {
         .route("/approve", post(api::approve))
         .route("/reject", post(api::reject))
         .route("/overview", get(overview::handler))
+        .route("/import", post(transfer::import))
+        .route("/export", get(transfer::export))
         .fallback(api::not_found);
     Router::new()
         .route("/", get(assets::index))

@@ -117,6 +117,42 @@ async function checks(page, url) {
   await editThenRemove(page);
   await pendingReports(page);
   await overview(page);
+  await importAndExport(page);
+}
+
+// Import a file with a bad row: the dry run names the line and writes
+// nothing; the apply writes the good rows, each audited as from the file;
+// the export downloads what `blocklist export` writes.
+async function importAndExport(page) {
+  await page.getByRole('button', { name: 'Import and export' }).click();
+  const region = page.getByRole('region', { name: 'Import and export' });
+  const csv = 'phoneNumber,kind,reason\n+14155550190,block,imported spam\nnot a number,block,x\n+1900555,prefix,\n';
+  await region.getByLabel('CSV file').setInputFiles({ name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+  await region.getByRole('button', { name: 'Check the file (dry run)' }).click();
+  await expectText(page.getByRole('status'), 'would write 2');
+  const rejected = region.getByRole('table', { name: 'Rejected lines: not written' });
+  await expectText(rejected, '3\tnot a number\tnot a valid phone number');
+  assert.equal(blocklistJson('check', '+14155550190').answer.isBlocked, 'false', 'a dry run writes nothing');
+  await shot(page, 'import');
+
+  await region.getByRole('button', { name: 'Apply: write the valid rows' }).click();
+  await expectText(page.getByRole('alert'), 'A reason is required');
+  await region.getByLabel(/^Reason for rows that give none/).fill('quarterly list');
+  await region.getByRole('button', { name: 'Apply: write the valid rows' }).click();
+  await expectText(page.getByRole('status'), 'wrote 2');
+  assert.equal(blocklistJson('check', '+14155550190').answer.isBlocked, 'true', 'the good row landed');
+  const history = blocklistJson('history', '+14155550190');
+  assert.equal(history[0].source, 'import console bad.csv:2', 'audited as from the console, with the file and line');
+  assert.equal(history[0].reason, 'imported spam');
+  const prefix = blocklistJson('history', '+1900555', '--prefix');
+  assert.equal(prefix[0].reason, 'quarterly list', 'the default reason of a row that gives none');
+
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    region.getByRole('button', { name: 'Download every entry as CSV' }).click(),
+  ]);
+  const exported = readFileSync(await download.path(), 'utf8');
+  assert.equal(exported, blocklist('export'), 'the download is what `blocklist export` writes');
 }
 
 // The overview counts what `blocklist list` lists: the active blocks, and
