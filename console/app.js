@@ -5,9 +5,13 @@
 // agent's report, and must show as the text it is.
 'use strict';
 
-// The per-run token arrives in the fragment, which the browser never sends
-// to a server; it is kept in memory and sent on each API call.
-const TOKEN = new URLSearchParams(location.hash.slice(1)).get('token') || '';
+// The token arrives in the fragment, which the browser never sends to a
+// server; it is kept in memory and sent on each API call. `blocklist serve`
+// puts its per-run token there (#token=); deployed, the identity provider's
+// sign-in returns there (#id_token=... or #access_token=..., the implicit
+// flow), and API Gateway verifies the token on each call.
+const FRAGMENT = new URLSearchParams(location.hash.slice(1));
+const TOKEN = FRAGMENT.get('token') || FRAGMENT.get('id_token') || FRAGMENT.get('access_token') || '';
 
 const $ = (id) => document.getElementById(id);
 
@@ -347,10 +351,23 @@ async function loadWho() {
   try {
     const who = await api('whoami');
     $('who').textContent = 'Changes are recorded as ' + who.actor
-      + (who.identity ? ' (' + who.identity + ')' : '') + ' on ' + who.tables.blocklist;
+      + (who.identity ? ' (' + who.identity + ')' : '') + ' on ' + who.tables.blocklist
+      + (who.role && who.role !== 'admin' ? ', as ' + who.role : '');
   } catch (e) {
     fail(e.message);
   }
+}
+
+// Without a token: deployed, off to the sign-in page (/config.json names
+// it); locally, there is none, and the printed address has the token.
+async function signIn() {
+  const config = await fetch('/config.json').then((r) => r.json()).catch(() => ({}));
+  if (config.loginUrl) {
+    say('Signing in...');
+    location.assign(config.loginUrl);
+    return;
+  }
+  fail('No token: open the address `blocklist serve` printed (it ends in #token=...).');
 }
 
 function wire() {
@@ -361,7 +378,7 @@ function wire() {
     $('main').focus();
   });
   if (!TOKEN) {
-    fail('No token: open the address `blocklist serve` printed (it ends in #token=...).');
+    signIn();
     return;
   }
   const pages = { entries: loadEntries, edit: startAdd, test: () => {}, pending: loadPending };
