@@ -7,8 +7,8 @@
 mod common;
 
 use connect_blocklist::admin::{Admin, Tables};
-use connect_blocklist::console::CONTENT_SECURITY_POLICY;
 use connect_blocklist::console::lambda::{DeployedConsole, Groups};
+use connect_blocklist::console::{ApiRoute, CONTENT_SECURITY_POLICY, Role};
 use connect_blocklist::entry::Kind;
 use connect_blocklist::phone::Normalizer;
 use serde_json::{Value, json};
@@ -293,4 +293,45 @@ async fn without_verified_claims_only_the_page_is_served() {
     // Not an HTTP API event at all.
     let answer = console.handle(&json!({"Details": {}})).await;
     assert_eq!(status_and_json(&answer).0, 400, "{answer}");
+}
+
+/// Every API call, as each role: below the call's least role, 403 before
+/// any handler runs; at it or above, never 403 (the handler may still
+/// refuse the empty input). Agents reach only what the table gives them.
+#[tokio::test]
+async fn each_role_reaches_exactly_the_calls_the_table_gives_it() {
+    let (console, _) = deployed().await;
+    let mut agents_reach = Vec::new();
+    for route in ApiRoute::ALL {
+        let (method, path, least) = route.spec();
+        for (role, groups) in [
+            (Role::Agent, "[agents]"),
+            (Role::Supervisor, "[supervisors]"),
+            (Role::Admin, "[admins]"),
+        ] {
+            let body = (method == "POST").then(|| json!({}));
+            let path = format!("/api{path}");
+            let answer = console
+                .handle(&event(
+                    method.as_str(),
+                    &path,
+                    body,
+                    Some(claims("u@example.com", groups)),
+                ))
+                .await;
+            let status = status_and_json(&answer).0;
+            assert_eq!(
+                status == 403,
+                role < least,
+                "{role:?} {method} {path}: {answer}"
+            );
+            if role == Role::Agent && status != 403 {
+                agents_reach.push(path);
+            }
+        }
+    }
+    assert_eq!(
+        agents_reach,
+        ["/api/whoami", "/api/agent/caller", "/api/agent/report"]
+    );
 }
