@@ -60,7 +60,7 @@ async function api(path, params, body) {
 
 // ---- pages ---------------------------------------------------------------
 
-const PAGES = ['entries', 'detail', 'edit', 'test', 'pending'];
+const PAGES = ['entries', 'detail', 'edit', 'test', 'pending', 'agent'];
 
 function show(page) {
   for (const name of PAGES) $('page-' + name).hidden = name !== page;
@@ -345,11 +345,47 @@ async function decide(verb, numbers) {
   await loadPending();
 }
 
+// ---- an agent's caller ---------------------------------------------------
+
+async function callerStatus() {
+  const number = $('agent-number').value;
+  try {
+    const data = await api('agent/caller', { number });
+    const reports = data.reports ? ', reported by ' + data.reports + (data.reports === 1 ? ' agent' : ' agents') : '';
+    const since = data.since ? ' since ' + data.since : '';
+    $('agent-verdict').textContent = data.number + ': ' + data.status + reports + since;
+  } catch (e) {
+    fail(e.message);
+  }
+}
+
+async function reportCaller(event) {
+  event.preventDefault();
+  const f = Object.fromEntries(new FormData($('agent-form')));
+  try {
+    const data = await api('agent/report', undefined, f);
+    say('Reported ' + data.number + ': ' + data.status + '.');
+    await callerStatus();
+  } catch (e) {
+    fail(e.message);
+  }
+}
+
 // ---- wiring --------------------------------------------------------------
 
+// Who the token is; an agent sees only their own page (the server refuses
+// them the others anyway).
 async function loadWho() {
   try {
     const who = await api('whoami');
+    if (who.role === 'agent') {
+      for (const button of document.querySelectorAll('nav [data-page]')) {
+        button.parentElement.hidden = button.dataset.page !== 'agent';
+      }
+      show('agent');
+    } else {
+      loadEntries();
+    }
     $('who').textContent = 'Changes are recorded as ' + who.actor
       + (who.identity ? ' (' + who.identity + ')' : '') + ' on ' + who.tables.blocklist
       + (who.role && who.role !== 'admin' ? ', as ' + who.role : '');
@@ -381,7 +417,7 @@ function wire() {
     signIn();
     return;
   }
-  const pages = { entries: loadEntries, edit: startAdd, test: () => {}, pending: loadPending };
+  const pages = { entries: loadEntries, edit: startAdd, test: () => {}, pending: loadPending, agent: () => {} };
   for (const button of document.querySelectorAll('nav [data-page]')) {
     button.addEventListener('click', () => {
       const page = button.dataset.page;
@@ -410,8 +446,9 @@ function wire() {
   $('select-all').addEventListener('change', (e) => {
     for (const box of document.querySelectorAll('#pending-body .pick')) box.checked = e.target.checked;
   });
+  $('agent-status').addEventListener('click', callerStatus);
+  $('agent-form').addEventListener('submit', reportCaller);
   loadWho();
-  loadEntries();
 }
 
 wire();
