@@ -246,8 +246,37 @@ async fn an_agent_reports_a_caller_and_sees_its_status() {
         ))
         .await;
     assert_eq!(status_and_json(&answer).0, 200, "{answer}");
-    let (_, body) = status_of(agent).await;
+    let (_, body) = status_of(agent.clone()).await;
     assert_eq!(body["status"], "blocked", "{body}");
+    // A report rejected: reported once, nothing waits, not blocked.
+    let other = "+14155550106";
+    let report = json!({"number": other, "category": "spam"});
+    let answer = console
+        .handle(&event(
+            "POST",
+            "/api/agent/report",
+            Some(report),
+            Some(agent.clone()),
+        ))
+        .await;
+    assert_eq!(status_and_json(&answer).0, 200, "{answer}");
+    let reject = json!({"numbers": [other], "reason": "a customer"});
+    let supervisor = claims("sup@example.com", "[supervisors]");
+    let answer = console
+        .handle(&event(
+            "POST",
+            "/api/reject",
+            Some(reject),
+            Some(supervisor),
+        ))
+        .await;
+    assert_eq!(status_and_json(&answer).0, 200, "{answer}");
+    let path = "/api/agent/caller?number=%2B14155550106";
+    let answer = console.handle(&event("GET", path, None, Some(agent))).await;
+    let (_, body) = status_and_json(&answer);
+    assert_eq!(body["status"], "reported", "{body}");
+    assert_eq!(body["reports"], 1, "{body}");
+    assert!(body["since"].is_string(), "{body}");
 }
 
 #[tokio::test]
