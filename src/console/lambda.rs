@@ -330,6 +330,26 @@ mod tests {
         assert!(caller_of(&claims(json!("[agents]")), &groups).is_err());
     }
 
+    #[tokio::test]
+    async fn a_response_becomes_the_answer_api_gateway_expects() {
+        let text = Response::builder()
+            .status(StatusCode::CREATED)
+            .header("content-type", "text/plain")
+            .header("vary", "a")
+            .header("vary", "b")
+            .body(Body::from("héllo"))
+            .unwrap();
+        assert_eq!(
+            answer_of(text).await,
+            json!({"statusCode": 201, "isBase64Encoded": false, "body": "héllo",
+                "headers": {"content-type": "text/plain", "vary": "a, b"}})
+        );
+        let binary = Response::new(Body::from(vec![0xff, 0x00]));
+        let answer = answer_of(binary).await;
+        assert_eq!(answer["isBase64Encoded"], true);
+        assert_eq!(answer["body"], STANDARD.encode([0xff, 0x00]));
+    }
+
     #[test]
     fn an_event_becomes_the_request_it_describes() {
         let event = json!({
