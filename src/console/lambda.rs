@@ -18,7 +18,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::{Map, Value, json};
 use tower::ServiceExt;
 
-use super::{Caller, Claimed, ConsoleState, Refused, Role, router};
+use super::{ApiRoute, Caller, Claimed, ConsoleState, Refused, Role, router};
 use crate::admin::Admin;
 use crate::admin::audit::Author;
 use crate::config::Config;
@@ -229,6 +229,19 @@ fn error_answer(status: StatusCode, message: &str) -> Value {
     })
 }
 
+/// The route to log (an API call's path under /api, or a page file), else
+/// `other`. Never the query or any other path: a number could be in
+/// either, and logs show none unmasked.
+fn logged_route(path: &str) -> &'static str {
+    const PAGE: [&str; 4] = ["/", "/app.js", "/app.css", "/config.json"];
+    let api = ApiRoute::ALL
+        .into_iter()
+        .map(|r| r.spec().1)
+        .find(|p| path.strip_prefix("/api") == Some(*p));
+    api.or_else(|| PAGE.into_iter().find(|p| *p == path))
+        .unwrap_or("other")
+}
+
 /// The console as a Lambda handler.
 #[derive(Debug, Clone)]
 pub struct DeployedConsole {
@@ -258,11 +271,14 @@ impl DeployedConsole {
             Ok(request) => request,
             Err(e) => return error_answer(StatusCode::BAD_REQUEST, &e.to_string()),
         };
+        let (method, path) = (request.method().clone(), logged_route(request.uri().path()));
         // The router's error type is Infallible: every failure is a response.
-        match self.router.clone().oneshot(request).await {
-            Ok(response) => answer_of(response).await,
+        let response = match self.router.clone().oneshot(request).await {
+            Ok(response) => response,
             Err(never) => match never {},
-        }
+        };
+        tracing::info!(%method, route = path, status = response.status().as_u16(), "request");
+        answer_of(response).await
     }
 }
 
@@ -328,6 +344,14 @@ mod tests {
         let caller = caller_of(&claims(json!("[call-centre]")), &groups).unwrap();
         assert_eq!(caller.role, Role::Agent);
         assert!(caller_of(&claims(json!("[agents]")), &groups).is_err());
+    }
+
+    #[test]
+    fn only_known_paths_are_logged() {
+        assert_eq!(logged_route("/api/entries"), "/entries");
+        assert_eq!(logged_route("/app.js"), "/app.js");
+        assert_eq!(logged_route("/api/+14155550101"), "other");
+        assert_eq!(logged_route("/+14155550101"), "other");
     }
 
     #[tokio::test]
