@@ -268,6 +268,8 @@ impl FromRequestParts<Arc<ConsoleState>> for Session {
 pub struct Console {
     listener: TcpListener,
     addr: SocketAddr,
+    /// This run's token (the state's guard holds it too).
+    token: String,
     state: Arc<ConsoleState>,
 }
 
@@ -287,28 +289,26 @@ impl Console {
         let addr = listener
             .local_addr()
             .map_err(|source| ConsoleError::Bind { addr, source })?;
+        let token = new_token()?;
         let state = ConsoleState {
             admin,
             check_config,
             access: Access::Local {
-                token: new_token()?,
+                token: token.clone(),
                 hosts: host_names(addr),
             },
         };
         Ok(Console {
             listener,
             addr,
+            token,
             state: Arc::new(state),
         })
     }
 
     /// The address to open, with the token in the fragment.
     pub fn url(&self) -> String {
-        let token = match &self.state.access {
-            Access::Local { token, .. } => token.as_str(),
-            Access::Deployed { .. } => "",
-        };
-        format!("http://{}/#token={token}", self.addr)
+        format!("http://{}/#token={}", self.addr, self.token)
     }
 
     pub fn local_addr(&self) -> SocketAddr {
