@@ -12,6 +12,10 @@
 // flow), and API Gateway verifies the token on each call.
 const FRAGMENT = new URLSearchParams(location.hash.slice(1));
 const TOKEN = FRAGMENT.get('token') || FRAGMENT.get('id_token') || FRAGMENT.get('access_token') || '';
+// A signed-in token is taken out of the address bar (and so of the
+// history); a reload signs in again, silently while the provider's
+// session lasts. The local token stays: a reload has no other way to it.
+if (!FRAGMENT.get('token') && TOKEN) history.replaceState(null, '', location.pathname);
 
 const $ = (id) => document.getElementById(id);
 
