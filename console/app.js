@@ -5,9 +5,17 @@
 // agent's report, and must show as the text it is.
 'use strict';
 
-// The per-run token arrives in the fragment, which the browser never sends
-// to a server; it is kept in memory and sent on each API call.
-const TOKEN = new URLSearchParams(location.hash.slice(1)).get('token') || '';
+// The token arrives in the fragment, which the browser never sends to a
+// server; it is kept in memory and sent on each API call. `blocklist serve`
+// puts its per-run token there (#token=); deployed, the identity provider's
+// sign-in returns there (#id_token=... or #access_token=..., the implicit
+// flow), and API Gateway verifies the token on each call.
+const FRAGMENT = new URLSearchParams(location.hash.slice(1));
+const TOKEN = FRAGMENT.get('token') || FRAGMENT.get('id_token') || FRAGMENT.get('access_token') || '';
+// A signed-in token is taken out of the address bar (and so of the
+// history); a reload signs in again, silently while the provider's
+// session lasts. The local token stays: a reload has no other way to it.
+if (!FRAGMENT.get('token') && TOKEN) history.replaceState(null, '', location.pathname);
 
 const $ = (id) => document.getElementById(id);
 
@@ -63,7 +71,7 @@ function call(path, params, body) {
 
 // ---- pages ---------------------------------------------------------------
 
-const PAGES = ['entries', 'detail', 'edit', 'test', 'pending', 'overview', 'transfer'];
+const PAGES = ['entries', 'detail', 'edit', 'test', 'pending', 'overview', 'transfer', 'agent'];
 
 function show(page) {
   for (const name of PAGES) $('page-' + name).hidden = name !== page;
@@ -436,16 +444,65 @@ async function exportFile() {
   }
 }
 
-// ---- wiring --------------------------------------------------------------
+// ---- an agent's caller ---------------------------------------------------
 
-async function loadWho() {
+async function callerStatus() {
+  const number = $('agent-number').value;
   try {
-    const who = await api('whoami');
-    $('who').textContent = 'Changes are recorded as ' + who.actor
-      + (who.identity ? ' (' + who.identity + ')' : '') + ' on ' + who.tables.blocklist;
+    const data = await api('agent/caller', { number });
+    const reports = data.reports ? ', reported by ' + data.reports + (data.reports === 1 ? ' agent' : ' agents') : '';
+    const since = data.since ? ' since ' + data.since : '';
+    $('agent-verdict').textContent = data.number + ': ' + data.status + reports + since;
   } catch (e) {
     fail(e.message);
   }
+}
+
+async function reportCaller(event) {
+  event.preventDefault();
+  const f = Object.fromEntries(new FormData($('agent-form')));
+  try {
+    const data = await api('agent/report', undefined, f);
+    say('Reported ' + data.number + ': ' + data.status + '.');
+    await callerStatus();
+  } catch (e) {
+    fail(e.message);
+  }
+}
+
+// ---- wiring --------------------------------------------------------------
+
+// Who the token is; an agent sees only their own page (the server refuses
+// them the others anyway).
+async function loadWho() {
+  try {
+    const who = await api('whoami');
+    if (who.role === 'agent') {
+      for (const button of document.querySelectorAll('nav [data-page]')) {
+        button.parentElement.hidden = button.dataset.page !== 'agent';
+      }
+      show('agent');
+    } else {
+      loadEntries();
+    }
+    $('who').textContent = 'Changes are recorded as ' + who.actor
+      + (who.identity ? ' (' + who.identity + ')' : '') + ' on ' + who.tables.blocklist
+      + (who.role && who.role !== 'admin' ? ', as ' + who.role : '');
+  } catch (e) {
+    fail(e.message);
+  }
+}
+
+// Without a token: deployed, off to the sign-in page (/config.json names
+// it); locally, there is none, and the printed address has the token.
+async function signIn() {
+  const config = await fetch('/config.json').then((r) => r.json()).catch(() => ({}));
+  if (config.loginUrl) {
+    say('Signing in...');
+    location.assign(config.loginUrl);
+    return;
+  }
+  fail('No token: open the address `blocklist serve` printed (it ends in #token=...).');
 }
 
 function wire() {
@@ -456,10 +513,10 @@ function wire() {
     $('main').focus();
   });
   if (!TOKEN) {
-    fail('No token: open the address `blocklist serve` printed (it ends in #token=...).');
+    signIn();
     return;
   }
-  const pages = { entries: loadEntries, edit: startAdd, test: () => {}, pending: loadPending, overview: loadOverview, transfer: () => {} };
+  const pages = { entries: loadEntries, edit: startAdd, test: () => {}, pending: loadPending, overview: loadOverview, transfer: () => {}, agent: () => {} };
   for (const button of document.querySelectorAll('nav [data-page]')) {
     button.addEventListener('click', () => {
       const page = button.dataset.page;
@@ -492,8 +549,9 @@ function wire() {
   $('select-all').addEventListener('change', (e) => {
     for (const box of document.querySelectorAll('#pending-body .pick')) box.checked = e.target.checked;
   });
+  $('agent-status').addEventListener('click', callerStatus);
+  $('agent-form').addEventListener('submit', reportCaller);
   loadWho();
-  loadEntries();
 }
 
 wire();

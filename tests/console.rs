@@ -679,3 +679,26 @@ async fn a_bulk_decision_decides_each_report_and_says_which_failed() {
         ("tester", Some("spam"))
     );
 }
+
+/// The local token's holder is an admin: the agents' calls answer too,
+/// and record the console's own author; `/config.json` names no sign-in.
+#[tokio::test]
+async fn the_local_token_holder_is_an_admin_and_can_use_the_agents_calls() {
+    let (c, admin) = start_with_admin_on_dynalite().await;
+    let who = c.get("/api/whoami").await;
+    assert_eq!(who.json()["role"], "admin", "{}", who.body);
+    let report = json!({"number": "+14155550177", "category": "robocall", "note": ""});
+    let reply = c.post("/api/agent/report", report).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.json()["status"], "pending");
+    let status = c.get("/api/agent/caller?number=%2B14155550177").await;
+    assert_eq!(status.json()["status"], "pending", "{}", status.body);
+    let reported = admin.target(Kind::Report, "+14155550177").unwrap();
+    let history = admin.history(&[reported]).await.unwrap();
+    assert_eq!(history[0].actor, "tester");
+    assert_eq!(history[0].reason.as_deref(), Some("robocall"));
+    let host = c.host();
+    let config = send(c.addr, "GET", "/config.json", &[("Host", &host)], None).await;
+    assert_security_headers(&config);
+    assert_eq!(config.json(), json!({"loginUrl": null}));
+}

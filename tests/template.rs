@@ -1616,3 +1616,261 @@ fn agent_app_is_registered_only_with_its_url_and_least_privilege() {
         stack_named
     );
 }
+/// The template with the console deployed (DeployConsole=true) and the
+/// user pool created by the stack or not.
+fn console_template(create_user_pool: bool) -> Value {
+    template_with(
+        &INSTANCES,
+        &[
+            ("CreateTables", true),
+            ("DeployConsoleFunction", true),
+            ("CreateUserPool", create_user_pool),
+        ],
+    )
+}
+
+/// The console function is the arm64 Rust Lambda of the `console` binary,
+/// with its own log group; its role grants the admin policy's table
+/// actions and nothing more: no DeleteItem on the blocklist or the audit
+/// trail (the rules table's is for the snapshot's chunks).
+#[test]
+fn console_role_grants_the_admin_policys_table_actions_only() {
+    let t = console_template(true);
+    let f = resource(&t, "ConsoleFunction", "AWS::Serverless::Function");
+    assert_eq!(f["Condition"], "DeployConsoleFunction");
+    assert_eq!(f["Metadata"]["BuildMethod"], "rust-cargolambda");
+    assert_eq!(f["Metadata"]["BuildProperties"]["Binary"], "console");
+    let p = &f["Properties"];
+    assert_eq!(p["Runtime"], "provided.al2023");
+    assert_eq!(p["Architectures"], json!(["arm64"]));
+    assert_eq!(p["MemorySize"], 256);
+    assert!(
+        p["Timeout"].as_u64().unwrap() <= 29,
+        "under the HTTP API's 30 s"
+    );
+    assert!(p.get("Policies").is_none(), "the role is explicit");
+    assert_eq!(
+        p["LoggingConfig"]["LogGroup"],
+        json!({"Ref": "ConsoleLogGroup"})
+    );
+    let group = resource(&t, "ConsoleLogGroup", "AWS::Logs::LogGroup");
+    assert_eq!(group["Condition"], "DeployConsoleFunction");
+    assert_eq!(p["Role"], arn_of("ConsoleFunctionRole"));
+    let role = resource(&t, "ConsoleFunctionRole", "AWS::IAM::Role");
+    assert_eq!(role["Condition"], "DeployConsoleFunction");
+    assert!(role["Properties"].get("ManagedPolicyArns").is_none());
+    let on = |table: &str, actions: &[&str]| {
+        actions
+            .iter()
+            .map(|a| (a.to_string(), arn_of(table)))
+            .collect::<Vec<_>>()
+    };
+    let read_write = [
+        "dynamodb:BatchGetItem",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:Scan",
+    ];
+    let mut expected = on(TABLE, &read_write);
+    expected.extend(on(AUDIT_TABLE, &["dynamodb:PutItem", "dynamodb:Query"]));
+    expected.extend(on(RULES_TABLE, &read_write));
+    expected.extend(on(RULES_TABLE, &["dynamodb:DeleteItem"]));
+    expected.extend(on(
+        "ConsoleLogGroup",
+        &["logs:CreateLogStream", "logs:PutLogEvents"],
+    ));
+    expected.sort_by_key(|(a, r)| (a.clone(), r.to_string()));
+    let granted = grants(&role_statements(role));
+    assert_eq!(granted, expected);
+    for table in [TABLE, AUDIT_TABLE] {
+        assert!(
+            !granted
+                .iter()
+                .any(|(a, r)| a == "dynamodb:DeleteItem" && *r == arn_of(table)),
+            "no DeleteItem on {table}"
+        );
+    }
+    let env = p["Environment"]["Variables"].as_object().unwrap();
+    for (var, table) in [
+        ("TABLE_NAME", TABLE),
+        ("RULES_TABLE_NAME", RULES_TABLE),
+        ("AUDIT_TABLE_NAME", AUDIT_TABLE),
+    ] {
+        assert_eq!(env[var], json!({"Ref": table}), "{var}");
+    }
+    // Reports made from the console follow the report function's policy.
+    let report = resource(&t, "ReportFunction", "AWS::Serverless::Function");
+    let report_env = report["Properties"]["Environment"]["Variables"]
+        .as_object()
+        .unwrap();
+    for (var, value) in report_env.iter().filter(|(k, _)| k.starts_with("REPORTS_")) {
+        assert_eq!(&env[var], value, "{var}");
+    }
+}
+
+/// Every /api route goes through the JWT authorizer (the API's default);
+/// only the page, its files and its config are open (`NONE`), and only
+/// for GET.
+#[test]
+fn console_api_needs_the_jwt_on_every_api_route() {
+    let t = console_template(true);
+    let api = resource(&t, "ConsoleApi", "AWS::Serverless::HttpApi");
+    assert_eq!(api["Condition"], "DeployConsoleFunction");
+    let auth = &api["Properties"]["Auth"];
+    assert_eq!(auth["DefaultAuthorizer"], "ConsoleJwt");
+    let jwt = &auth["Authorizers"]["ConsoleJwt"];
+    assert_eq!(jwt["IdentitySource"], "$request.header.Authorization");
+    assert_eq!(
+        jwt["JwtConfiguration"]["issuer"],
+        json!({"Fn::Sub": "https://cognito-idp.${AWS::Region}.amazonaws.com/${ConsoleUserPool}"})
+    );
+    assert_eq!(
+        jwt["JwtConfiguration"]["audience"],
+        json!([{"Ref": "ConsoleUserPoolClient"}])
+    );
+    let f = resource(&t, "ConsoleFunction", "AWS::Serverless::Function");
+    let mut open = Vec::new();
+    let mut api_routes = 0;
+    for (name, event) in f["Properties"]["Events"].as_object().unwrap() {
+        assert_eq!(event["Type"], "HttpApi", "{name}");
+        let p = &event["Properties"];
+        assert_eq!(p["ApiId"], json!({"Ref": "ConsoleApi"}), "{name}");
+        let path = p["Path"].as_str().unwrap();
+        let authorizer = &p["Auth"]["Authorizer"];
+        if path == "/api" || path.starts_with("/api/") {
+            api_routes += 1;
+            assert!(
+                authorizer.is_null() || *authorizer == "ConsoleJwt",
+                "{name}: {path} must use the JWT authorizer"
+            );
+        } else {
+            assert_eq!(*authorizer, "NONE", "{name}: {path}");
+            assert_eq!(p["Method"], "GET", "{name}: only the page's files are open");
+            open.push(path.to_owned());
+        }
+    }
+    assert!(api_routes >= 1, "the API is routed");
+    open.sort();
+    assert_eq!(
+        open,
+        [
+            "/",
+            "/agent",
+            "/agent/",
+            "/agent/agent.css",
+            "/agent/agent.js",
+            "/app.css",
+            "/app.js",
+            "/config.json"
+        ]
+    );
+    // The agent workspace's origins frame the agent app, and only they.
+    assert_eq!(
+        f["Properties"]["Environment"]["Variables"]["AGENT_APP_FRAME_ANCESTORS"],
+        json!({"Ref": "AgentAppFrameAncestors"})
+    );
+    assert_eq!(t["Parameters"]["AgentAppFrameAncestors"]["Default"], "");
+    assert_eq!(
+        t["Outputs"]["ConsoleUrl"]["Value"],
+        json!({"Fn::Sub": "https://${ConsoleApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/"})
+    );
+    assert_eq!(t["Parameters"]["DeployConsole"]["Default"], "false");
+    assert_eq!(
+        t["Conditions"]["DeployConsoleFunction"],
+        json!({"Fn::Equals": [{"Ref": "DeployConsole"}, "true"]})
+    );
+}
+
+/// The stack's user pool has one group per role, named by the parameters
+/// the function reads its groups from.
+#[test]
+fn console_user_pool_groups_are_the_role_parameters() {
+    let t = console_template(true);
+    let f = resource(&t, "ConsoleFunction", "AWS::Serverless::Function");
+    let env = &f["Properties"]["Environment"]["Variables"];
+    let mut named = Vec::new();
+    for (_, group) in resources_of_type(&t, "AWS::Cognito::UserPoolGroup") {
+        assert_eq!(group["Condition"], "CreateUserPool");
+        assert_eq!(
+            group["Properties"]["UserPoolId"],
+            json!({"Ref": "ConsoleUserPool"})
+        );
+        named.push(
+            group["Properties"]["GroupName"]["Ref"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    named.sort();
+    assert_eq!(
+        named,
+        [
+            "ConsoleAdminGroup",
+            "ConsoleAgentGroup",
+            "ConsoleSupervisorGroup"
+        ]
+    );
+    for (var, param, default) in [
+        ("CONSOLE_ADMIN_GROUP", "ConsoleAdminGroup", "admins"),
+        (
+            "CONSOLE_SUPERVISOR_GROUP",
+            "ConsoleSupervisorGroup",
+            "supervisors",
+        ),
+        ("CONSOLE_AGENT_GROUP", "ConsoleAgentGroup", "agents"),
+    ] {
+        assert_eq!(env[var], json!({"Ref": param}), "{var}");
+        assert_eq!(t["Parameters"][param]["Default"], default, "{param}");
+    }
+    let client = resource(&t, "ConsoleUserPoolClient", "AWS::Cognito::UserPoolClient");
+    assert_eq!(
+        client["Properties"]["GenerateSecret"], false,
+        "the page holds it"
+    );
+}
+
+/// With an identity provider of your own (ConsoleIdentityIssuer), the
+/// stack creates no user pool, and the authorizer trusts that issuer and
+/// audience.
+#[test]
+fn with_an_existing_issuer_no_user_pool_is_created() {
+    let t = console_template(false);
+    assert_eq!(
+        t["Conditions"]["CreateUserPool"],
+        // (`!Condition` as this file's reader spells every short form.)
+        json!({"Fn::And": [
+            {"Fn::Condition": "DeployConsoleFunction"},
+            {"Fn::Equals": [{"Ref": "ConsoleIdentityIssuer"}, ""]}
+        ]})
+    );
+    let cognito: Vec<_> = t["Resources"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, r)| r["Type"].as_str().unwrap().starts_with("AWS::Cognito::"))
+        .collect();
+    assert_eq!(cognito.len(), 6, "pool, client, domain, three groups");
+    for (id, r) in cognito {
+        assert_eq!(r["Condition"], "CreateUserPool", "{id}");
+    }
+    let jwt = &resource(&t, "ConsoleApi", "AWS::Serverless::HttpApi")["Properties"]["Auth"]["Authorizers"]
+        ["ConsoleJwt"]["JwtConfiguration"];
+    assert_eq!(jwt["issuer"], json!({"Ref": "ConsoleIdentityIssuer"}));
+    assert_eq!(jwt["audience"], json!([{"Ref": "ConsoleIdentityAudience"}]));
+    let f = resource(&t, "ConsoleFunction", "AWS::Serverless::Function");
+    assert_eq!(
+        f["Properties"]["Environment"]["Variables"]["CONSOLE_LOGIN_URL"],
+        json!({"Ref": "ConsoleLoginUrl"})
+    );
+    // Nothing of the console without DeployConsole=true.
+    for (id, r) in t["Resources"].as_object().unwrap() {
+        if id.starts_with("Console") {
+            assert!(
+                ["DeployConsoleFunction", "CreateUserPool"]
+                    .contains(&r["Condition"].as_str().unwrap_or("")),
+                "{id} is deployed only with the console"
+            );
+        }
+    }
+}

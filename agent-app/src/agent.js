@@ -36,7 +36,10 @@ const CALL_CHANNELS = ["voice", "queue_callback"];
 // One function on purpose: a later sign-in (a JWT from the instance's
 // identity provider) replaces this and nothing else.
 function apiToken() {
-  const match = /(?:^#|&)token=([^&]*)/.exec(window.location.hash);
+  // `token` from `blocklist serve`; `id_token` or `access_token` when the
+  // deployed console's sign-in (the identity provider's implicit flow)
+  // returned here.
+  const match = /(?:^#|&)(?:token|id_token|access_token)=([^&]*)/.exec(window.location.hash);
   return match ? decodeURIComponent(match[1]) : null;
 }
 

@@ -163,6 +163,13 @@ impl<S: AdminStore> Admin<S> {
         self
     }
 
+    /// The same admin recording `author` instead: the deployed console
+    /// acts for each request's verified token, not for one process owner.
+    pub fn with_author(mut self, author: Author) -> Self {
+        self.author = author;
+        self
+    }
+
     pub fn store(&self) -> &S {
         &self.store
     }

@@ -3,17 +3,16 @@
 //! `{"error": message}` with a status that says whose fault it was.
 
 use std::str::FromStr;
-use std::sync::Arc;
 
 use axum::Json;
+use axum::extract::Query;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::ConsoleState;
+use super::Session;
 use crate::admin::audit::AuditRecord;
 use crate::admin::{Admin, AdminError};
 use crate::cli::args::{ActionArgs, EntryArgs};
@@ -26,8 +25,6 @@ use crate::when::{now_epoch, parse_duration};
 /// The most entries one page of `/api/entries` holds.
 pub const MAX_PAGE_SIZE: usize = 200;
 const DEFAULT_PAGE_SIZE: usize = 25;
-
-type Shared = State<Arc<ConsoleState>>;
 
 /// A request failed; the message says what to fix.
 #[derive(Debug, thiserror::Error)]
@@ -119,7 +116,7 @@ type Answer = Result<Json<Value>, ApiError>;
 
 /// An entry as the page shows it: every field `blocklist list --output
 /// json` prints, and the report's contact and the entry's version.
-fn entry_view(e: &Entry, now: i64) -> Value {
+pub(crate) fn entry_view(e: &Entry, now: i64) -> Value {
     let mut view = entry_json(e, now);
     view["contactId"] = e.contact_id.as_deref().unwrap_or_default().into();
     view["version"] = e.version.into();
@@ -144,7 +141,7 @@ fn record_view(r: &AuditRecord) -> Value {
 }
 
 /// A change's reason: required, and not only spaces.
-fn required_reason(reason: Option<String>) -> Result<String, ApiError> {
+pub(crate) fn required_reason(reason: Option<String>) -> Result<String, ApiError> {
     reason
         .filter(|r| !r.trim().is_empty())
         .ok_or(ApiError::ReasonRequired)
@@ -178,10 +175,7 @@ pub struct NormalizeQuery {
 
 /// `GET /api/normalize?input=&kind=`: the number (or prefix) as the Lambda
 /// reads it and its country, or why it is refused. Reads nothing stored.
-pub async fn normalize(
-    State(s): Shared,
-    q: Result<Query<NormalizeQuery>, QueryRejection>,
-) -> Answer {
+pub async fn normalize(s: Session, q: Result<Query<NormalizeQuery>, QueryRejection>) -> Answer {
     let Query(q) = q?;
     let kind = optional::<Kind>(&q.kind, "block, prefix, allow, allowPrefix or report")?;
     Ok(Json(
@@ -196,11 +190,13 @@ pub async fn normalize(
     ))
 }
 
-/// `GET /api/whoami`: who changes are recorded as, and on which tables.
-pub async fn whoami(State(s): Shared) -> Json<Value> {
+/// `GET /api/whoami`: who changes are recorded as, with which role, and
+/// on which tables.
+pub async fn whoami(s: Session) -> Json<Value> {
     let tables = s.admin.tables();
     Json(json!({
         "actor": s.admin.actor(),
+        "role": s.role.as_str(),
         "identity": s.admin.author().identity.as_deref().unwrap_or_default(),
         "tables": { "blocklist": tables.blocklist, "rules": tables.rules, "audit": tables.audit },
     }))
@@ -240,7 +236,7 @@ impl ListQuery {
 /// `GET /api/entries`: one page of the entries that pass the filters. The
 /// whole of both tables is scanned and filtered here: fine for the
 /// thousands of entries a team keeps; an index would serve millions.
-pub async fn entries(State(s): Shared, q: Result<Query<ListQuery>, QueryRejection>) -> Answer {
+pub async fn entries(s: Session, q: Result<Query<ListQuery>, QueryRejection>) -> Answer {
     let Query(q) = q?;
     let now = now_epoch();
     let all = s.admin.list(true).await?;
@@ -313,7 +309,7 @@ pub struct EntryQuery {
 
 /// `GET /api/entry?kind=&input=`: one entry (a single GetItem, not a scan)
 /// and its audit trail; for a number's block, its report's trail too.
-pub async fn entry(State(s): Shared, q: Result<Query<EntryQuery>, QueryRejection>) -> Answer {
+pub async fn entry(s: Session, q: Result<Query<EntryQuery>, QueryRejection>) -> Answer {
     let Query(q) = q?;
     let kind = optional::<Kind>(&q.kind, "block, prefix, allow, allowPrefix or report")?;
     let target = s.admin.target(kind.unwrap_or_default(), &q.input)?;
@@ -365,7 +361,7 @@ pub struct EntryForm {
 }
 
 /// `POST /api/entries`: adds (or with `replace`, replaces) an entry.
-pub async fn add(State(s): Shared, body: Result<Json<EntryForm>, JsonRejection>) -> Answer {
+pub async fn add(s: Session, body: Result<Json<EntryForm>, JsonRejection>) -> Answer {
     let Json(form) = body?;
     let reason = required_reason(form.reason)?;
     let kind = changeable_kind(&form.kind)?;
@@ -410,7 +406,7 @@ pub struct RemoveForm {
 }
 
 /// `POST /api/remove`: removes an entry, as `blocklist remove` / `unallow`.
-pub async fn remove(State(s): Shared, body: Result<Json<RemoveForm>, JsonRejection>) -> Answer {
+pub async fn remove(s: Session, body: Result<Json<RemoveForm>, JsonRejection>) -> Answer {
     let Json(form) = body?;
     let reason = required_reason(form.reason)?;
     let target = s.admin.target(changeable_kind(&form.kind)?, &form.number)?;
@@ -429,11 +425,11 @@ pub struct CheckQuery {
 
 /// `GET /api/check?number=&line=`: the Lambda's exact answer for a call
 /// from `number` now, and the rule that decided, as `blocklist check`.
-pub async fn check(State(s): Shared, q: Result<Query<CheckQuery>, QueryRejection>) -> Answer {
+pub async fn check(s: Session, q: Result<Query<CheckQuery>, QueryRejection>) -> Answer {
     let Query(q) = q?;
     let line = Some(q.line.as_str()).filter(|l| !l.trim().is_empty());
     let now = now_epoch();
-    let checked = check_number(&s.admin, &s.check_config, &q.number, line, now).await?;
+    let checked = check_number(&s.admin, &s.state.check_config, &q.number, line, now).await?;
     Ok(Json(json!({
         "answer": checked.answer,
         "explanation": explain(&checked.answer),
@@ -442,7 +438,7 @@ pub async fn check(State(s): Shared, q: Result<Query<CheckQuery>, QueryRejection
 }
 
 /// `GET /api/pending`: reports waiting for an admin, oldest first.
-pub async fn pending(State(s): Shared) -> Answer {
+pub async fn pending(s: Session) -> Answer {
     let now = now_epoch();
     let pending = s.admin.pending().await?;
     let views: Vec<Value> = pending.iter().map(|e| entry_view(e, now)).collect();
@@ -458,7 +454,7 @@ pub struct DecideForm {
 }
 
 /// `POST /api/approve`: each number's pending report blocks from now on.
-pub async fn approve(State(s): Shared, body: Result<Json<DecideForm>, JsonRejection>) -> Response {
+pub async fn approve(s: Session, body: Result<Json<DecideForm>, JsonRejection>) -> Response {
     match decision(body) {
         Ok((numbers, reason)) => decide(&s.admin, &numbers, &reason, true).await,
         Err(e) => e.into_response(),
@@ -466,7 +462,7 @@ pub async fn approve(State(s): Shared, body: Result<Json<DecideForm>, JsonReject
 }
 
 /// `POST /api/reject`: each number's pending report is removed.
-pub async fn reject(State(s): Shared, body: Result<Json<DecideForm>, JsonRejection>) -> Response {
+pub async fn reject(s: Session, body: Result<Json<DecideForm>, JsonRejection>) -> Response {
     match decision(body) {
         Ok((numbers, reason)) => decide(&s.admin, &numbers, &reason, false).await,
         Err(e) => e.into_response(),

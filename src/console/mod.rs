@@ -15,11 +15,19 @@
 //!   writes every value as text: a reason is attacker-controlled (it comes
 //!   from reports), and neither scripts nor markup in it run.
 //!
+//! Deployed ([`lambda`]), the same router answers API Gateway events: API
+//! Gateway has verified the caller's JWT, and the claims it passes on say
+//! who acts and with which [`Role`]; there is no token of ours and no Host
+//! to check, but the same headers and the same per-route roles apply.
+//!
 //! [`router`] wires the pieces: [`guard`] checks every request,
-//! [`api`] has the handlers, [`assets`] the embedded page.
+//! [`ApiRoute::spec`] says the least role of each API call, [`api`] and
+//! [`agent`] have the handlers, [`assets`] the embedded page.
 
+pub mod agent;
 pub mod api;
 pub mod assets;
+pub mod lambda;
 pub mod overview;
 pub mod transfer;
 
@@ -27,16 +35,18 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{Request, State};
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};
 use axum::middleware::{Next, from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use subtle::ConstantTimeEq;
 use tokio::net::TcpListener;
 
 use crate::admin::Admin;
+use crate::admin::audit::Author;
 use crate::config::Config;
 
 /// The Content-Security-Policy of every response: the page's own script,
@@ -70,23 +80,54 @@ pub enum ConsoleError {
     Started,
 }
 
-/// What every handler shares: the admin (and its recorded author), the
-/// Lambda's settings for testing a number, and what [`guard`] checks.
+/// What every handler shares: the admin (whose author each request's
+/// [`Caller`] replaces), the Lambda's settings for testing a number and
+/// reports' policy, and what [`guard`] checks.
 #[derive(Debug)]
 pub struct ConsoleState {
     pub admin: Admin,
-    /// The Lambda's settings, as `blocklist check` builds them.
+    /// The Lambda's settings, as `blocklist check` builds them; their
+    /// `reports` is the report function's policy.
     pub check_config: Config,
-    token: String,
-    /// The `Host` values that name this server.
-    hosts: Vec<String>,
+    access: Access,
     /// The origins that may frame the agent workspace app (`/agent/`): the
     /// agent workspace's, e.g. `https://example.my.connect.aws`. None: no
     /// one may.
     agent_frame_ancestors: Vec<String>,
 }
 
+/// How requests prove who they are.
+#[derive(Debug)]
+enum Access {
+    /// `blocklist serve`: this run's token, and the `Host` values that name
+    /// this server. The token's holder is the admin the process runs as.
+    Local { token: String, hosts: Vec<String> },
+    /// Behind API Gateway: each request's verified claims ([`lambda`]),
+    /// and where the page sends someone without a token.
+    Deployed { login_url: Option<String> },
+}
+
 impl ConsoleState {
+    /// The deployed console's state: identity comes from each event.
+    pub fn deployed(admin: Admin, check_config: Config, login_url: Option<String>) -> Self {
+        ConsoleState {
+            admin,
+            check_config,
+            access: Access::Deployed { login_url },
+            agent_frame_ancestors: Vec::new(),
+        }
+    }
+
+    /// Lets the agent workspace at `origins` frame the agent app (each
+    /// checked by [`frame_ancestor`]).
+    pub fn framing_agent_app_in(mut self, origins: &[String]) -> Result<Self, ConsoleError> {
+        self.agent_frame_ancestors = origins
+            .iter()
+            .map(|o| frame_ancestor(o))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(self)
+    }
+
     /// The agent app's Content-Security-Policy: the console's, but framed
     /// by the agent workspace's origins only.
     pub fn agent_csp(&self) -> String {
@@ -134,11 +175,183 @@ pub fn frame_ancestor(origin: &str) -> Result<String, ConsoleError> {
     }
 }
 
+/// What a caller may do, least first: each role can do all that the ones
+/// before it can.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Role {
+    /// Reports a caller and sees the status of the caller on their line.
+    Agent,
+    /// Entries (list, search, add, edit, remove, test a number) and reports.
+    Supervisor,
+    /// Everything, including what only admins will be given.
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Agent => "agent",
+            Role::Supervisor => "supervisor",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+/// Who a request acts for: set by [`guard`] (the local token's holder) or
+/// by [`lambda`] (the verified claims), read by [`Session`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub role: Role,
+    pub author: Author,
+}
+
+/// What [`lambda`] made of a request's claims, for [`guard`] to act on:
+/// a caller, or why the claims do not make one.
+#[derive(Debug, Clone)]
+pub struct Claimed(pub Result<Caller, Refused>);
+
+/// Every API call, so that adding one forces a decision in [`Self::spec`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiRoute {
+    Normalize,
+    Whoami,
+    ListEntries,
+    AddEntry,
+    Entry,
+    Remove,
+    Check,
+    Pending,
+    Approve,
+    Reject,
+    Overview,
+    Import,
+    Export,
+    AgentCaller,
+    AgentReport,
+}
+
+impl ApiRoute {
+    pub const ALL: [ApiRoute; 15] = [
+        ApiRoute::Normalize,
+        ApiRoute::Whoami,
+        ApiRoute::ListEntries,
+        ApiRoute::AddEntry,
+        ApiRoute::Entry,
+        ApiRoute::Remove,
+        ApiRoute::Check,
+        ApiRoute::Pending,
+        ApiRoute::Approve,
+        ApiRoute::Reject,
+        ApiRoute::Overview,
+        ApiRoute::Import,
+        ApiRoute::Export,
+        ApiRoute::AgentCaller,
+        ApiRoute::AgentReport,
+    ];
+
+    /// The method, the path under `/api`, and the least role: the one place
+    /// where each call's access is decided.
+    pub fn spec(self) -> (Method, &'static str, Role) {
+        use ApiRoute::*;
+        match self {
+            // Who the caller is and as what: every role's page asks.
+            Whoami => (Method::GET, "/whoami", Role::Agent),
+            AgentCaller => (Method::GET, "/agent/caller", Role::Agent),
+            AgentReport => (Method::POST, "/agent/report", Role::Agent),
+            Normalize => (Method::GET, "/normalize", Role::Supervisor),
+            ListEntries => (Method::GET, "/entries", Role::Supervisor),
+            AddEntry => (Method::POST, "/entries", Role::Supervisor),
+            Entry => (Method::GET, "/entry", Role::Supervisor),
+            Remove => (Method::POST, "/remove", Role::Supervisor),
+            Check => (Method::GET, "/check", Role::Supervisor),
+            Pending => (Method::GET, "/pending", Role::Supervisor),
+            Approve => (Method::POST, "/approve", Role::Supervisor),
+            Reject => (Method::POST, "/reject", Role::Supervisor),
+            Overview => (Method::GET, "/overview", Role::Supervisor),
+            // Whole files at once: admins only.
+            Import => (Method::POST, "/import", Role::Admin),
+            Export => (Method::GET, "/export", Role::Admin),
+        }
+    }
+
+    /// The handler, behind [`require`] of the route's role.
+    fn handler(self) -> MethodRouter<Arc<ConsoleState>> {
+        use ApiRoute::*;
+        let (_, _, role) = self.spec();
+        let handler = match self {
+            Whoami => get(api::whoami),
+            AgentCaller => get(agent::caller),
+            AgentReport => post(agent::report),
+            Normalize => get(api::normalize),
+            ListEntries => get(api::entries),
+            AddEntry => post(api::add),
+            Entry => get(api::entry),
+            Remove => post(api::remove),
+            Check => get(api::check),
+            Pending => get(api::pending),
+            Approve => post(api::approve),
+            Reject => post(api::reject),
+            Overview => get(overview::handler),
+            Import => post(transfer::import),
+            Export => get(transfer::export),
+        };
+        handler.route_layer(from_fn(move |req: Request, next: Next| {
+            require(role, req, next)
+        }))
+    }
+}
+
+/// Lets a request through only if its caller's role is at least `role`.
+async fn require(role: Role, req: Request, next: Next) -> Response {
+    match req.extensions().get::<Caller>() {
+        None => Refused::Token.into_response(),
+        Some(caller) if caller.role < role => api::error_response(
+            StatusCode::FORBIDDEN,
+            &format!(
+                "this needs the {} role (or a higher one); your token's role is {}",
+                role.as_str(),
+                caller.role.as_str()
+            ),
+        ),
+        Some(_) => next.run(req).await,
+    }
+}
+
+/// What a handler acts with: the admin recording this request's caller as
+/// the author, the caller's role, and the shared state.
+#[derive(Debug)]
+pub struct Session {
+    pub admin: Admin,
+    pub role: Role,
+    pub state: Arc<ConsoleState>,
+}
+
+impl FromRequestParts<Arc<ConsoleState>> for Session {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<ConsoleState>,
+    ) -> Result<Session, Response> {
+        // [`guard`] sets it on every API request it lets through.
+        let Some(caller) = parts.extensions.get::<Caller>() else {
+            return Err(Refused::Token.into_response());
+        };
+        Ok(Session {
+            admin: state.admin.clone().with_author(caller.author.clone()),
+            role: caller.role,
+            state: state.clone(),
+        })
+    }
+}
+
 /// A console listening, not yet serving.
 #[derive(Debug)]
 pub struct Console {
     listener: TcpListener,
     addr: SocketAddr,
+    /// This run's token (the state's guard holds it too).
+    token: String,
     state: Arc<ConsoleState>,
 }
 
@@ -158,16 +371,20 @@ impl Console {
         let addr = listener
             .local_addr()
             .map_err(|source| ConsoleError::Bind { addr, source })?;
+        let token = new_token()?;
         let state = ConsoleState {
             admin,
             check_config,
-            token: new_token()?,
-            hosts: host_names(addr),
+            access: Access::Local {
+                token: token.clone(),
+                hosts: host_names(addr),
+            },
             agent_frame_ancestors: Vec::new(),
         };
         Ok(Console {
             listener,
             addr,
+            token,
             state: Arc::new(state),
         })
     }
@@ -188,7 +405,7 @@ impl Console {
 
     /// The address to open, with the token in the fragment.
     pub fn url(&self) -> String {
-        format!("http://{}/#token={}", self.addr, self.state.token)
+        format!("http://{}/#token={}", self.addr, self.token)
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -225,21 +442,14 @@ fn host_names(addr: SocketAddr) -> Vec<String> {
     hosts
 }
 
-/// The routes, behind [`guard`] and [`security_headers`].
+/// The routes, behind [`guard`] and [`security_headers`]; each API call
+/// behind its role ([`ApiRoute::spec`]).
 pub fn router(state: Arc<ConsoleState>) -> Router {
-    let api = Router::new()
-        .route("/normalize", get(api::normalize))
-        .route("/whoami", get(api::whoami))
-        .route("/entries", get(api::entries).post(api::add))
-        .route("/entry", get(api::entry))
-        .route("/remove", post(api::remove))
-        .route("/check", get(api::check))
-        .route("/pending", get(api::pending))
-        .route("/approve", post(api::approve))
-        .route("/reject", post(api::reject))
-        .route("/overview", get(overview::handler))
-        .route("/import", post(transfer::import))
-        .route("/export", get(transfer::export))
+    let api = ApiRoute::ALL
+        .into_iter()
+        .fold(Router::new(), |api, route| {
+            api.route(route.spec().1, route.handler())
+        })
         .fallback(api::not_found);
     Router::new()
         .route("/", get(assets::index))
@@ -249,11 +459,22 @@ pub fn router(state: Arc<ConsoleState>) -> Router {
         .route("/agent/", get(assets::agent_index))
         .route("/agent/agent.js", get(assets::agent_script))
         .route("/agent/agent.css", get(assets::agent_style))
+        .route("/config.json", get(page_config))
         .nest("/api", api)
         .fallback(assets::not_found)
         .layer(from_fn_with_state(state.clone(), guard))
         .layer(from_fn(security_headers))
         .with_state(state)
+}
+
+/// `GET /config.json`, without auth like the page: where the page sends
+/// someone who has no token (deployed: the identity provider's login).
+async fn page_config(State(state): State<Arc<ConsoleState>>) -> Response {
+    let login_url = match &state.access {
+        Access::Local { .. } => None,
+        Access::Deployed { login_url } => login_url.clone(),
+    };
+    axum::Json(serde_json::json!({ "loginUrl": login_url })).into_response()
 }
 
 /// Why [`guard`] refused a request.
@@ -269,13 +490,25 @@ pub enum Refused {
         "missing or wrong token: open the address `blocklist serve` printed (it ends in #token=...)"
     )]
     Token,
+    #[error(
+        "no verified token: sign in again (API Gateway's JWT authorizer must be in front of every /api route)"
+    )]
+    NoClaims,
+    #[error(
+        "the token names no console group: ask an admin to add you to the admins, supervisors or agents group"
+    )]
+    NoGroup,
+    #[error(
+        "the token has no `sub` claim, so no identity to record: use the identity provider's ID or access token"
+    )]
+    NoSubject,
 }
 
 impl Refused {
     fn status(self) -> StatusCode {
         match self {
-            Refused::Host | Refused::Origin => StatusCode::FORBIDDEN,
-            Refused::Token => StatusCode::UNAUTHORIZED,
+            Refused::Host | Refused::Origin | Refused::NoGroup => StatusCode::FORBIDDEN,
+            Refused::Token | Refused::NoClaims | Refused::NoSubject => StatusCode::UNAUTHORIZED,
         }
     }
 }
@@ -286,43 +519,77 @@ impl IntoResponse for Refused {
     }
 }
 
-/// Lets a request through only if its `Host` names this server, its
-/// `Origin` (if any) is this server's own, and, for the API, it carries
-/// the token.
-pub async fn guard(State(state): State<Arc<ConsoleState>>, req: Request, next: Next) -> Response {
-    match check_request(&state, req.method(), req.uri().path(), req.headers()) {
-        Ok(()) => next.run(req).await,
+/// Lets a request through only if it may reach what it asks for, and
+/// marks an API request with its [`Caller`]: locally, the token's holder
+/// (the process's admin) once `Host`, `Origin` and the token check out;
+/// deployed, the caller [`lambda`] made of the verified claims.
+pub async fn guard(
+    State(state): State<Arc<ConsoleState>>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let is_api = is_api(req.uri().path());
+    let checked = match &state.access {
+        Access::Local { token, hosts } => {
+            check_request(token, hosts, req.method(), req.uri().path(), req.headers())
+                .map(|()| is_api.then(|| local_caller(&state)))
+        }
+        Access::Deployed { .. } if is_api => match req.extensions().get::<Claimed>() {
+            None => Err(Refused::NoClaims),
+            Some(Claimed(claimed)) => claimed.clone().map(Some),
+        },
+        Access::Deployed { .. } => Ok(None),
+    };
+    match checked {
+        Ok(caller) => {
+            if let Some(caller) = caller {
+                req.extensions_mut().insert(caller);
+            }
+            next.run(req).await
+        }
         Err(refused) => refused.into_response(),
     }
 }
 
-/// [`guard`]'s decision, apart from the plumbing.
+/// The local token's holder: the admin `blocklist serve` runs as.
+fn local_caller(state: &ConsoleState) -> Caller {
+    Caller {
+        role: Role::Admin,
+        author: state.admin.author().clone(),
+    }
+}
+
+fn is_api(path: &str) -> bool {
+    path == "/api" || path.starts_with("/api/")
+}
+
+/// [`guard`]'s local decision, apart from the plumbing.
 fn check_request(
-    state: &ConsoleState,
+    token: &str,
+    hosts: &[String],
     method: &Method,
     path: &str,
     headers: &HeaderMap,
 ) -> Result<(), Refused> {
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
-    if !host.is_some_and(|h| state.hosts.iter().any(|own| own.eq_ignore_ascii_case(h))) {
+    if !host.is_some_and(|h| hosts.iter().any(|own| own.eq_ignore_ascii_case(h))) {
         return Err(Refused::Host);
     }
     if let Some(origin) = headers.get(header::ORIGIN) {
         let own = |h: &String| origin.to_str().is_ok_and(|o| o == format!("http://{h}"));
-        if !state.hosts.iter().any(own) {
+        if !hosts.iter().any(own) {
             return Err(Refused::Origin);
         }
     }
     // The page itself holds no data: it loads without the token (it reads
     // it from its own fragment). Everything under /api needs it.
-    let is_api = path == "/api" || path.starts_with("/api/");
-    if is_api || method != Method::GET {
+    if is_api(path) || method != Method::GET {
         let given = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .unwrap_or_default();
-        if !bool::from(given.as_bytes().ct_eq(state.token.as_bytes())) {
+        if !bool::from(given.as_bytes().ct_eq(token.as_bytes())) {
             return Err(Refused::Token);
         }
     }

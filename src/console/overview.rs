@@ -4,13 +4,11 @@
 //! every count is unit-tested; the handler reads both tables once.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::State;
 use serde::Serialize;
 
-use super::ConsoleState;
+use super::Session;
 use super::api::ApiError;
 
 use crate::cli::idle_since;
@@ -106,7 +104,7 @@ impl Overview {
 /// `GET /api/overview`. Reads both tables whole (one scan each), as
 /// `blocklist list` does: a page for a team's thousands of entries, not a
 /// request to make often at millions.
-pub async fn handler(State(s): State<Arc<ConsoleState>>) -> Result<Json<Overview>, ApiError> {
+pub async fn handler(s: Session) -> Result<Json<Overview>, ApiError> {
     let entries = s.admin.list(true).await?;
     Ok(Json(with_every_kind(Overview::of(&entries, now_epoch()))))
 }

@@ -5,17 +5,15 @@
 //! apply then writes the valid rows (each through the write protocol, with
 //! its own audit record) and counts the rest.
 
-use std::sync::Arc;
-
 use axum::Json;
+use axum::extract::Query;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::ConsoleState;
+use super::Session;
 use super::api::ApiError;
 use crate::admin::import::{ImportDefaults, ImportSummary, Rejected, parse_csv, write_csv};
 
@@ -35,7 +33,7 @@ pub struct ImportQuery {
 /// the apply. Answers the summary, every rejected line with why, and the
 /// rows a later row of the same entry replaced.
 pub async fn import(
-    State(s): State<Arc<ConsoleState>>,
+    s: Session,
     q: Result<Query<ImportQuery>, QueryRejection>,
     body: String,
 ) -> Result<Json<Value>, ApiError> {
@@ -73,7 +71,7 @@ pub async fn import(
 
 /// `GET /api/export`: every entry that has not expired, as the import's
 /// CSV (what `blocklist export` writes), to save as a file.
-pub async fn export(State(s): State<Arc<ConsoleState>>) -> Result<Response, ApiError> {
+pub async fn export(s: Session) -> Result<Response, ApiError> {
     let entries = s.admin.list(false).await?;
     let mut csv = Vec::new();
     write_csv(&entries, &mut csv).map_err(|e| ApiError::BadRequest(e.to_string()))?;

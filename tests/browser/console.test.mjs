@@ -116,8 +116,26 @@ async function checks(page, url) {
   await testANumber(page);
   await editThenRemove(page);
   await pendingReports(page);
+  await reportACaller(page);
   await overview(page);
   await importAndExport(page);
+}
+
+// The agent's page (the local token's holder may use it too): the
+// caller's status, then a report with a category and a note.
+async function reportACaller(page) {
+  await page.getByRole('button', { name: 'Report a caller' }).click();
+  const region = page.getByRole('region', { name: 'Report a caller' });
+  await region.getByLabel('Caller number').fill('+1 415 555 0181');
+  await region.getByRole('button', { name: 'Check status' }).click();
+  await expectText(region.locator('#agent-verdict'), '+14155550181: clear');
+  await region.getByLabel('Category').selectOption('fraud');
+  await region.getByLabel('Note (optional)').fill('asked for a PIN');
+  await region.getByRole('button', { name: 'Report', exact: true }).click();
+  await expectText(page.getByRole('status'), 'Reported +14155550181: pending.');
+  await expectText(region.locator('#agent-verdict'), '+14155550181: pending, reported by 1 agent');
+  const pending = JSON.stringify(blocklistJson('pending'));
+  assert.match(pending, /fraud: asked for a PIN/, `the report waits with its reason: ${pending}`);
 }
 
 // Import a file with a bad row: the dry run names the line and writes
