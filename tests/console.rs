@@ -511,38 +511,64 @@ async fn the_list_filters_sorts_and_pages_on_the_server() {
     let allow = json!({"kind": "allow", "number": "+14155550100", "reason": "vip"});
     assert_eq!(c.post("/api/entries", allow).await.status, 200);
 
-    let page = c
-        .get("/api/entries?kind=block&pageSize=2&page=3")
-        .await
-        .json();
-    assert_eq!(
-        (page["total"].as_u64(), page["pages"].as_u64()),
-        (Some(5), Some(3))
-    );
-    assert_eq!(page["entries"].as_array().unwrap().len(), 1);
-    assert_eq!(page["entries"][0]["phoneNumber"], "+14155550104");
+    // Following `next` from the first page: every block once, pages of
+    // at most 2, the last one without a `next`.
+    let mut seen = Vec::new();
+    let mut url = "/api/entries?kind=block&pageSize=2".to_owned();
+    let mut pages = 0;
+    loop {
+        let page = c.get(&url).await.json();
+        let entries = page["entries"].as_array().unwrap();
+        assert!(entries.len() <= 2, "{page}");
+        assert_eq!(page["moreMayMatch"], false, "{page}");
+        seen.extend(
+            entries
+                .iter()
+                .map(|e| e["phoneNumber"].as_str().unwrap().to_owned()),
+        );
+        pages += 1;
+        assert!(pages < 10, "the pages end");
+        match page["next"].as_str() {
+            Some(next) => url = format!("/api/entries?kind=block&pageSize=2&cursor={next}"),
+            None => break,
+        }
+    }
+    seen.sort();
+    let blocks: Vec<String> = (0..5).map(|n| format!("+1415555010{n}")).collect();
+    assert_eq!(seen, blocks);
     let watching = c.get("/api/entries?mode=monitor").await.json();
-    assert_eq!(watching["total"], 1);
+    assert_eq!(watching["entries"].as_array().unwrap().len(), 1);
     assert_eq!(watching["entries"][0]["kind"], "prefix");
-    // Nothing has blocked a call, and everything was made just now.
     assert_eq!(
-        c.get("/api/entries?notHitSince=1d").await.json()["total"],
-        0
+        watching["next"],
+        Value::Null,
+        "both tables read to their end"
     );
+    // Nothing has blocked a call, and everything was made just now.
+    let idle = c.get("/api/entries?notHitSince=1d").await.json();
+    assert_eq!(idle["entries"].as_array().unwrap().len(), 0);
     let all = c
         .get("/api/entries?sort=lastBlocked&pageSize=200")
         .await
         .json();
-    assert_eq!(all["total"], 7);
+    assert_eq!(all["entries"].as_array().unwrap().len(), 7);
     for bad in [
         "status=gone",
         "kind=blocks",
         "sort=random",
         "notHitSince=soon",
         "page=x",
+        "page=2",
+        "cursor=nope",
+        "cursor=eA",
     ] {
         let reply = c.get(&format!("/api/entries?{bad}")).await;
         assert_eq!(reply.status, 400, "{bad}: {}", reply.body);
+        let (name, value) = bad.split_once('=').unwrap();
+        let error = reply.json()["error"].as_str().unwrap().to_owned();
+        if name == "cursor" || name == "page" {
+            assert!(error.contains(value), "{bad}: {error}");
+        }
     }
 }
 
