@@ -62,6 +62,7 @@ timed("first list page (25)", "list_first", "/api/entries?pageSize=25")
 timed("first list page (200)", "list_first200", "/api/entries?pageSize=200")
 timed("filtered: status=pending (2% of entries)", "list_pending", "/api/entries?status=pending&pageSize=25")
 timed("filtered: kind=prefix (1%, rules table)", "list_prefix", "/api/entries?kind=prefix&pageSize=25")
+timed("filtered: mode=monitor (none: the read bound)", "list_none", "/api/entries?mode=monitor&pageSize=25")
 timed("filtered: notHitSince=1d (1/3 never hit)", "list_idle", "/api/entries?notHitSince=1d&pageSize=25")
 # Deep in: follow DEPTH cursors of 25, then time the page there.
 cursor, start = None, time.perf_counter()
