@@ -259,7 +259,7 @@ impl AdminStore for MemoryStore {
         self.admin_op().await?;
         let state = self.state();
         // Items in key order (DynamoDB's is by the key's hash: an order
-        // just as arbitrary to the reader); snapshot items come first.
+        // just as arbitrary to the reader), the snapshot items among them.
         let mut items: Vec<(String, Option<&Entry>)> = state
             .entries
             .iter()
