@@ -183,8 +183,9 @@ def main():
     for line in table(r) + rate_limit_rows(r):
         print(line)
     print("\nNot run by `bench/all.sh`: the 10-minute fuzz runs (`scripts/fuzz.sh 600`; numbers in "
-          "[fuzz/README.md](fuzz/README.md)) and the fault tests (`tests/faults.rs`, part of "
-          "`scripts/test.sh`: every answer within `LOOKUP_TIMEOUT_MS` + 250 ms under each fault).")
+          "[fuzz/README.md](fuzz/README.md)), the fault tests (`tests/faults.rs`, part of "
+          "`scripts/test.sh`: every answer within `LOOKUP_TIMEOUT_MS` + 250 ms under each fault), "
+          "and the console at scale (`bench/console.sh N`: its section below).")
     # Hand-written history (before/after tables of past changes, with their
     # commands): numbers of other commits that one run cannot reproduce.
     history = os.path.join(os.path.dirname(os.path.abspath(__file__)), "history.md")

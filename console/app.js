@@ -109,11 +109,17 @@ function liveNormalize(input, kindSelect, output) {
 
 // ---- entries -------------------------------------------------------------
 
-let listPage = 1;
+// The list is paged by cursor (the server reads the tables in their own
+// order, a page at a time): the cursors of the pages shown so far, the
+// current one last ('' is the first page), so Previous goes back; and the
+// current page's `next`, for Next.
+let listCursors = [''];
+let nextCursor = null;
 
 function filterParams() {
   const params = Object.fromEntries(new FormData($('filters')));
-  params.page = String(listPage);
+  const cursor = listCursors[listCursors.length - 1];
+  if (cursor) params.cursor = cursor;
   return params;
 }
 
@@ -139,11 +145,18 @@ function renderEntries(data) {
     el('td', {}, e.expiresAt)));
   if (rows.length === 0) rows.push(el('tr', {}, el('td', { colspan: 9 }, 'No entries match.')));
   $('entries-body').replaceChildren(...rows);
-  listPage = data.page;
-  $('page-info').textContent = 'Page ' + data.page + ' of ' + data.pages + ' (' + data.total + ' entries)';
-  $('entries-caption').textContent = 'Entries: ' + data.total + ' match';
-  $('prev-page').disabled = data.page <= 1;
-  $('next-page').disabled = data.page >= data.pages;
+  nextCursor = data.next;
+  const number = listCursors.length;
+  let info = 'Page ' + number + ': ' + data.entries.length + ' entries';
+  if (data.moreMayMatch) {
+    info += '; ' + data.read + ' read without filling the page, more may match: Next page reads on';
+  } else if (!data.next) {
+    info += ', the last page';
+  }
+  $('page-info').textContent = info;
+  $('entries-caption').textContent = 'Entries, page ' + number + ' (sorted within the page)';
+  $('prev-page').disabled = number <= 1;
+  $('next-page').disabled = !data.next;
 }
 
 // A button that opens an entry's detail.
@@ -531,9 +544,15 @@ function wire() {
     e.preventDefault();
     openEntry($('search-kind').value, $('search-number').value);
   });
-  $('filters').addEventListener('submit', (e) => { e.preventDefault(); listPage = 1; loadEntries(); });
-  $('prev-page').addEventListener('click', () => { listPage -= 1; loadEntries(); });
-  $('next-page').addEventListener('click', () => { listPage += 1; loadEntries(); });
+  $('filters').addEventListener('submit', (e) => { e.preventDefault(); listCursors = ['']; loadEntries(); });
+  $('prev-page').addEventListener('click', () => {
+    if (listCursors.length > 1) listCursors.pop();
+    loadEntries();
+  });
+  $('next-page').addEventListener('click', () => {
+    if (nextCursor) listCursors.push(nextCursor);
+    loadEntries();
+  });
   $('edit-entry').addEventListener('click', startEdit);
   $('remove-form').addEventListener('submit', removeCurrent);
   $('entry-kind').addEventListener('change', syncEntryForm);

@@ -596,38 +596,64 @@ async fn the_list_filters_sorts_and_pages_on_the_server() {
     let allow = json!({"kind": "allow", "number": "+14155550100", "reason": "vip"});
     assert_eq!(c.post("/api/entries", allow).await.status, 200);
 
-    let page = c
-        .get("/api/entries?kind=block&pageSize=2&page=3")
-        .await
-        .json();
-    assert_eq!(
-        (page["total"].as_u64(), page["pages"].as_u64()),
-        (Some(5), Some(3))
-    );
-    assert_eq!(page["entries"].as_array().unwrap().len(), 1);
-    assert_eq!(page["entries"][0]["phoneNumber"], "+14155550104");
+    // Following `next` from the first page: every block once, pages of
+    // at most 2, the last one without a `next`.
+    let mut seen = Vec::new();
+    let mut url = "/api/entries?kind=block&pageSize=2".to_owned();
+    let mut pages = 0;
+    loop {
+        let page = c.get(&url).await.json();
+        let entries = page["entries"].as_array().unwrap();
+        assert!(entries.len() <= 2, "{page}");
+        assert_eq!(page["moreMayMatch"], false, "{page}");
+        seen.extend(
+            entries
+                .iter()
+                .map(|e| e["phoneNumber"].as_str().unwrap().to_owned()),
+        );
+        pages += 1;
+        assert!(pages < 10, "the pages end");
+        match page["next"].as_str() {
+            Some(next) => url = format!("/api/entries?kind=block&pageSize=2&cursor={next}"),
+            None => break,
+        }
+    }
+    seen.sort();
+    let blocks: Vec<String> = (0..5).map(|n| format!("+1415555010{n}")).collect();
+    assert_eq!(seen, blocks);
     let watching = c.get("/api/entries?mode=monitor").await.json();
-    assert_eq!(watching["total"], 1);
+    assert_eq!(watching["entries"].as_array().unwrap().len(), 1);
     assert_eq!(watching["entries"][0]["kind"], "prefix");
-    // Nothing has blocked a call, and everything was made just now.
     assert_eq!(
-        c.get("/api/entries?notHitSince=1d").await.json()["total"],
-        0
+        watching["next"],
+        Value::Null,
+        "both tables read to their end"
     );
+    // Nothing has blocked a call, and everything was made just now.
+    let idle = c.get("/api/entries?notHitSince=1d").await.json();
+    assert_eq!(idle["entries"].as_array().unwrap().len(), 0);
     let all = c
         .get("/api/entries?sort=lastBlocked&pageSize=200")
         .await
         .json();
-    assert_eq!(all["total"], 7);
+    assert_eq!(all["entries"].as_array().unwrap().len(), 7);
     for bad in [
         "status=gone",
         "kind=blocks",
         "sort=random",
         "notHitSince=soon",
         "page=x",
+        "page=2",
+        "cursor=nope",
+        "cursor=eA",
     ] {
         let reply = c.get(&format!("/api/entries?{bad}")).await;
         assert_eq!(reply.status, 400, "{bad}: {}", reply.body);
+        let (name, value) = bad.split_once('=').unwrap();
+        let error = reply.json()["error"].as_str().unwrap().to_owned();
+        if name == "cursor" || name == "page" {
+            assert!(error.contains(value), "{bad}: {error}");
+        }
     }
 }
 
@@ -701,4 +727,83 @@ async fn the_local_token_holder_is_an_admin_and_can_use_the_agents_calls() {
     let config = send(c.addr, "GET", "/config.json", &[("Host", &host)], None).await;
     assert_security_headers(&config);
     assert_eq!(config.json(), json!({"loginUrl": null}));
+}
+
+#[tokio::test]
+async fn list_pages_over_dynamodb_cover_every_entry_once_within_the_read_bound() {
+    use connect_blocklist::console::api::{Cursor, list_page};
+    use std::collections::BTreeSet;
+
+    let (c, admin) = start_with_admin_on_dynalite().await;
+    let mut all = BTreeSet::new();
+    for n in 0..23 {
+        let number = format!("+141555502{n:02}");
+        let kind = if n % 4 == 0 { "allow" } else { "block" };
+        let body = json!({"kind": kind, "number": number, "reason": "r"});
+        assert_eq!(c.post("/api/entries", body).await.status, 200);
+        all.insert((kind.to_owned(), number));
+    }
+    // A remove leaves a tombstone: read, never listed.
+    let gone = admin.target(Kind::Block, "+14155550201").unwrap();
+    admin.remove(&gone, Some("r")).await.unwrap();
+    all.remove(&("block".to_owned(), "+14155550201".to_owned()));
+    // Blocks only, 3 a page, at most 20 items read a request: the page
+    // fills in the middle of a Scan page (of 6, then 12) and the next one
+    // starts after its last entry, not after the last item read.
+    let is_block = |e: &connect_blocklist::entry::Entry| e.kind == Kind::Block;
+    let mut seen = Vec::new();
+    let mut at = Some(Cursor::start());
+    let mut requests = 0;
+    while let Some(from) = at {
+        let page = list_page(admin.store(), from, None, 3, 20, is_block)
+            .await
+            .unwrap();
+        assert!(page.read <= 20 && page.entries.len() <= 3, "{page:?}");
+        seen.extend(
+            page.entries
+                .iter()
+                .map(|e| ("block".to_owned(), e.value.clone())),
+        );
+        at = page.next.map(|c| Cursor::decode(&c.encode()).unwrap());
+        requests += 1;
+        assert!(requests < 100, "the pages end");
+    }
+    // Nothing passes, at most 4 read a request: every request stops at the
+    // bound with a `next`, until both tables are read.
+    let (mut at, mut read, mut requests) = (Some(Cursor::start()), 0, 0);
+    while let Some(from) = at {
+        let page = list_page(admin.store(), from, None, 3, 4, |_| false)
+            .await
+            .unwrap();
+        assert!(page.read <= 4 && page.entries.is_empty(), "{page:?}");
+        read += page.read;
+        at = page.next;
+        requests += 1;
+        assert!(requests < 100, "the pages end");
+    }
+    assert!(
+        read >= 23 && requests >= 6,
+        "{read} items in {requests} requests"
+    );
+    let blocks: BTreeSet<_> = all.iter().filter(|(k, _)| k == "block").cloned().collect();
+    assert_eq!(seen.len(), blocks.len(), "no block twice: {seen:?}");
+    assert_eq!(seen.into_iter().collect::<BTreeSet<_>>(), blocks);
+    // Through the API, unfiltered, 5 a page: every entry once.
+    let mut listed = BTreeSet::new();
+    let mut url = "/api/entries?pageSize=5".to_owned();
+    loop {
+        let page = c.get(&url).await.json();
+        for e in page["entries"].as_array().unwrap() {
+            let key = (
+                e["kind"].as_str().unwrap().to_owned(),
+                e["phoneNumber"].as_str().unwrap().to_owned(),
+            );
+            assert!(listed.insert(key), "listed twice: {e}");
+        }
+        match page["next"].as_str() {
+            Some(next) => url = format!("/api/entries?pageSize=5&cursor={next}"),
+            None => break,
+        }
+    }
+    assert_eq!(listed, all);
 }

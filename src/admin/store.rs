@@ -129,6 +129,18 @@ pub enum WriteOutcome {
     Conflict,
 }
 
+/// What one [`AdminStore::scan_page`] read.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ScanPage {
+    /// The entries read, in scan order, each with its item's key value.
+    pub entries: Vec<(String, Entry)>,
+    /// How many items were read, snapshot items and tombstones included.
+    pub read: usize,
+    /// Where the next page starts (the last key read, `LastEvaluatedKey`);
+    /// none once the table has been read to its end.
+    pub last: Option<String>,
+}
+
 /// The storage operations admin commands make. Each is one DynamoDB
 /// request, or a bulk one split into batches.
 pub trait AdminStore: Send + Sync {
@@ -149,6 +161,17 @@ pub trait AdminStore: Send + Sync {
         &self,
         table: EntryTable,
     ) -> impl Future<Output = Result<Vec<Entry>, AdminError>> + Send;
+
+    /// One page of a scan of `table`: at most `limit` items read (DynamoDB
+    /// Scan `Limit`), from just after the item keyed `after` (its key
+    /// attribute's value: `ExclusiveStartKey`), or from the start. Snapshot
+    /// items and tombstones are read (and counted) but not returned.
+    fn scan_page(
+        &self,
+        table: EntryTable,
+        after: Option<&str>,
+        limit: usize,
+    ) -> impl Future<Output = Result<ScanPage, AdminError>> + Send;
 
     /// Puts `after`, the change of `version` (or, with `None`, that
     /// change's tombstone for `target`) if what is stored meets `expected`.
@@ -315,6 +338,44 @@ impl AdminStore for DynamoAdminStore {
             );
         }
         Ok(entries)
+    }
+
+    async fn scan_page(
+        &self,
+        table: EntryTable,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<ScanPage, AdminError> {
+        let name = self.table(table);
+        let key_name = match table {
+            EntryTable::Blocklist => attr::PHONE_NUMBER,
+            EntryTable::Rules => attr::RULE_KEY,
+        };
+        let key_of = |item: &Item| match item.get(key_name) {
+            Some(AttributeValue::S(k)) => Some(k.clone()),
+            _ => None,
+        };
+        let start =
+            after.map(|k| HashMap::from([(key_name.to_owned(), AttributeValue::S(k.to_owned()))]));
+        let out = self
+            .client
+            .scan()
+            .table_name(name)
+            .limit(i32::try_from(limit.max(1)).unwrap_or(i32::MAX))
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| AdminError::from_sdk(name, e))?;
+        let items = out.items();
+        Ok(ScanPage {
+            entries: items
+                .iter()
+                .filter(|item| !is_snapshot_item(item))
+                .filter_map(|item| Some((key_of(item)?, stored_from_item(item).into_entry()?)))
+                .collect(),
+            read: items.len(),
+            last: out.last_evaluated_key().and_then(key_of),
+        })
     }
 
     async fn write_entry(

@@ -9,16 +9,19 @@ use axum::extract::Query;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::Session;
 use crate::admin::audit::AuditRecord;
+use crate::admin::store::AdminStore;
 use crate::admin::{Admin, AdminError};
 use crate::cli::args::{ActionArgs, EntryArgs};
 use crate::cli::output::{entry_json, explain};
 use crate::cli::{CliError, check_number, entry_fields_at, idle_since, with_action};
-use crate::entry::{BlockAction, Entry, Kind, Mode, Status};
+use crate::entry::{BlockAction, Entry, EntryTable, Kind, Mode, Status};
 use crate::phone::E164;
 use crate::when::{now_epoch, parse_duration};
 
@@ -42,6 +45,10 @@ pub enum ApiError {
     Kind(String),
     #[error("`{0}` is not a filter value here: {1}")]
     Filter(String, &'static str),
+    #[error(
+        "`{0}` is not a cursor of this list: start from the first page (no `cursor`), and pass each page's `next` as it is"
+    )]
+    Cursor(String),
     #[error("the request could not be read: {0}")]
     BadRequest(String),
     #[error("there is no {kind} entry for {value}, and no audit record of one")]
@@ -57,6 +64,7 @@ impl ApiError {
             | ApiError::ReasonRequired
             | ApiError::Kind(_)
             | ApiError::Filter(..)
+            | ApiError::Cursor(_)
             | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
         }
     }
@@ -213,18 +221,18 @@ pub struct ListQuery {
     pub mode: String,
     /// An age (90d, 12h): only blocks idle that long, as `list --not-hit-since`.
     pub not_hit_since: String,
-    /// `value` (kind, then number; the default) or `lastBlocked` (latest first).
+    /// How the page's entries are ordered: `value` (kind, then number; the
+    /// default) or `lastBlocked` (latest first). Within the page only.
     pub sort: String,
-    pub page: Option<usize>,
+    /// Where the page starts: a previous page's `next`; none, the first.
+    pub cursor: String,
+    /// Page numbers are gone (a page number needs the whole table): any is
+    /// refused with a message that says to follow `next`.
+    pub page: Option<String>,
     pub page_size: Option<usize>,
 }
 
 impl ListQuery {
-    /// The page asked for, from 1.
-    fn number(&self) -> usize {
-        self.page.unwrap_or(1).max(1)
-    }
-
     /// Entries per page, within 1 to [`MAX_PAGE_SIZE`].
     fn size(&self) -> usize {
         self.page_size
@@ -233,58 +241,237 @@ impl ListQuery {
     }
 }
 
-/// `GET /api/entries`: one page of the entries that pass the filters. The
-/// whole of both tables is scanned and filtered here: fine for the
-/// thousands of entries a team keeps; an index would serve millions.
-pub async fn entries(s: Session, q: Result<Query<ListQuery>, QueryRejection>) -> Answer {
-    let Query(q) = q?;
-    let now = now_epoch();
-    let all = s.admin.list(true).await?;
-    let (page, total) = select(all, &q, now)?;
-    let size = q.size();
-    let views: Vec<Value> = page.iter().map(|e| entry_view(e, now)).collect();
-    Ok(Json(json!({
-        "entries": views,
-        "total": total,
-        "page": q.number(),
-        "pageSize": size,
-        "pages": total.div_ceil(size).max(1),
-    })))
+/// The most items one `GET /api/entries` reads (both tables together): a
+/// filter that few entries pass answers a short page with a `next` rather
+/// than read a million items in one request.
+pub const MAX_READ_PER_REQUEST: usize = 5_000;
+/// The most items one Scan request of a list page asks for.
+const MAX_SCAN_BATCH: usize = 1_000;
+
+/// Where a page of the list starts: a table (the blocklist's is read first,
+/// then the rules'), and the key of the item it starts after (none: the
+/// table's start). Sent as an opaque string: base64 of `b:KEY` / `r:KEY`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    pub table: EntryTable,
+    pub after: Option<String>,
 }
 
-/// The page of `all` that `q` asks for, and how many passed its filters.
-pub fn select(all: Vec<Entry>, q: &ListQuery, now: i64) -> Result<(Vec<Entry>, usize), ApiError> {
-    let kind = optional::<Kind>(&q.kind, "block, prefix, allow, allowPrefix or report")?;
-    let action = optional::<BlockAction>(&q.action, "disconnect, message or queue")?;
-    let mode = optional::<Mode>(&q.mode, "block or monitor")?;
-    let cutoff = match q.not_hit_since.trim() {
-        "" => None,
-        age => Some(now - parse_duration(age).map_err(AdminError::from)?),
-    };
-    let status = q.status.as_str();
-    if !["", "active", "pending", "expired", "all"].contains(&status) {
-        return Err(ApiError::Filter(
-            status.to_owned(),
-            "active, pending, expired or all",
-        ));
+impl Cursor {
+    /// The start of the list.
+    pub fn start() -> Cursor {
+        Cursor {
+            table: EntryTable::Blocklist,
+            after: None,
+        }
     }
-    let mut kept: Vec<Entry> = all
-        .into_iter()
-        .filter(|e| kind.is_none_or(|k| e.kind == k))
-        .filter(|e| action.is_none_or(|a| e.kind.blocks() && e.block_action() == a))
-        .filter(|e| mode.is_none_or(|m| e.kind.blocks() && e.mode == m))
-        .filter(|e| has_status(e, status, now))
-        .filter(|e| cutoff.is_none_or(|c| idle_since(e, c)))
-        .collect();
-    match q.sort.as_str() {
+
+    /// The start of the table after `table`, if there is one.
+    fn after_table(table: EntryTable) -> Option<Cursor> {
+        (table == EntryTable::Blocklist).then_some(Cursor {
+            table: EntryTable::Rules,
+            after: None,
+        })
+    }
+
+    /// The opaque string the page gets.
+    pub fn encode(&self) -> String {
+        let table = match self.table {
+            EntryTable::Blocklist => "b",
+            EntryTable::Rules => "r",
+        };
+        let plain = match &self.after {
+            Some(key) => format!("{table}:{key}"),
+            None => table.to_owned(),
+        };
+        URL_SAFE_NO_PAD.encode(plain)
+    }
+
+    /// Reads what [`Cursor::encode`] made, or says it is not a cursor.
+    pub fn decode(cursor: &str) -> Result<Cursor, ApiError> {
+        let bad = || ApiError::Cursor(cursor.chars().take(100).collect());
+        let plain = URL_SAFE_NO_PAD
+            .decode(cursor)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .ok_or_else(bad)?;
+        let (table, after) = match plain.split_once(':') {
+            Some((t, key)) if !key.is_empty() => (t, Some(key.to_owned())),
+            Some(_) => return Err(bad()),
+            None => (plain.as_str(), None),
+        };
+        let table = match table {
+            "b" => EntryTable::Blocklist,
+            "r" => EntryTable::Rules,
+            _ => return Err(bad()),
+        };
+        Ok(Cursor { table, after })
+    }
+}
+
+/// One page of the list, as [`list_page`] read it.
+#[derive(Debug, Clone, Default)]
+pub struct ListPage {
+    /// The entries that passed the filter, in scan order.
+    pub entries: Vec<Entry>,
+    /// Where the next page starts; none when both tables were read to the end.
+    pub next: Option<Cursor>,
+    /// How many items were read (passing the filter or not).
+    pub read: usize,
+}
+
+/// Reads on from `from`, a Scan page at a time, until `size` entries pass
+/// `keep`, the tables end (with `only`, that table alone is read), or
+/// `max_read` items were read. Never reads the whole table for one page:
+/// the first Scan asks for `size` items, each next for twice as many (to
+/// [`MAX_SCAN_BATCH`]), and never past `max_read`.
+pub async fn list_page<S: AdminStore>(
+    store: &S,
+    from: Cursor,
+    only: Option<EntryTable>,
+    size: usize,
+    max_read: usize,
+    keep: impl Fn(&Entry) -> bool,
+) -> Result<ListPage, AdminError> {
+    let mut page = ListPage {
+        next: Some(from),
+        ..ListPage::default()
+    };
+    let mut batch = size.max(1);
+    while let Some(at) = page.next.clone() {
+        if page.entries.len() >= size || page.read >= max_read {
+            break;
+        }
+        let limit = batch.min(max_read - page.read);
+        let scanned = store
+            .scan_page(at.table, at.after.as_deref(), limit)
+            .await?;
+        page.read += scanned.read;
+        let mut filled_at = None;
+        for (key, entry) in scanned.entries {
+            if keep(&entry) {
+                page.entries.push(entry);
+                if page.entries.len() == size {
+                    filled_at = Some(key);
+                    break;
+                }
+            }
+        }
+        page.next = match (filled_at, scanned.last) {
+            // Full before the end of what was read: the rest is read again.
+            (Some(key), _) | (None, Some(key)) => Some(Cursor {
+                table: at.table,
+                after: Some(key),
+            }),
+            (None, None) if only.is_some() => None,
+            (None, None) => Cursor::after_table(at.table),
+        };
+        batch = (batch * 2).min(MAX_SCAN_BATCH);
+    }
+    Ok(page)
+}
+
+/// The list's filters, read from a [`ListQuery`].
+struct Filter {
+    kind: Option<Kind>,
+    action: Option<BlockAction>,
+    mode: Option<Mode>,
+    cutoff: Option<i64>,
+    status: String,
+}
+
+impl Filter {
+    fn new(q: &ListQuery, now: i64) -> Result<Filter, ApiError> {
+        let status = q.status.as_str();
+        if !["", "active", "pending", "expired", "all"].contains(&status) {
+            return Err(ApiError::Filter(
+                status.to_owned(),
+                "active, pending, expired or all",
+            ));
+        }
+        Ok(Filter {
+            kind: optional::<Kind>(&q.kind, "block, prefix, allow, allowPrefix or report")?,
+            action: optional::<BlockAction>(&q.action, "disconnect, message or queue")?,
+            mode: optional::<Mode>(&q.mode, "block or monitor")?,
+            cutoff: match q.not_hit_since.trim() {
+                "" => None,
+                age => Some(now - parse_duration(age).map_err(AdminError::from)?),
+            },
+            status: status.to_owned(),
+        })
+    }
+
+    fn keeps(&self, e: &Entry, now: i64) -> bool {
+        self.kind.is_none_or(|k| e.kind == k)
+            && self
+                .action
+                .is_none_or(|a| e.kind.blocks() && e.block_action() == a)
+            && self.mode.is_none_or(|m| e.kind.blocks() && e.mode == m)
+            && has_status(e, &self.status, now)
+            && self.cutoff.is_none_or(|c| idle_since(e, c))
+    }
+}
+
+/// Orders one page as `sort` says: `value` (kind, then number) or
+/// `lastBlocked` (latest first; never blocked last, by value).
+fn sort_page(entries: &mut [Entry], sort: &str) -> Result<(), ApiError> {
+    entries.sort_by(|a, b| (a.kind, &a.value).cmp(&(b.kind, &b.value)));
+    match sort {
         "" | "value" => {}
-        // Latest block first; entries that never blocked last, by value.
-        "lastBlocked" => kept.sort_by(|a, b| b.last_blocked_at.cmp(&a.last_blocked_at)),
+        "lastBlocked" => entries.sort_by(|a, b| b.last_blocked_at.cmp(&a.last_blocked_at)),
         other => return Err(ApiError::Filter(other.to_owned(), "value or lastBlocked")),
     }
-    let total = kept.len();
-    let skip = (q.number() - 1).saturating_mul(q.size());
-    Ok((kept.into_iter().skip(skip).take(q.size()).collect(), total))
+    Ok(())
+}
+
+/// `GET /api/entries?cursor=&pageSize=&...`: one page of the entries that
+/// pass the filters, and the cursor of the next. A page reads the tables
+/// (with a `kind`, only that kind's table) from its cursor on, in the tables'
+/// own order, only until it is full (or
+/// [`MAX_READ_PER_REQUEST`] items were read: then it may be short, with a
+/// `next`, and `moreMayMatch`). Sorting is within the page: no Scan is in
+/// last-block order, and sorting them all would read them all.
+pub async fn entries(s: Session, q: Result<Query<ListQuery>, QueryRejection>) -> Answer {
+    let Query(q) = q?;
+    if let Some(page) = &q.page {
+        return Err(ApiError::BadRequest(format!(
+            "`page={page}`: the list has no page numbers; follow each page's `next` (as `cursor=`)"
+        )));
+    }
+    let now = now_epoch();
+    let filter = Filter::new(&q, now)?;
+    sort_page(&mut [], &q.sort)?;
+    // A kind is in one table: the other is not read.
+    let only = filter.kind.map(Kind::table);
+    let from = match q.cursor.as_str() {
+        "" => Cursor {
+            table: only.unwrap_or(EntryTable::Blocklist),
+            after: None,
+        },
+        c => Cursor::decode(c)?,
+    };
+    let size = q.size();
+    let keep = |e: &Entry| filter.keeps(e, now);
+    let mut page = list_page(
+        s.admin.store(),
+        from,
+        only,
+        size,
+        MAX_READ_PER_REQUEST,
+        keep,
+    )
+    .await?;
+    sort_page(&mut page.entries, &q.sort)?;
+    let views: Vec<Value> = page.entries.iter().map(|e| entry_view(e, now)).collect();
+    let short = page.entries.len() < size;
+    Ok(Json(json!({
+        "entries": views,
+        "pageSize": size,
+        "next": page.next.as_ref().map(Cursor::encode),
+        "read": page.read,
+        // Short, yet not at the end: the read bound stopped it.
+        "moreMayMatch": short && page.next.is_some(),
+    })))
 }
 
 /// Whether `e` has the list's `status` (`""`: anything not expired).
@@ -533,7 +720,13 @@ pub async fn not_found() -> Response {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::{BTreeSet, HashMap};
+
     use super::*;
+    use crate::admin::fields::Target;
+    use crate::admin::store::{ItemPrecondition, Precondition};
+    use crate::store::attr;
+    use crate::store::memory::MemoryStore;
 
     fn entry(kind: Kind, value: &str) -> Entry {
         Entry {
@@ -544,15 +737,22 @@ mod tests {
         }
     }
 
-    fn values(q: &ListQuery, all: &[Entry], now: i64) -> Vec<String> {
-        let (page, _) = select(all.to_vec(), q, now).unwrap();
-        page.into_iter().map(|e| e.value).collect()
-    }
-
     fn query(f: impl FnOnce(&mut ListQuery)) -> ListQuery {
         let mut q = ListQuery::default();
         f(&mut q);
         q
+    }
+
+    /// The values of `all` that `q` keeps, in the order its sort gives.
+    fn values(q: &ListQuery, all: &[Entry], now: i64) -> Vec<String> {
+        let filter = Filter::new(q, now).unwrap();
+        let mut kept: Vec<Entry> = all
+            .iter()
+            .filter(|e| filter.keeps(e, now))
+            .cloned()
+            .collect();
+        sort_page(&mut kept, &q.sort).unwrap();
+        kept.into_iter().map(|e| e.value).collect()
     }
 
     #[test]
@@ -577,7 +777,7 @@ mod tests {
         };
         let all = [expired, pending, queued, recent, entry(Kind::Allow, "+5")];
         let of = |f: fn(&mut ListQuery)| values(&query(f), &all, now);
-        assert_eq!(of(|_| {}), ["+2", "+3", "+4", "+5"], "not expired");
+        assert_eq!(of(|_| {}), ["+3", "+4", "+5", "+2"], "not expired");
         assert_eq!(of(|q| q.status = "expired".into()), ["+1"]);
         assert_eq!(of(|q| q.status = "pending".into()), ["+2"]);
         assert_eq!(of(|q| q.status = "active".into()), ["+3", "+4", "+5"]);
@@ -585,16 +785,192 @@ mod tests {
         assert_eq!(of(|q| q.action = "disconnect".into()), ["+4"]);
         assert_eq!(of(|q| q.action = "queue".into()), ["+3"]);
         // 2027-01-10 is 5 days before `now`: +4 blocked within 30 days.
-        assert_eq!(of(|q| q.not_hit_since = "30d".into()), ["+2", "+3"]);
+        assert_eq!(of(|q| q.not_hit_since = "30d".into()), ["+3", "+2"]);
         assert_eq!(
             of(|q| q.sort = "lastBlocked".into()),
-            ["+4", "+3", "+2", "+5"]
+            ["+4", "+3", "+5", "+2"]
         );
-        let page2 = query(|q| {
-            q.page = Some(2);
-            q.page_size = Some(3);
-        });
-        assert_eq!(select(all.to_vec(), &page2, now).unwrap().1, 4);
-        assert_eq!(values(&page2, &all, now), ["+5"]);
+        for bad in [
+            query(|q| q.status = "gone".into()),
+            query(|q| q.kind = "blocks".into()),
+            query(|q| q.not_hit_since = "soon".into()),
+        ] {
+            assert!(Filter::new(&bad, now).is_err(), "{bad:?}");
+        }
+        assert!(sort_page(&mut [], "random").is_err());
+    }
+
+    /// 40 blocks (every 5th pending report instead), 15 rules of three
+    /// kinds, a tombstone in each table and the rules' snapshot item.
+    async fn store() -> (MemoryStore, BTreeSet<(Kind, String)>) {
+        let store = MemoryStore::new();
+        let mut all = BTreeSet::new();
+        for n in 0..40 {
+            let value = format!("+1415555{n:04}");
+            let e = if n % 5 == 0 {
+                Entry {
+                    status: Status::Pending,
+                    ..entry(Kind::Report, &value)
+                }
+            } else {
+                entry(Kind::Block, &value)
+            };
+            all.insert((e.kind, e.value.clone()));
+            store.insert(e);
+        }
+        for n in 0..15 {
+            let kind = [Kind::Prefix, Kind::Allow, Kind::AllowPrefix][n % 3];
+            let e = entry(kind, &format!("+1900{n:03}"));
+            all.insert((e.kind, e.value.clone()));
+            store.insert(e);
+        }
+        for (kind, value) in [(Kind::Block, "+14155559999"), (Kind::Prefix, "+1800")] {
+            let gone = Entry {
+                version: 1,
+                ..entry(kind, value)
+            };
+            store.insert(gone.clone());
+            let target = Target {
+                kind,
+                value: value.into(),
+            };
+            let removed = store
+                .write_entry(&target, 2, None, &Precondition::of(Some(&gone)))
+                .await
+                .unwrap();
+            assert_eq!(removed, crate::admin::store::WriteOutcome::Written);
+        }
+        let snapshot = HashMap::from([(
+            attr::RULE_KEY.to_owned(),
+            aws_sdk_dynamodb::types::AttributeValue::S(format!(
+                "{}0",
+                crate::snapshot::SNAPSHOT_PREFIX
+            )),
+        )]);
+        store
+            .put_rules_item(snapshot, &ItemPrecondition::None)
+            .await
+            .unwrap();
+        (store, all)
+    }
+
+    /// Every page from the start, following `next` (through its string).
+    async fn walk(
+        store: &MemoryStore,
+        size: usize,
+        max_read: usize,
+        keep: impl Fn(&Entry) -> bool,
+    ) -> (Vec<ListPage>, Vec<(Kind, String)>) {
+        let mut pages = Vec::new();
+        let mut seen = Vec::new();
+        let mut at = Some(Cursor::start());
+        while let Some(from) = at {
+            let page = list_page(store, from, None, size, max_read, &keep)
+                .await
+                .unwrap();
+            assert!(page.entries.len() <= size);
+            seen.extend(page.entries.iter().map(|e| (e.kind, e.value.clone())));
+            at = page
+                .next
+                .as_ref()
+                .map(|c| Cursor::decode(&c.encode()).unwrap());
+            pages.push(page);
+            assert!(pages.len() < 1000, "the walk ends");
+        }
+        (pages, seen)
+    }
+
+    #[tokio::test]
+    async fn pages_cover_every_entry_exactly_once_across_both_tables() {
+        let (store, all) = store().await;
+        for size in [1, 7, 25, 55, 200] {
+            let (pages, seen) = walk(&store, size, MAX_READ_PER_REQUEST, |_| true).await;
+            assert_eq!(seen.len(), all.len(), "page size {size}: no entry twice");
+            assert_eq!(seen.iter().cloned().collect::<BTreeSet<_>>(), all);
+            // Full pages but the last few (the tables' ends).
+            let full = pages.iter().filter(|p| p.entries.len() == size).count();
+            assert_eq!(full, all.len() / size, "page size {size}");
+            // Blocks and reports come first, then the rules.
+            let first_rule = seen
+                .iter()
+                .position(|(k, _)| k.table() == EntryTable::Rules);
+            assert_eq!(first_rule, Some(32 + 8));
+        }
+    }
+
+    #[tokio::test]
+    async fn a_filter_fills_the_page_by_reading_on() {
+        let (store, all) = store().await;
+        let is_report = |e: &Entry| e.kind == Kind::Report;
+        let (pages, seen) = walk(&store, 3, MAX_READ_PER_REQUEST, is_report).await;
+        let reports: BTreeSet<_> = all
+            .iter()
+            .filter(|(k, _)| *k == Kind::Report)
+            .cloned()
+            .collect();
+        assert_eq!(seen.len(), 8);
+        assert_eq!(seen.into_iter().collect::<BTreeSet<_>>(), reports);
+        // 3 + 3 + 2, the last page ending with the tables (through the
+        // rules table, where none match).
+        let sizes: Vec<usize> = pages.iter().map(|p| p.entries.len()).collect();
+        assert_eq!(sizes, [3, 3, 2]);
+        assert!(pages[2].next.is_none());
+        // With `only` (a kind's table), the other table is not read.
+        let rules = Cursor {
+            table: EntryTable::Rules,
+            after: None,
+        };
+        let is_prefix = |e: &Entry| e.kind == Kind::Prefix;
+        let page = list_page(&store, rules, Some(EntryTable::Rules), 25, 1000, is_prefix)
+            .await
+            .unwrap();
+        assert_eq!((page.entries.len(), page.read), (5, 17));
+        assert!(page.next.is_none());
+    }
+
+    #[tokio::test]
+    async fn one_request_reads_at_most_the_bound_and_says_where_to_go_on() {
+        let (store, _) = store().await;
+        // Nothing matches: each request reads 10 items and stops.
+        let (pages, seen) = walk(&store, 25, 10, |_| false).await;
+        assert!(seen.is_empty());
+        assert!(pages.iter().all(|p| p.read <= 10 && p.entries.is_empty()));
+        // 41 + 17 items (the tombstones and the snapshot item included).
+        let read: usize = pages.iter().map(|p| p.read).sum();
+        assert_eq!(read, 41 + 17);
+        assert!(pages.len() >= 6);
+        assert!(pages[..pages.len() - 1].iter().all(|p| p.next.is_some()));
+        // An unfiltered first page reads just what it shows.
+        let first = list_page(&store, Cursor::start(), None, 5, 1000, |_| true)
+            .await
+            .unwrap();
+        assert_eq!((first.entries.len(), first.read), (5, 5));
+    }
+
+    #[test]
+    fn a_cursor_is_opaque_and_checked() {
+        for c in [
+            Cursor::start(),
+            Cursor {
+                table: EntryTable::Rules,
+                after: None,
+            },
+            Cursor {
+                table: EntryTable::Blocklist,
+                after: Some("report#+14155550100".into()),
+            },
+        ] {
+            let sent = c.encode();
+            assert!(
+                sent.chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || "-_".contains(ch))
+            );
+            assert_eq!(Cursor::decode(&sent).unwrap(), c);
+        }
+        for bad in ["!!", "eA", "Yjo", "not a cursor"] {
+            let err = Cursor::decode(bad).unwrap_err();
+            assert_eq!(err.status(), StatusCode::BAD_REQUEST);
+            assert!(err.to_string().contains(bad), "{err}");
+        }
     }
 }

@@ -14,12 +14,12 @@ use super::{BlocklistStore, StoreError, counter_key, load_published};
 use crate::admin::AdminError;
 use crate::admin::audit::{AuditRecord, TrailHead};
 use crate::admin::fields::Target;
-use crate::admin::store::{AdminStore, ItemPrecondition, Precondition, WriteOutcome};
+use crate::admin::store::{AdminStore, ItemPrecondition, Precondition, ScanPage, WriteOutcome};
 use crate::entry::{Entry, EntryTable, Kind, Stored};
 use crate::phone::E164;
 use crate::rules::RuleSet;
 use crate::snapshot::Item;
-use crate::store::attr;
+use crate::store::{attr, item_key};
 
 /// What an operation does instead of answering.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -248,6 +248,43 @@ impl AdminStore for MemoryStore {
             .filter(|e| e.kind.table() == table)
             .cloned()
             .collect())
+    }
+
+    async fn scan_page(
+        &self,
+        table: EntryTable,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<ScanPage, AdminError> {
+        self.admin_op().await?;
+        let state = self.state();
+        // Items in key order (DynamoDB's is by the key's hash: an order
+        // just as arbitrary to the reader), the snapshot items among them.
+        let mut items: Vec<(String, Option<&Entry>)> = state
+            .entries
+            .iter()
+            .filter(|((kind, _), _)| kind.table() == table)
+            .map(|((kind, value), stored)| (item_key(*kind, value).1, stored.entry()))
+            .collect();
+        if table == EntryTable::Rules {
+            items.extend(state.rules_items.keys().map(|k| (k.clone(), None)));
+        }
+        items.sort_by(|a, b| a.0.cmp(&b.0));
+        let rest: Vec<_> = items
+            .into_iter()
+            .filter(|(key, _)| after.is_none_or(|a| key.as_str() > a))
+            .collect();
+        let read = rest.len().min(limit.max(1));
+        let last = (rest.len() > read).then(|| rest[read - 1].0.clone());
+        Ok(ScanPage {
+            entries: rest
+                .into_iter()
+                .take(read)
+                .filter_map(|(key, entry)| Some((key, entry?.clone())))
+                .collect(),
+            read,
+            last,
+        })
     }
 
     async fn write_entry(
