@@ -358,4 +358,9 @@ pub struct ServeArgs {
     /// Without one, no page may frame it
     #[arg(long = "agent-frame-ancestor", value_name = "ORIGIN")]
     pub agent_frame_ancestors: Vec<String>,
+    /// What the token's holder may do: admin (everything), supervisor
+    /// (entries and reports, no import or export) or agent (report a caller
+    /// and see where a caller stands)
+    #[arg(long, default_value = "admin", value_parser = ["admin", "supervisor", "agent"])]
+    pub role: String,
 }

@@ -26,7 +26,7 @@ use crate::admin::{Admin, AdminError, EntryFields, Tables};
 use crate::aws::{ClientOptions, dynamodb_client};
 use crate::checker::{Checked, Checker};
 use crate::config::{Config, ConfigError};
-use crate::console::{Console, ConsoleError};
+use crate::console::{Console, ConsoleError, Role};
 use crate::embedded_flow::{RenderError, render};
 use crate::entry::{Entry, Kind, Mode};
 use crate::identity::{self, IdentityError};
@@ -468,7 +468,8 @@ async fn serve(ctx: &Context, p: &mut Printer<'_>, args: ServeArgs) -> Result<()
     let addr = std::net::SocketAddr::new(args.bind, args.port);
     let console = Console::bind(addr, admin, config)
         .await?
-        .allow_agent_app_in(&args.agent_frame_ancestors)?;
+        .allow_agent_app_in(&args.agent_frame_ancestors)?
+        .as_role(Role::named(&args.role).unwrap_or(Role::Agent))?;
     p.console_started(&console.url(), console.is_loopback())?;
     console.run().await?;
     Ok(())

@@ -99,9 +99,14 @@ pub struct ConsoleState {
 /// How requests prove who they are.
 #[derive(Debug)]
 enum Access {
-    /// `blocklist serve`: this run's token, and the `Host` values that name
-    /// this server. The token's holder is the admin the process runs as.
-    Local { token: String, hosts: Vec<String> },
+    /// `blocklist serve`: this run's token, the `Host` values that name
+    /// this server, and the token holder's role (admin unless `--role`
+    /// says less), recorded as the author the process runs as.
+    Local {
+        token: String,
+        hosts: Vec<String>,
+        role: Role,
+    },
     /// Behind API Gateway: each request's verified claims ([`lambda`]),
     /// and where the page sends someone without a token.
     Deployed { login_url: Option<String> },
@@ -188,6 +193,14 @@ pub enum Role {
 }
 
 impl Role {
+    /// Every role, least first.
+    pub const ALL: [Role; 3] = [Role::Agent, Role::Supervisor, Role::Admin];
+
+    /// The role named `name` (as [`Role::as_str`] writes it).
+    pub fn named(name: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Agent => "agent",
@@ -378,6 +391,7 @@ impl Console {
             access: Access::Local {
                 token: token.clone(),
                 hosts: host_names(addr),
+                role: Role::Admin,
             },
             agent_frame_ancestors: Vec::new(),
         };
@@ -399,6 +413,16 @@ impl Console {
         match Arc::get_mut(&mut self.state) {
             Some(state) => state.agent_frame_ancestors = checked,
             None => return Err(ConsoleError::Started),
+        }
+        Ok(self)
+    }
+
+    /// Gives the token's holder `role` rather than admin: a console for
+    /// supervisors, or for an agent (the pages and calls of that role only).
+    pub fn as_role(mut self, role: Role) -> Result<Console, ConsoleError> {
+        match Arc::get_mut(&mut self.state).map(|s| &mut s.access) {
+            Some(Access::Local { role: holder, .. }) => *holder = role,
+            Some(Access::Deployed { .. }) | None => return Err(ConsoleError::Started),
         }
         Ok(self)
     }
@@ -530,9 +554,9 @@ pub async fn guard(
 ) -> Response {
     let is_api = is_api(req.uri().path());
     let checked = match &state.access {
-        Access::Local { token, hosts } => {
+        Access::Local { token, hosts, role } => {
             check_request(token, hosts, req.method(), req.uri().path(), req.headers())
-                .map(|()| is_api.then(|| local_caller(&state)))
+                .map(|()| is_api.then(|| local_caller(&state, *role)))
         }
         Access::Deployed { .. } if is_api => match req.extensions().get::<Claimed>() {
             None => Err(Refused::NoClaims),
@@ -551,10 +575,11 @@ pub async fn guard(
     }
 }
 
-/// The local token's holder: the admin `blocklist serve` runs as.
-fn local_caller(state: &ConsoleState) -> Caller {
+/// The local token's holder: the author `blocklist serve` runs as, in the
+/// role it was given.
+fn local_caller(state: &ConsoleState, role: Role) -> Caller {
     Caller {
-        role: Role::Admin,
+        role,
         author: state.admin.author().clone(),
     }
 }

@@ -73,8 +73,8 @@ function report(number, dir) {
 }
 
 // Starts `blocklist serve`; resolves to the process and the URL on its first line.
-function serve() {
-  const child = spawn(bin('blocklist'), ['serve'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+function serve(...args) {
+  const child = spawn(bin('blocklist'), ['serve', ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     const lines = createInterface({ input: child.stdout });
     lines.once('line', (url) => resolve({ child, url }));
@@ -102,9 +102,39 @@ async function main() {
     await checks(page, url);
     assert.deepEqual(errors, [], 'no script errors, failed loads or CSP violations on the page');
     await withoutTheToken(browser, url);
+    await anAgentTokenCannotAdd(browser);
     console.log('console browser test: all checks passed');
   } finally {
     await browser.close();
+    child.kill();
+  }
+}
+
+// An agent's token (`blocklist serve --role agent`): the page shows the
+// agent's page only, and the API refuses an entry added anyway (a request
+// made by hand with the token, as a curious agent would): 403, nothing
+// written.
+async function anAgentTokenCannotAdd(browser) {
+  const { child, url } = await serve('--role', 'agent');
+  try {
+    const page = await browser.newPage();
+    await page.goto(url);
+    await page.getByRole('region', { name: 'Report a caller' }).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Add entry' }).isVisible(), false, 'no Add entry for an agent');
+    const token = new URL(url).hash.replace('#token=', '');
+    const answer = await page.evaluate(async (token) => {
+      const response = await fetch('/api/entries', {
+        method: 'POST',
+        headers: { Authorization: 'Bearer ' + token, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ kind: 'block', number: '+14155550199', reason: 'by an agent' }),
+      });
+      return { status: response.status, body: await response.json() };
+    }, token);
+    assert.equal(answer.status, 403, JSON.stringify(answer));
+    assert.match(answer.body.error, /supervisor/, 'the refusal names the role needed');
+    assert.equal(blocklistJson('check', '+14155550199').answer.isBlocked, 'false', 'nothing was added');
+    await page.close();
+  } finally {
     child.kill();
   }
 }
