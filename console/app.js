@@ -366,14 +366,19 @@ async function decide(verb, numbers) {
   const reason = $('pending-reason').value;
   if (!reason.trim()) { fail('A reason is required: say why, for the audit trail.'); $('pending-reason').focus(); return; }
   if (numbers.length === 0) { fail('Select at least one report.'); return; }
+  let done = null;
   try {
     await api(verb, undefined, { numbers, reason });
-    const done = verb === 'approve' ? 'Approved' : 'Rejected';
-    say(done + ' ' + numbers.length + (numbers.length === 1 ? ' report: ' + numbers[0] : ' reports') + '.');
+    const verbed = verb === 'approve' ? 'Approved' : 'Rejected';
+    done = verbed + ' ' + numbers.length + (numbers.length === 1 ? ' report: ' + numbers[0] : ' reports') + '.';
   } catch (e) {
     fail(e.message);
   }
+  // Said once the table shows what is left: a box ticked in a table that
+  // is then redrawn would be lost, and the message would speak of rows
+  // still on screen.
   await loadPending();
+  if (done) say(done);
 }
 
 // ---- overview --------------------------------------------------------------
