@@ -126,10 +126,7 @@ impl ConsoleState {
     /// Lets the agent workspace at `origins` frame the agent app (each
     /// checked by [`frame_ancestor`]).
     pub fn framing_agent_app_in(mut self, origins: &[String]) -> Result<Self, ConsoleError> {
-        self.agent_frame_ancestors = origins
-            .iter()
-            .map(|o| frame_ancestor(o))
-            .collect::<Result<Vec<_>, _>>()?;
+        self.agent_frame_ancestors = frame_ancestors(origins)?;
         Ok(self)
     }
 
@@ -145,6 +142,11 @@ impl ConsoleState {
             &format!("frame-ancestors {ancestors}"),
         )
     }
+}
+
+/// Each of `origins` checked by [`frame_ancestor`].
+fn frame_ancestors(origins: &[String]) -> Result<Vec<String>, ConsoleError> {
+    origins.iter().map(|o| frame_ancestor(o)).collect()
 }
 
 /// Checks an origin allowed to frame the agent app: `https://` and a host
@@ -406,10 +408,7 @@ impl Console {
     /// Lets the agent workspace at `origins` frame the agent app (each
     /// checked by [`frame_ancestor`]).
     pub fn allow_agent_app_in(mut self, origins: &[String]) -> Result<Console, ConsoleError> {
-        let checked = origins
-            .iter()
-            .map(|o| frame_ancestor(o))
-            .collect::<Result<Vec<_>, _>>()?;
+        let checked = frame_ancestors(origins)?;
         match Arc::get_mut(&mut self.state) {
             Some(state) => state.agent_frame_ancestors = checked,
             None => return Err(ConsoleError::Started),

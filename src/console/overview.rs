@@ -143,13 +143,7 @@ fn activity_text(e: &Entry) -> String {
 
 /// Every kind the overview counts, so the page shows zeros too.
 pub fn with_every_kind(mut overview: Overview) -> Overview {
-    for kind in [
-        Kind::Block,
-        Kind::Prefix,
-        Kind::Allow,
-        Kind::AllowPrefix,
-        Kind::Report,
-    ] {
+    for kind in Kind::ALL {
         overview.by_kind.entry(kind.as_str()).or_default();
     }
     overview
