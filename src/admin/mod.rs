@@ -75,6 +75,10 @@ pub enum AdminError {
         "table `{table}` does not exist: run `blocklist init` (local) or deploy template.yaml, or pass --table/--rules-table/--audit-table"
     )]
     TableNotFound { table: String },
+    #[error(
+        "table `{table}` has no `byLastBlock` index, which the list in last-block order reads: run `blocklist init` against it (it adds the index to an existing table), or update the stack (README: Upgrading)"
+    )]
+    NoHitIndex { table: String },
     #[error("DynamoDB request on `{table}` failed: {message}")]
     Request { table: String, message: String },
     #[error(transparent)]
@@ -98,6 +102,27 @@ impl AdminError {
         R: std::fmt::Debug,
     {
         AdminError::from(sdk_error(table, err))
+    }
+
+    /// As [`AdminError::from_sdk`], for a Query of the hit index: a table
+    /// without the index says so. DynamoDB calls that a validation error
+    /// ("The table does not have the specified index"), moto a missing
+    /// resource ("Invalid index"): either, when the message names an index.
+    pub(crate) fn from_hit_index<E, R>(table: &str, err: SdkError<E, R>) -> AdminError
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        let no_index = matches!(
+            err.code(),
+            Some("ValidationException" | "ResourceNotFoundException")
+        ) && err.message().is_some_and(|m| m.contains("index"));
+        if no_index {
+            return AdminError::NoHitIndex {
+                table: table.to_owned(),
+            };
+        }
+        AdminError::from_sdk(table, err)
     }
 }
 

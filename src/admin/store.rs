@@ -9,6 +9,7 @@ use std::future::Future;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::AttributeValue;
+use serde::{Deserialize, Serialize};
 use tokio::task::JoinSet;
 
 use super::audit::{AuditRecord, TrailHead};
@@ -16,7 +17,10 @@ use super::batch::{GET_BATCH, get_batch};
 use super::{AdminError, Tables, Target};
 use crate::entry::{Entry, EntryTable, Stored};
 use crate::snapshot::{Item, is_snapshot_item};
-use crate::store::{REMOVED, attr, item_from_entry, item_key, stored_from_item, tombstone_item};
+use crate::store::{
+    HIT_INDEX, HIT_PARTITION, REMOVED, attr, item_from_entry, item_key, stored_from_item,
+    tombstone_item,
+};
 use crate::when::now_epoch;
 
 /// Batches read or written at once by the bulk operations.
@@ -129,16 +133,50 @@ pub enum WriteOutcome {
     Conflict,
 }
 
-/// What one [`AdminStore::scan_page`] read.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ScanPage {
-    /// The entries read, in scan order, each with its item's key value.
-    pub entries: Vec<(String, Entry)>,
+/// What one [`AdminStore::scan_page`] or [`AdminStore::blocked_page`]
+/// read, each entry with where it is (`K`: its item's key value for a
+/// scan, a [`HitKey`] in the hit index).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<K> {
+    /// The entries read, in the read's order.
+    pub entries: Vec<(K, Entry)>,
     /// How many items were read, snapshot items and tombstones included.
     pub read: usize,
     /// Where the next page starts (the last key read, `LastEvaluatedKey`);
-    /// none once the table has been read to its end.
-    pub last: Option<String>,
+    /// none once the table (or index) has been read to its end.
+    pub last: Option<K>,
+}
+
+impl<K> Default for Page<K> {
+    fn default() -> Self {
+        Page {
+            entries: Vec::new(),
+            read: 0,
+            last: None,
+        }
+    }
+}
+
+/// A page of a scan: entries by their item's key value.
+pub type ScanPage = Page<String>;
+
+/// Where an entry is in the hit index ([`crate::store::HIT_INDEX`]): when
+/// it last blocked, and its item's key value (which orders equal times).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct HitKey {
+    pub at: String,
+    pub key: String,
+}
+
+/// Which items of a table a scan returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScanScope {
+    /// Every entry.
+    All,
+    /// Only the entries the hit index does not hold: those that never
+    /// blocked a call, and those that last blocked before the index was
+    /// added (their hit counter had not set its partition attribute yet).
+    OutsideHitIndex,
 }
 
 /// The storage operations admin commands make. Each is one DynamoDB
@@ -165,13 +203,26 @@ pub trait AdminStore: Send + Sync {
     /// One page of a scan of `table`: at most `limit` items read (DynamoDB
     /// Scan `Limit`), from just after the item keyed `after` (its key
     /// attribute's value: `ExclusiveStartKey`), or from the start. Snapshot
-    /// items and tombstones are read (and counted) but not returned.
+    /// items and tombstones are read (and counted) but not returned, nor
+    /// are entries outside `scope`.
     fn scan_page(
         &self,
         table: EntryTable,
         after: Option<&str>,
         limit: usize,
+        scope: ScanScope,
     ) -> impl Future<Output = Result<ScanPage, AdminError>> + Send;
+
+    /// One page of `table`'s hit index, the most recent block first: at
+    /// most `limit` items, from just after `after`, or from the newest.
+    /// Eventually consistent (a global secondary index is): a call blocked
+    /// a moment ago may not be in it yet.
+    fn blocked_page(
+        &self,
+        table: EntryTable,
+        after: Option<&HitKey>,
+        limit: usize,
+    ) -> impl Future<Output = Result<Page<HitKey>, AdminError>> + Send;
 
     /// Puts `after`, the change of `version` (or, with `None`, that
     /// change's tombstone for `target`) if what is stored meets `expected`.
@@ -243,6 +294,37 @@ impl DynamoAdminStore {
             EntryTable::Rules => &self.tables.rules,
         }
     }
+}
+
+/// The key attribute of `table`'s items.
+fn key_name(table: EntryTable) -> &'static str {
+    match table {
+        EntryTable::Blocklist => attr::PHONE_NUMBER,
+        EntryTable::Rules => attr::RULE_KEY,
+    }
+}
+
+/// A string attribute of `item`.
+fn text(item: &Item, name: &str) -> Option<String> {
+    match item.get(name) {
+        Some(AttributeValue::S(v)) => Some(v.clone()),
+        _ => None,
+    }
+}
+
+/// A request's `Limit`: at least 1 (DynamoDB refuses 0).
+fn request_limit(limit: usize) -> i32 {
+    i32::try_from(limit.max(1)).unwrap_or(i32::MAX)
+}
+
+/// The entries among `items`, each with its place (`key_of`): snapshot
+/// items, tombstones and items without a place left out.
+fn entries_of<K>(items: &[Item], key_of: impl Fn(&Item) -> Option<K>) -> Vec<(K, Entry)> {
+    items
+        .iter()
+        .filter(|item| !is_snapshot_item(item))
+        .filter_map(|item| Some((key_of(item)?, stored_from_item(item).into_entry()?)))
+        .collect()
 }
 
 /// Waits for one task of `tasks`; a task that panicked is an error on `table`.
@@ -345,36 +427,84 @@ impl AdminStore for DynamoAdminStore {
         table: EntryTable,
         after: Option<&str>,
         limit: usize,
+        scope: ScanScope,
     ) -> Result<ScanPage, AdminError> {
         let name = self.table(table);
-        let key_name = match table {
-            EntryTable::Blocklist => attr::PHONE_NUMBER,
-            EntryTable::Rules => attr::RULE_KEY,
-        };
-        let key_of = |item: &Item| match item.get(key_name) {
-            Some(AttributeValue::S(k)) => Some(k.clone()),
-            _ => None,
-        };
+        let key_name = key_name(table);
+        let key_of = |item: &Item| text(item, key_name);
         let start =
             after.map(|k| HashMap::from([(key_name.to_owned(), AttributeValue::S(k.to_owned()))]));
-        let out = self
+        let request = self
             .client
             .scan()
             .table_name(name)
-            .limit(i32::try_from(limit.max(1)).unwrap_or(i32::MAX))
-            .set_exclusive_start_key(start)
+            .limit(request_limit(limit))
+            .set_exclusive_start_key(start);
+        let request = match scope {
+            ScanScope::All => request,
+            ScanScope::OutsideHitIndex => request
+                .filter_expression("attribute_not_exists(#part)")
+                .expression_attribute_names("#part", attr::HIT_PARTITION),
+        };
+        let out = request
             .send()
             .await
             .map_err(|e| AdminError::from_sdk(name, e))?;
         let items = out.items();
         Ok(ScanPage {
-            entries: items
-                .iter()
-                .filter(|item| !is_snapshot_item(item))
-                .filter_map(|item| Some((key_of(item)?, stored_from_item(item).into_entry()?)))
-                .collect(),
-            read: items.len(),
+            entries: entries_of(items, key_of),
+            // Read, not returned: a filter's misses count too.
+            read: usize::try_from(out.scanned_count()).unwrap_or(items.len()),
             last: out.last_evaluated_key().and_then(key_of),
+        })
+    }
+
+    async fn blocked_page(
+        &self,
+        table: EntryTable,
+        after: Option<&HitKey>,
+        limit: usize,
+    ) -> Result<Page<HitKey>, AdminError> {
+        let name = self.table(table);
+        let key_name = key_name(table);
+        let hit_key_of = |item: &Item| {
+            Some(HitKey {
+                at: text(item, attr::LAST_BLOCKED_AT)?,
+                key: text(item, key_name)?,
+            })
+        };
+        let start = after.map(|h| {
+            HashMap::from([
+                (
+                    attr::HIT_PARTITION.to_owned(),
+                    AttributeValue::S(HIT_PARTITION.to_owned()),
+                ),
+                (
+                    attr::LAST_BLOCKED_AT.to_owned(),
+                    AttributeValue::S(h.at.clone()),
+                ),
+                (key_name.to_owned(), AttributeValue::S(h.key.clone())),
+            ])
+        });
+        let out = self
+            .client
+            .query()
+            .table_name(name)
+            .index_name(HIT_INDEX)
+            .key_condition_expression("#part = :part")
+            .expression_attribute_names("#part", attr::HIT_PARTITION)
+            .expression_attribute_values(":part", AttributeValue::S(HIT_PARTITION.to_owned()))
+            .scan_index_forward(false)
+            .limit(request_limit(limit))
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| AdminError::from_hit_index(name, e))?;
+        let items = out.items();
+        Ok(Page {
+            entries: entries_of(items, hit_key_of),
+            read: items.len(),
+            last: out.last_evaluated_key().and_then(hit_key_of),
         })
     }
 

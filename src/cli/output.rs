@@ -94,6 +94,7 @@ impl<'a> Printer<'a> {
         let said = match created {
             TableInit::Created => "created",
             TableInit::AlreadyExists => "already exists, left as it is",
+            TableInit::IndexAdded => "already exists; added its last-block index (byLastBlock)",
         };
         writeln!(self.out, "table {table}: {said}")?;
         match ttl {

@@ -15,8 +15,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::Session;
+use super::by_last_block::{HitCursor, LastBlockCursor, last_block_page};
 use crate::admin::audit::AuditRecord;
-use crate::admin::store::AdminStore;
+use crate::admin::store::{AdminStore, ScanScope};
 use crate::admin::{Admin, AdminError};
 use crate::cli::args::{ActionArgs, EntryArgs};
 use crate::cli::output::{entry_json, explain};
@@ -83,6 +84,7 @@ fn admin_status(err: &AdminError) -> StatusCode {
         AdminError::AlreadyExists { .. } | AdminError::Conflict { .. } => StatusCode::CONFLICT,
         AdminError::Unpublished(_)
         | AdminError::TableNotFound { .. }
+        | AdminError::NoHitIndex { .. }
         | AdminError::Request { .. }
         | AdminError::Store(_) => StatusCode::BAD_GATEWAY,
     }
@@ -245,8 +247,8 @@ impl ListQuery {
 /// filter that few entries pass answers a short page with a `next` rather
 /// than read a million items in one request.
 pub const MAX_READ_PER_REQUEST: usize = 5_000;
-/// The most items one Scan request of a list page asks for.
-const MAX_SCAN_BATCH: usize = 1_000;
+/// The most items one Scan (or Query) request of a list page asks for.
+pub(crate) const MAX_SCAN_BATCH: usize = 1_000;
 
 /// Where a page of the list starts: a table (the blocklist's is read first,
 /// then the rules'), and the key of the item it starts after (none: the
@@ -333,6 +335,19 @@ pub async fn list_page<S: AdminStore>(
     max_read: usize,
     keep: impl Fn(&Entry) -> bool,
 ) -> Result<ListPage, AdminError> {
+    list_page_in(store, from, only, ScanScope::All, size, max_read, keep).await
+}
+
+/// As [`list_page`], reading only the entries in `scope`.
+pub async fn list_page_in<S: AdminStore>(
+    store: &S,
+    from: Cursor,
+    only: Option<EntryTable>,
+    scope: ScanScope,
+    size: usize,
+    max_read: usize,
+    keep: impl Fn(&Entry) -> bool,
+) -> Result<ListPage, AdminError> {
     let mut page = ListPage {
         next: Some(from),
         ..ListPage::default()
@@ -344,7 +359,7 @@ pub async fn list_page<S: AdminStore>(
         }
         let limit = batch.min(max_read - page.read);
         let scanned = store
-            .scan_page(at.table, at.after.as_deref(), limit)
+            .scan_page(at.table, at.after.as_deref(), limit, scope)
             .await?;
         page.read += scanned.read;
         let mut filled_at = None;
@@ -412,25 +427,52 @@ impl Filter {
     }
 }
 
-/// Orders one page as `sort` says: `value` (kind, then number) or
-/// `lastBlocked` (latest first; never blocked last, by value).
-fn sort_page(entries: &mut [Entry], sort: &str) -> Result<(), ApiError> {
-    entries.sort_by(|a, b| (a.kind, &a.value).cmp(&(b.kind, &b.value)));
-    match sort {
-        "" | "value" => {}
-        "lastBlocked" => entries.sort_by(|a, b| b.last_blocked_at.cmp(&a.last_blocked_at)),
-        other => return Err(ApiError::Filter(other.to_owned(), "value or lastBlocked")),
-    }
-    Ok(())
+/// The list's orders (`sort=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Order {
+    /// `value` (the default): the tables' own order, each page by kind,
+    /// then number.
+    Value,
+    /// `lastBlocked`: the most recent block first, across the whole list
+    /// (the hit index), then the entries that never blocked.
+    LastBlock,
 }
 
-/// `GET /api/entries?cursor=&pageSize=&...`: one page of the entries that
-/// pass the filters, and the cursor of the next. A page reads the tables
-/// (with a `kind`, only that kind's table) from its cursor on, in the tables'
-/// own order, only until it is full (or
-/// [`MAX_READ_PER_REQUEST`] items were read: then it may be short, with a
-/// `next`, and `moreMayMatch`). Sorting is within the page: no Scan is in
-/// last-block order, and sorting them all would read them all.
+impl Order {
+    fn of(sort: &str) -> Result<Order, ApiError> {
+        match sort {
+            "" | "value" => Ok(Order::Value),
+            "lastBlocked" => Ok(Order::LastBlock),
+            other => Err(ApiError::Filter(other.to_owned(), "value or lastBlocked")),
+        }
+    }
+
+    /// Orders one page: by kind and number, then, in last-block order, by
+    /// the last block, latest first (stable: never blocked last, by value).
+    fn sort_page(self, entries: &mut [Entry]) {
+        entries.sort_by(|a, b| (a.kind, &a.value).cmp(&(b.kind, &b.value)));
+        match self {
+            Order::Value => {}
+            Order::LastBlock => entries.sort_by(|a, b| b.last_blocked_at.cmp(&a.last_blocked_at)),
+        }
+    }
+}
+
+/// One page of the list, whichever the order: its entries, the encoded
+/// cursor of the next, and how many items it read.
+struct Listed {
+    entries: Vec<Entry>,
+    next: Option<String>,
+    read: usize,
+}
+
+/// `GET /api/entries?cursor=&pageSize=&sort=&...`: one page of the entries
+/// that pass the filters, and the cursor of the next. A page reads (with a
+/// `kind`, only that kind's table) from its cursor on, only until it is full
+/// (or [`MAX_READ_PER_REQUEST`] items were read: then it may be short, with
+/// a `next`, and `moreMayMatch`): in the tables' own order, or, sorted by
+/// last block, the hit index newest first and then the rest
+/// ([`super::by_last_block`]).
 pub async fn entries(s: Session, q: Result<Query<ListQuery>, QueryRejection>) -> Answer {
     let Query(q) = q?;
     if let Some(page) = &q.page {
@@ -440,34 +482,54 @@ pub async fn entries(s: Session, q: Result<Query<ListQuery>, QueryRejection>) ->
     }
     let now = now_epoch();
     let filter = Filter::new(&q, now)?;
-    sort_page(&mut [], &q.sort)?;
-    // A kind is in one table: the other is not read.
-    let only = filter.kind.map(Kind::table);
-    let from = match q.cursor.as_str() {
-        "" => Cursor {
-            table: only.unwrap_or(EntryTable::Blocklist),
-            after: None,
-        },
-        c => Cursor::decode(c)?,
-    };
+    let order = Order::of(&q.sort)?;
     let size = q.size();
     let keep = |e: &Entry| filter.keeps(e, now);
-    let mut page = list_page(
-        s.admin.store(),
-        from,
-        only,
-        size,
-        MAX_READ_PER_REQUEST,
-        keep,
-    )
-    .await?;
-    sort_page(&mut page.entries, &q.sort)?;
+    // A kind is in one table: the other is not read.
+    let only = filter.kind.map(Kind::table);
+    let store = s.admin.store();
+    let mut page = match order {
+        Order::Value => {
+            let from = match q.cursor.as_str() {
+                "" => Cursor {
+                    table: only.unwrap_or(EntryTable::Blocklist),
+                    after: None,
+                },
+                c => Cursor::decode(c)?,
+            };
+            let page = list_page(store, from, only, size, MAX_READ_PER_REQUEST, keep).await?;
+            let next = page.next.as_ref().map(Cursor::encode);
+            Listed {
+                entries: page.entries,
+                next,
+                read: page.read,
+            }
+        }
+        Order::LastBlock => {
+            let from = match q.cursor.as_str() {
+                "" => LastBlockCursor::Hits(HitCursor::start(only)),
+                c => LastBlockCursor::decode(c)?,
+            };
+            let page = last_block_page(store, from, only, size, MAX_READ_PER_REQUEST, keep).await?;
+            let next = page
+                .next
+                .as_ref()
+                .map(LastBlockCursor::encode)
+                .transpose()?;
+            Listed {
+                entries: page.entries,
+                next,
+                read: page.read,
+            }
+        }
+    };
+    order.sort_page(&mut page.entries);
     let views: Vec<Value> = page.entries.iter().map(|e| entry_view(e, now)).collect();
     let short = page.entries.len() < size;
     Ok(Json(json!({
         "entries": views,
         "pageSize": size,
-        "next": page.next.as_ref().map(Cursor::encode),
+        "next": page.next,
         "read": page.read,
         // Short, yet not at the end: the read bound stopped it.
         "moreMayMatch": short && page.next.is_some(),
@@ -751,7 +813,7 @@ mod tests {
             .filter(|e| filter.keeps(e, now))
             .cloned()
             .collect();
-        sort_page(&mut kept, &q.sort).unwrap();
+        Order::of(&q.sort).unwrap().sort_page(&mut kept);
         kept.into_iter().map(|e| e.value).collect()
     }
 
@@ -797,7 +859,7 @@ mod tests {
         ] {
             assert!(Filter::new(&bad, now).is_err(), "{bad:?}");
         }
-        assert!(sort_page(&mut [], "random").is_err());
+        assert!(Order::of("random").is_err());
     }
 
     /// 40 blocks (every 5th pending report instead), 15 rules of three

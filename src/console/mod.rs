@@ -27,6 +27,7 @@
 pub mod agent;
 pub mod api;
 pub mod assets;
+pub mod by_last_block;
 pub mod lambda;
 pub mod overview;
 pub mod transfer;

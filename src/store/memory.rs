@@ -14,7 +14,9 @@ use super::{BlocklistStore, StoreError, counter_key, load_published};
 use crate::admin::AdminError;
 use crate::admin::audit::{AuditRecord, TrailHead};
 use crate::admin::fields::Target;
-use crate::admin::store::{AdminStore, ItemPrecondition, Precondition, ScanPage, WriteOutcome};
+use crate::admin::store::{
+    AdminStore, HitKey, ItemPrecondition, Page, Precondition, ScanPage, ScanScope, WriteOutcome,
+};
 use crate::entry::{Entry, EntryTable, Kind, Stored};
 use crate::phone::E164;
 use crate::rules::RuleSet;
@@ -255,6 +257,7 @@ impl AdminStore for MemoryStore {
         table: EntryTable,
         after: Option<&str>,
         limit: usize,
+        scope: ScanScope,
     ) -> Result<ScanPage, AdminError> {
         self.admin_op().await?;
         let state = self.state();
@@ -270,21 +273,45 @@ impl AdminStore for MemoryStore {
             items.extend(state.rules_items.keys().map(|k| (k.clone(), None)));
         }
         items.sort_by(|a, b| a.0.cmp(&b.0));
-        let rest: Vec<_> = items
-            .into_iter()
-            .filter(|(key, _)| after.is_none_or(|a| key.as_str() > a))
+        items.retain(|(key, _)| after.is_none_or(|a| key.as_str() > a));
+        let mut page = page_of(items, limit);
+        // As the Scan's filter: read (and counted), not returned.
+        match scope {
+            ScanScope::All => {}
+            ScanScope::OutsideHitIndex => page.entries.retain(|(_, e)| e.last_blocked_at.is_none()),
+        }
+        Ok(page)
+    }
+
+    async fn blocked_page(
+        &self,
+        table: EntryTable,
+        after: Option<&HitKey>,
+        limit: usize,
+    ) -> Result<Page<HitKey>, AdminError> {
+        self.admin_op().await?;
+        let state = self.state();
+        // The index holds what has blocked (a hit sets `last_blocked_at`;
+        // writes drop it, as a Put of the whole item does), newest first.
+        let mut items: Vec<(HitKey, Option<&Entry>)> = state
+            .entries
+            .iter()
+            .filter(|((kind, _), _)| kind.table() == table)
+            .filter_map(|((kind, value), stored)| {
+                let entry = stored.entry()?;
+                let at = entry.last_blocked_at.clone()?;
+                Some((
+                    HitKey {
+                        at,
+                        key: item_key(*kind, value).1,
+                    },
+                    Some(entry),
+                ))
+            })
             .collect();
-        let read = rest.len().min(limit.max(1));
-        let last = (rest.len() > read).then(|| rest[read - 1].0.clone());
-        Ok(ScanPage {
-            entries: rest
-                .into_iter()
-                .take(read)
-                .filter_map(|(key, entry)| Some((key, entry?.clone())))
-                .collect(),
-            read,
-            last,
-        })
+        items.sort_by(|a, b| b.0.cmp(&a.0));
+        items.retain(|(key, _)| after.is_none_or(|a| key < a));
+        Ok(page_of(items, limit))
     }
 
     async fn write_entry(
@@ -393,6 +420,23 @@ impl AdminStore for MemoryStore {
         self.admin_op().await?;
         self.state().rules_items.remove(key);
         Ok(())
+    }
+}
+
+/// The first `limit` of `items` (at least one), in order, as a page: its
+/// entries (items with none, such as snapshot items, are read but not
+/// returned) and, when items remain, the last one read.
+fn page_of<K: Clone>(items: Vec<(K, Option<&Entry>)>, limit: usize) -> Page<K> {
+    let read = items.len().min(limit.max(1));
+    let last = (items.len() > read).then(|| items[read - 1].0.clone());
+    Page {
+        entries: items
+            .into_iter()
+            .take(read)
+            .filter_map(|(key, entry)| Some((key, entry?.clone())))
+            .collect(),
+        read,
+        last,
     }
 }
 

@@ -15,7 +15,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::Credentials;
 use aws_sdk_dynamodb::types::AttributeValue;
-use connect_blocklist::admin::tables::{create_table, init_audit_table};
+use connect_blocklist::admin::tables::{create_entry_table, init_audit_table};
 use connect_blocklist::answer::ANSWER_KEYS;
 use connect_blocklist::aws::{ClientOptions, dynamodb_client};
 use connect_blocklist::checker::Checker;
@@ -88,14 +88,15 @@ pub fn rules_table_for(table: &str) -> String {
 }
 
 /// Creates a blocklist table (partition key `phoneNumber`) and its rules
-/// table (partition key `ruleKey`, named by [`rules_table_for`]) on `server`.
+/// table (partition key `ruleKey`, named by [`rules_table_for`]) on
+/// `server`, each with the hit index, as `blocklist init` does.
 pub async fn new_table(server: Server) -> (Client, String) {
     let client = client_for(&server.endpoint()).await;
     let table = unique_table_name("blocked");
-    create_table(&client, &table, &[attr::PHONE_NUMBER])
+    create_entry_table(&client, &table, attr::PHONE_NUMBER)
         .await
         .unwrap();
-    create_table(&client, &rules_table_for(&table), &[attr::RULE_KEY])
+    create_entry_table(&client, &rules_table_for(&table), attr::RULE_KEY)
         .await
         .unwrap();
     (client, table)
