@@ -109,18 +109,27 @@ function liveNormalize(input, kindSelect, output) {
 
 // ---- entries -------------------------------------------------------------
 
-// The list is paged by cursor (the server reads the tables in their own
-// order, a page at a time): the cursors of the pages shown so far, the
-// current one last ('' is the first page), so Previous goes back; and the
-// current page's `next`, for Next.
+// The list is paged by cursor (the server reads a page at a time, in the
+// tables' own order or, sorted by last block, newest block first across the
+// whole list): the cursors of the pages shown so far, the current one last
+// ('' is the first page), so Previous goes back; and the current page's
+// `next`, for Next. A cursor belongs to its filters and order: the filters
+// are read when they are applied, and paging keeps those.
 let listCursors = [''];
 let nextCursor = null;
+let listFilters = {};
 
 function filterParams() {
-  const params = Object.fromEntries(new FormData($('filters')));
+  const params = { ...listFilters };
   const cursor = listCursors[listCursors.length - 1];
   if (cursor) params.cursor = cursor;
   return params;
+}
+
+function applyFilters() {
+  listFilters = Object.fromEntries(new FormData($('filters')));
+  listCursors = [''];
+  loadEntries();
 }
 
 async function loadEntries() {
@@ -154,7 +163,9 @@ function renderEntries(data) {
     info += ', the last page';
   }
   $('page-info').textContent = info;
-  $('entries-caption').textContent = 'Entries, page ' + number + ' (sorted within the page)';
+  $('entries-caption').textContent = 'Entries, page ' + number + (listFilters.sort === 'lastBlocked'
+    ? ' (most recent block first; then the entries that never blocked a call)'
+    : ' (in the tables\' order; each page by kind, then number)');
   $('prev-page').disabled = number <= 1;
   $('next-page').disabled = !data.next;
 }
@@ -501,7 +512,7 @@ async function loadWho() {
       }
       show('agent');
     } else {
-      loadEntries();
+      applyFilters();
     }
     $('who').textContent = 'Changes are recorded as ' + who.actor
       + (who.identity ? ' (' + who.identity + ')' : '') + ' on ' + who.tables.blocklist
@@ -549,7 +560,7 @@ function wire() {
     e.preventDefault();
     openEntry($('search-kind').value, $('search-number').value);
   });
-  $('filters').addEventListener('submit', (e) => { e.preventDefault(); listCursors = ['']; loadEntries(); });
+  $('filters').addEventListener('submit', (e) => { e.preventDefault(); applyFilters(); });
   $('prev-page').addEventListener('click', () => {
     if (listCursors.length > 1) listCursors.pop();
     loadEntries();

@@ -35,7 +35,7 @@ run() {
     echo "browser-test: DYNALITE_ENDPOINT is not set: run scripts/test.sh (it starts dynalite)" >&2
     exit 1
   fi
-  (cd "$root" && cargo build --locked --quiet --bin blocklist --bin report)
+  (cd "$root" && cargo build --locked --quiet --bin blocklist --bin report --bin bootstrap)
   CHROMIUM=$chromium node "$dir/console.test.mjs"
   echo "==> agent workspace app browser tests (scripts/browser-tests.sh)"
   CHROMIUM=$chromium "$root/scripts/browser-tests.sh"

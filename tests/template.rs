@@ -4,6 +4,7 @@
 //! `Fn::ForEach` loops are expanded here (`expand`) the way the
 //! AWS::LanguageExtensions transform documents it, for two instances.
 
+use connect_blocklist::store::{HIT_INDEX, attr};
 use serde_json::{Map, Value, json};
 use serde_yaml_ng::Value as Yaml;
 
@@ -367,6 +368,39 @@ fn ttl_on_expires_at() -> Value {
     json!({"AttributeName": "expiresAt", "Enabled": true})
 }
 
+/// The ARN of the hit index of the created table `id`.
+fn index_arn_of(id: &str) -> Value {
+    json!({"Fn::Sub": format!("${{{id}.Arn}}/index/{HIT_INDEX}")})
+}
+
+/// The hit index's attribute definitions and the index itself, as the
+/// console's list Queries it (src/store's names) and `blocklist init`
+/// makes it: sparse (only the hit counter sets its partition attribute),
+/// by the last block, the whole item projected.
+fn assert_hit_index(p: &Value, key: &str, id: &str) {
+    assert_eq!(
+        p["AttributeDefinitions"],
+        json!([
+            {"AttributeName": key, "AttributeType": "S"},
+            {"AttributeName": attr::HIT_PARTITION, "AttributeType": "S"},
+            {"AttributeName": attr::LAST_BLOCKED_AT, "AttributeType": "S"},
+        ]),
+        "{id}"
+    );
+    assert_eq!(
+        p["GlobalSecondaryIndexes"],
+        json!([{
+            "IndexName": HIT_INDEX,
+            "KeySchema": [
+                {"AttributeName": attr::HIT_PARTITION, "KeyType": "HASH"},
+                {"AttributeName": attr::LAST_BLOCKED_AT, "KeyType": "RANGE"},
+            ],
+            "Projection": {"ProjectionType": "ALL"},
+        }]),
+        "{id}"
+    );
+}
+
 #[test]
 fn table_is_protected() {
     let t = template();
@@ -391,10 +425,7 @@ fn table_is_protected() {
         "TableName",
         json!([{"AttributeName": "phoneNumber", "KeyType": "HASH"}]),
     );
-    assert_eq!(
-        p["AttributeDefinitions"],
-        json!([{"AttributeName": "phoneNumber", "AttributeType": "S"}])
-    );
+    assert_hit_index(p, "phoneNumber", TABLE);
     assert_eq!(p["TimeToLiveSpecification"], ttl_on_expires_at());
 }
 
@@ -407,6 +438,7 @@ fn rules_table_has_the_same_protections() {
         "RulesTableName",
         json!([{"AttributeName": "ruleKey", "KeyType": "HASH"}]),
     );
+    assert_hit_index(p, "ruleKey", RULES_TABLE);
     assert_eq!(p["TimeToLiveSpecification"], ttl_on_expires_at());
 }
 
@@ -447,6 +479,10 @@ fn admin_policy_grants_exactly_what_the_cli_needs() {
     expected.extend(on(AUDIT_TABLE, &["PutItem", "Query"]));
     expected.extend(on(RULES_TABLE, &read_write));
     expected.extend(on(RULES_TABLE, &["DeleteItem"]));
+    // `blocklist serve`'s list newest block first: the indexes, Query only.
+    for table in [TABLE, RULES_TABLE] {
+        expected.push(("dynamodb:Query".to_owned(), index_arn_of(table)));
+    }
     expected.sort_by_key(|(a, r)| (a.clone(), r.to_string()));
     assert_eq!(grants(&statements), expected);
     assert_eq!(
@@ -1048,6 +1084,13 @@ fn existing_tables_are_used_by_name_with_the_same_grants() {
                 .replace(
                     &json!({"Ref": id}).to_string(),
                     &json!({"Ref": parameter}).to_string(),
+                )
+                .replace(
+                    &index_arn_of(id).to_string(),
+                    &json!({"Fn::Sub": format!(
+                        "arn:${{AWS::Partition}}:dynamodb:${{AWS::Region}}:${{AWS::AccountId}}:table/${{{parameter}}}/index/{HIT_INDEX}"
+                    )})
+                    .to_string(),
                 );
         }
         serde_json::from_str(&text).unwrap()
@@ -1253,8 +1296,9 @@ fn update_condition(statement: &Value) -> (Vec<&str>, &Value) {
     )
 }
 
-/// The hit-count grant is limited to blockCount and lastBlockedAt (and the
-/// keys) by a `dynamodb:Attributes` condition, and returns nothing.
+/// The hit-count grant is limited to blockCount, lastBlockedAt and the hit
+/// index's partition attribute (and the keys) by a `dynamodb:Attributes`
+/// condition, and returns nothing.
 #[test]
 fn hit_count_grant_is_limited_to_its_attributes() {
     let t = template();
@@ -1268,7 +1312,13 @@ fn hit_count_grant_is_limited_to_its_attributes() {
     let (attributes, returns) = update_condition(hits);
     assert_eq!(
         attributes,
-        ["blockCount", "lastBlockedAt", "phoneNumber", "ruleKey"]
+        [
+            "blockCount",
+            "hitPartition",
+            "lastBlockedAt",
+            "phoneNumber",
+            "ruleKey"
+        ]
     );
     assert_eq!(returns, "NONE");
 }
@@ -1675,6 +1725,9 @@ fn console_role_grants_the_admin_policys_table_actions_only() {
     expected.extend(on(AUDIT_TABLE, &["dynamodb:PutItem", "dynamodb:Query"]));
     expected.extend(on(RULES_TABLE, &read_write));
     expected.extend(on(RULES_TABLE, &["dynamodb:DeleteItem"]));
+    for table in [TABLE, RULES_TABLE] {
+        expected.push(("dynamodb:Query".to_owned(), index_arn_of(table)));
+    }
     expected.extend(on(
         "ConsoleLogGroup",
         &["logs:CreateLogStream", "logs:PutLogEvents"],

@@ -72,6 +72,17 @@ function report(number, dir) {
   assert.match(out, /"reportStatus":"pending"/, `report of ${number}: ${out}`);
 }
 
+// A call from `number` through the Lambda itself (bootstrap --event): its
+// hit counter records the block, putting the entry in the last-block index.
+function call(number, dir) {
+  const event = JSON.parse(readFileSync(path.join(root, 'events/blocked-call.json'), 'utf8'));
+  event.Details.ContactData.CustomerEndpoint.Address = number;
+  const file = path.join(dir, `call-${number}.json`);
+  writeFileSync(file, JSON.stringify(event));
+  const out = execFileSync(bin('bootstrap'), ['--event', file], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  assert.match(out, /"isBlocked":"true"/, `the call from ${number} is blocked: ${out}`);
+}
+
 // Starts `blocklist serve`; resolves to the process and the URL on its first line.
 function serve(...args) {
   const child = spawn(bin('blocklist'), ['serve', ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -148,7 +159,49 @@ async function checks(page, url) {
   await pendingReports(page);
   await reportACaller(page);
   await overview(page);
+  await sortedByLastBlock(page);
   await importAndExport(page);
+}
+
+// Sorted by last block, across the whole list: two blocks, each blocking a
+// call through the Lambda a second apart (hit times are whole seconds).
+// The later block comes first, then the earlier, ahead of the entries that
+// never blocked a call, whatever the tables' own order.
+async function sortedByLastBlock(page) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'console-calls-'));
+  const [earlier, later] = ['+14155550172', '+14155550171'];
+  for (const n of [earlier, later]) blocklist('add', n, '--reason', 'called to be sorted');
+  // More entries than a page of 10, so there is a page 2.
+  for (let n = 160; n < 170; n++) blocklist('add', `+14155550${n}`, '--reason', 'never called');
+  call(earlier, dir);
+  await new Promise((r) => setTimeout(r, 1100));
+  call(later, dir);
+  await page.getByRole('button', { name: 'Entries' }).click();
+  const list = page.getByRole('region', { name: 'Entries' });
+  await list.getByLabel('Status').selectOption('all');
+  await list.getByLabel('Sort by').selectOption('lastBlocked');
+  await list.getByLabel('Per page').selectOption('10');
+  await list.getByRole('button', { name: 'Apply' }).click();
+  const table = list.getByRole('table', { name: /most recent block first/ });
+  const rows = table.locator('tbody tr');
+  await expectText(rows.nth(0), later);
+  await expectText(rows.nth(1), earlier);
+  const blocks = blocklistJson('list').filter((e) => Number(e.blockCount) > 0);
+  assert.deepEqual(blocks.map((e) => e.phoneNumber).sort(), [later, earlier].sort(), 'only these two blocked a call');
+  await shot(page, 'entries-by-last-block');
+  // Then the rest, never blocked: an empty "Last block" cell (the 8th).
+  const count = await rows.count();
+  assert.ok(count > 2, `more entries than the two: ${count}`);
+  for (let i = 0; i < count; i++) {
+    const lastBlock = (await rows.nth(i).locator('td').nth(7).innerText()).trim();
+    assert.equal(lastBlock === '', i >= 2, `row ${i}: last block "${lastBlock}"`);
+  }
+  // Next goes on in the same order (the cursor keeps the sort), whatever
+  // the form says now.
+  await list.getByLabel('Sort by').selectOption('value');
+  await list.getByRole('button', { name: 'Next page' }).click();
+  await expectText(list.locator('#page-info'), 'Page 2');
+  await expectText(table, 'most recent block first');
 }
 
 // The agent's page (the local token's holder may use it too): the
