@@ -954,7 +954,10 @@ async fn block_actions_from_the_cli() {
         (Some("message"), Some("Please email us instead."))
     );
     let (_, err) = env.expect(1, &["add", "+14155550103", "--action", "queue"]);
-    assert!(err.contains("needs --queue-arn"), "{err}");
+    assert!(
+        err.contains("needs the queue's ARN") && err.contains("--queue-arn"),
+        "{err}"
+    );
     let (_, err) = env.expect(
         1,
         &[

@@ -522,7 +522,7 @@ async fn changes_need_a_reason_and_map_admin_errors_to_statuses() {
         no_text.json()["error"]
             .as_str()
             .unwrap()
-            .contains("needs --message"),
+            .contains("needs the message to play: fill in Message"),
         "{}",
         no_text.body
     );

@@ -274,11 +274,30 @@ async fn an_agent_reports_a_caller_and_sees_its_status() {
         .await;
     assert_eq!(status_and_json(&answer).0, 200, "{answer}");
     let path = "/api/agent/caller?number=%2B14155550106";
-    let answer = console.handle(&event("GET", path, None, Some(agent))).await;
+    let answer = console
+        .handle(&event("GET", path, None, Some(agent.clone())))
+        .await;
     let (_, body) = status_and_json(&answer);
     assert_eq!(body["status"], "reported", "{body}");
     assert_eq!(body["reports"], 1, "{body}");
     assert!(body["since"].is_string(), "{body}");
+    // Blocked later by hand (a block that carries no agents): the agent
+    // still sees the report made before.
+    let block = json!({"kind": "block", "number": other, "reason": "called again"});
+    let supervisor = claims("sup@example.com", "[supervisors]");
+    let answer = console
+        .handle(&event(
+            "POST",
+            "/api/entries",
+            Some(block),
+            Some(supervisor),
+        ))
+        .await;
+    assert_eq!(status_and_json(&answer).0, 200, "{answer}");
+    let answer = console.handle(&event("GET", path, None, Some(agent))).await;
+    let (_, body) = status_and_json(&answer);
+    assert_eq!(body["status"], "blocked", "{body}");
+    assert_eq!(body["reports"], 1, "reported before the block: {body}");
 }
 
 #[tokio::test]

@@ -123,11 +123,19 @@ pub enum ActionProblem {
     TakesNoAction(Kind),
     #[error("{0} entries cannot be monitored: they never block; only block and prefix entries can")]
     MonitorNeverBlocks(Kind),
-    #[error("agent reports apply to every line; give --line when approving or adding the block")]
+    // Said of the field, not of one interface's way to give it: the CLI,
+    // a CSV import and the console all show these.
+    #[error(
+        "agent reports apply to every line: give the lines when approving or adding the block (--line on the command line)"
+    )]
     ReportWithLines,
-    #[error("action `message` needs --message TEXT")]
+    #[error(
+        "action `message` needs the message to play: fill in Message (the CSV's `message` column, --message on the command line)"
+    )]
     MessageWithoutText,
-    #[error("action `queue` needs --queue-arn ARN")]
+    #[error(
+        "action `queue` needs the queue's ARN: fill in Queue ARN (the CSV's `queueArn` column, --queue-arn on the command line)"
+    )]
     QueueWithoutArn,
     #[error(
         "`{0}` is not an Amazon Connect queue ARN (arn:aws:connect:REGION:ACCOUNT:instance/ID/queue/ID)"

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use super::Session;
 use super::api::ApiError;
 use crate::admin::Target;
-use crate::admin::audit::AuditAction;
+use crate::admin::audit::{AuditAction, AuditRecord};
 use crate::entry::{Kind, Mode, Status};
 use crate::when::now_epoch;
 
@@ -53,13 +53,19 @@ async fn standing(
     target: &Target,
 ) -> Result<(&'static str, usize, Option<String>), ApiError> {
     let now = now_epoch();
+    let report = target.as_kind(Kind::Report);
     if let Some(block) = s.admin.get(target).await?
         && block.is_active_at(now)
         && block.mode == Mode::Block
     {
-        return Ok(("blocked", block.reported_by.len(), block.created_at));
+        // A block made from reports carries its agents; one made by hand
+        // carries none, though agents may have reported the number before.
+        let reports = match block.reported_by.len() {
+            0 => reporters(&s.admin.history(&[report]).await?),
+            n => n,
+        };
+        return Ok(("blocked", reports, block.created_at));
     }
-    let report = target.as_kind(Kind::Report);
     if let Some(waiting) = s.admin.get(&report).await?
         && waiting.status == Status::Pending
         && !waiting.is_expired_at(now)
@@ -71,15 +77,20 @@ async fn standing(
         ));
     }
     let history = s.admin.history(&[report]).await?;
-    let agents: BTreeSet<&str> = history
+    Ok(match history.first() {
+        Some(first) => ("reported", reporters(&history), Some(first.at.clone())),
+        None => ("clear", 0, None),
+    })
+}
+
+/// How many distinct agents the report trail `history` has reports from.
+fn reporters(history: &[AuditRecord]) -> usize {
+    history
         .iter()
         .filter(|r| r.action == AuditAction::Report)
         .map(|r| r.actor.as_str())
-        .collect();
-    Ok(match history.first() {
-        Some(first) => ("reported", agents.len(), Some(first.at.clone())),
-        None => ("clear", 0, None),
-    })
+        .collect::<BTreeSet<_>>()
+        .len()
 }
 
 /// The report form of the agent's page.
