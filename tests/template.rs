@@ -4,6 +4,8 @@
 //! `Fn::ForEach` loops are expanded here (`expand`) the way the
 //! AWS::LanguageExtensions transform documents it, for two instances.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use connect_blocklist::store::{HIT_INDEX, attr};
 use serde_json::{Map, Value, json};
 use serde_yaml_ng::Value as Yaml;
@@ -610,7 +612,11 @@ fn no_wildcards_anywhere() {
 #[test]
 fn every_instance_gets_its_permissions_associations_and_flows() {
     let t = template();
-    let permissions = resources_of_type(&t, "AWS::Lambda::Permission");
+    // (The console's, for its API, has its own test.)
+    let permissions: Vec<_> = resources_of_type(&t, "AWS::Lambda::Permission")
+        .into_iter()
+        .filter(|(_, p)| p["Condition"] != "DeployConsoleFunction")
+        .collect();
     assert_eq!(
         permissions.len(),
         4,
@@ -702,10 +708,10 @@ fn every_instance_gets_its_permissions_associations_and_flows() {
     ));
     // One instance: one set.
     let single = template_with(&INSTANCES[..1], &[("CreateTables", true)]);
-    assert_eq!(
-        resources_of_type(&single, "AWS::Lambda::Permission").len(),
-        2
-    );
+    let connect_permissions = resources_of_type(&single, "AWS::Lambda::Permission")
+        .into_iter()
+        .filter(|(_, p)| p["Properties"]["Principal"] == "connect.amazonaws.com");
+    assert_eq!(connect_permissions.count(), 2);
 }
 
 /// The inbound flow is deployed once, into the first instance (the one its
@@ -1041,6 +1047,11 @@ fn nothing_that_can_be_named_by_cloudformation_has_a_fixed_name() {
             "RoleName",
             "ManagedPolicyName",
         ] {
+            // A permission's FunctionName is the function it lets be
+            // invoked, not a name it gives.
+            if key == "FunctionName" && r["Type"] == "AWS::Lambda::Permission" {
+                continue;
+            }
             assert!(p.get(key).is_none(), "{id} has a fixed {key}");
         }
         if let Some(name) = p.get("TableName") {
@@ -1761,76 +1772,384 @@ fn console_role_grants_the_admin_policys_table_actions_only() {
     }
 }
 
-/// Every /api route goes through the JWT authorizer (the API's default);
-/// only the page, its files and its config are open (`NONE`), and only
-/// for GET.
+/// The console's page and files: the only routes without a token.
+const OPEN_CONSOLE_ROUTES: [&str; 8] = [
+    "GET /",
+    "GET /agent",
+    "GET /agent/",
+    "GET /agent/agent.css",
+    "GET /agent/agent.js",
+    "GET /app.css",
+    "GET /app.js",
+    "GET /config.json",
+];
+
+/// `{"Fn::Sub": "https://${ConsoleApi}.execute-api..."}`: the API's own
+/// address, as the ConsoleUrl output gives it.
+fn console_api_address() -> Value {
+    json!({"Fn::Sub": "https://${ConsoleApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/"})
+}
+
+/// Every route of the console's API goes to the function through the one
+/// integration; the page's files (GET only) are open, and every other
+/// route (the API calls under /api/) needs a JWT the authorizer verified.
 #[test]
-fn console_api_needs_the_jwt_on_every_api_route() {
+fn console_api_needs_the_jwt_on_every_route_but_the_pages_files() {
     let t = console_template(true);
-    let api = resource(&t, "ConsoleApi", "AWS::Serverless::HttpApi");
+    assert!(
+        resources_of_type(&t, "AWS::Serverless::HttpApi").is_empty(),
+        "the API is written out: SAM's HttpApi puts the authorizer inside it"
+    );
+    let f = resource(&t, "ConsoleFunction", "AWS::Serverless::Function");
+    assert!(
+        f["Properties"].get("Events").is_none(),
+        "no SAM-made routes"
+    );
+    let api = resource(&t, "ConsoleApi", "AWS::ApiGatewayV2::Api");
     assert_eq!(api["Condition"], "DeployConsoleFunction");
-    let auth = &api["Properties"]["Auth"];
-    assert_eq!(auth["DefaultAuthorizer"], "ConsoleJwt");
-    let jwt = &auth["Authorizers"]["ConsoleJwt"];
-    assert_eq!(jwt["IdentitySource"], "$request.header.Authorization");
+    assert_eq!(api["Properties"]["ProtocolType"], "HTTP");
+    let stage = resource(&t, "ConsoleApiStage", "AWS::ApiGatewayV2::Stage");
+    assert_eq!(stage["Properties"]["StageName"], "$default");
+    assert_eq!(stage["Properties"]["AutoDeploy"], true);
+    let integration = resource(&t, "ConsoleIntegration", "AWS::ApiGatewayV2::Integration");
+    assert_eq!(integration["Properties"]["IntegrationType"], "AWS_PROXY");
     assert_eq!(
-        jwt["JwtConfiguration"]["issuer"],
+        integration["Properties"]["IntegrationUri"],
+        arn_of("ConsoleFunction")
+    );
+    // The event format src/console/lambda.rs reads (rawPath, requestContext.http).
+    assert_eq!(integration["Properties"]["PayloadFormatVersion"], "2.0");
+    let mut open = Vec::new();
+    let mut protected = Vec::new();
+    for (id, route) in resources_of_type(&t, "AWS::ApiGatewayV2::Route") {
+        assert_eq!(route["Condition"], "DeployConsoleFunction", "{id}");
+        let p = &route["Properties"];
+        assert_eq!(p["ApiId"], json!({"Ref": "ConsoleApi"}), "{id}");
+        assert_eq!(
+            p["Target"],
+            json!({"Fn::Sub": "integrations/${ConsoleIntegration}"}),
+            "{id}"
+        );
+        let key = p["RouteKey"].as_str().unwrap();
+        if OPEN_CONSOLE_ROUTES.contains(&key) {
+            assert_eq!(p["AuthorizationType"], "NONE", "{id}: {key}");
+            assert!(p.get("AuthorizerId").is_none(), "{id}");
+            open.push(key.to_owned());
+        } else {
+            assert_eq!(p["AuthorizationType"], "JWT", "{id}: {key} needs the JWT");
+            assert_eq!(
+                p["AuthorizerId"],
+                json!({"Ref": "ConsoleJwtAuthorizer"}),
+                "{id}: {key}"
+            );
+            assert!(key.contains(" /api/"), "{id}: {key} is an API call");
+            protected.push(key.to_owned());
+        }
+    }
+    open.sort();
+    assert_eq!(open, OPEN_CONSOLE_ROUTES, "each page file routed once");
+    assert_eq!(protected, ["ANY /api/{proxy+}"]);
+    let authorizer = resource(&t, "ConsoleJwtAuthorizer", "AWS::ApiGatewayV2::Authorizer");
+    assert_eq!(authorizer["Condition"], "DeployConsoleFunction");
+    let p = &authorizer["Properties"];
+    assert_eq!(p["ApiId"], json!({"Ref": "ConsoleApi"}));
+    assert_eq!(p["AuthorizerType"], "JWT");
+    assert_eq!(
+        p["IdentitySource"],
+        json!(["$request.header.Authorization"])
+    );
+    assert_eq!(
+        p["JwtConfiguration"]["Issuer"],
         json!({"Fn::Sub": "https://cognito-idp.${AWS::Region}.amazonaws.com/${ConsoleUserPool}"})
     );
     assert_eq!(
-        jwt["JwtConfiguration"]["audience"],
+        p["JwtConfiguration"]["Audience"],
         json!([{"Ref": "ConsoleUserPoolClient"}])
     );
-    let f = resource(&t, "ConsoleFunction", "AWS::Serverless::Function");
-    let mut open = Vec::new();
-    let mut api_routes = 0;
-    for (name, event) in f["Properties"]["Events"].as_object().unwrap() {
-        assert_eq!(event["Type"], "HttpApi", "{name}");
-        let p = &event["Properties"];
-        assert_eq!(p["ApiId"], json!({"Ref": "ConsoleApi"}), "{name}");
-        let path = p["Path"].as_str().unwrap();
-        let authorizer = &p["Auth"]["Authorizer"];
-        if path == "/api" || path.starts_with("/api/") {
-            api_routes += 1;
-            assert!(
-                authorizer.is_null() || *authorizer == "ConsoleJwt",
-                "{name}: {path} must use the JWT authorizer"
-            );
-        } else {
-            assert_eq!(*authorizer, "NONE", "{name}: {path}");
-            assert_eq!(p["Method"], "GET", "{name}: only the page's files are open");
-            open.push(path.to_owned());
-        }
-    }
-    assert!(api_routes >= 1, "the API is routed");
-    open.sort();
-    assert_eq!(
-        open,
-        [
-            "/",
-            "/agent",
-            "/agent/",
-            "/agent/agent.css",
-            "/agent/agent.js",
-            "/app.css",
-            "/app.js",
-            "/config.json"
-        ]
-    );
+    console_parameters_and_output(&t);
+}
+
+/// What the console's API test checks besides the routes: the agent app's
+/// framing, the ConsoleUrl output and the console's switch.
+fn console_parameters_and_output(t: &Value) {
+    let f = resource(t, "ConsoleFunction", "AWS::Serverless::Function");
     // The agent workspace's origins frame the agent app, and only they.
     assert_eq!(
         f["Properties"]["Environment"]["Variables"]["AGENT_APP_FRAME_ANCESTORS"],
         json!({"Ref": "AgentAppFrameAncestors"})
     );
     assert_eq!(t["Parameters"]["AgentAppFrameAncestors"]["Default"], "");
-    assert_eq!(
-        t["Outputs"]["ConsoleUrl"]["Value"],
-        json!({"Fn::Sub": "https://${ConsoleApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/"})
-    );
+    assert_eq!(t["Outputs"]["ConsoleUrl"]["Value"], console_api_address());
     assert_eq!(t["Parameters"]["DeployConsole"]["Default"], "false");
     assert_eq!(
         t["Conditions"]["DeployConsoleFunction"],
         json!({"Fn::Equals": [{"Ref": "DeployConsole"}, "true"]})
+    );
+}
+
+/// Only this API may invoke the console function: one permission, for
+/// API Gateway, whose source is this API's execute-api ARN (any of its
+/// routes; they all are the one integration), in this account and region.
+#[test]
+fn only_the_consoles_api_may_invoke_the_console_function() {
+    let t = console_template(true);
+    let permissions: Vec<_> = resources_of_type(&t, "AWS::Lambda::Permission")
+        .into_iter()
+        .filter(|(_, p)| p["Properties"]["FunctionName"] == arn_of("ConsoleFunction"))
+        .collect();
+    assert_eq!(permissions.len(), 1, "one invoke permission");
+    let (id, permission) = permissions[0];
+    assert_eq!(id, "ConsoleInvokePermission");
+    assert_eq!(permission["Condition"], "DeployConsoleFunction");
+    let p = &permission["Properties"];
+    assert_eq!(p["Action"], "lambda:InvokeFunction");
+    assert_eq!(p["Principal"], "apigateway.amazonaws.com");
+    assert_eq!(
+        p["SourceArn"],
+        json!({"Fn::Sub": "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${ConsoleApi}/*"})
+    );
+}
+
+/// The names `v` refers to: each `Ref`, the resource of each `Fn::GetAtt`,
+/// and each `${Name}` or `${Name.Attribute}` of an `Fn::Sub` string but
+/// the Sub's own variables and `${!Literal}`s. Parameters and pseudo
+/// parameters come out too: the caller keeps the resources. Both branches
+/// of an `Fn::If` are walked.
+fn names_in(v: &Value, found: &mut BTreeSet<String>) {
+    match v {
+        Value::Object(m) => {
+            for (key, x) in m {
+                match (key.as_str(), x) {
+                    ("Ref", Value::String(name)) => {
+                        found.insert(name.clone());
+                    }
+                    ("Fn::GetAtt", Value::String(path)) => {
+                        found.insert(path.split('.').next().unwrap().to_owned());
+                    }
+                    ("Fn::GetAtt", Value::Array(parts)) => {
+                        found.insert(parts[0].as_str().unwrap().to_owned());
+                    }
+                    ("Fn::Sub", Value::String(text)) => found.extend(sub_names(text)),
+                    ("Fn::Sub", Value::Array(parts)) => {
+                        let variables = parts[1].as_object().unwrap();
+                        let text = parts[0].as_str().unwrap();
+                        found.extend(
+                            sub_names(text)
+                                .into_iter()
+                                .filter(|n| !variables.contains_key(n)),
+                        );
+                        names_in(&parts[1], found);
+                    }
+                    _ => names_in(x, found),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|x| names_in(x, found)),
+        _ => {}
+    }
+}
+
+/// The names an `Fn::Sub` string substitutes (`${Name}`, `${Name.Attr}`).
+fn sub_names(text: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        let after = &rest[start + 2..];
+        let end = after.find('}').expect("every ${ is closed");
+        if !after.starts_with('!') {
+            names.push(after[..end].split('.').next().unwrap().to_owned());
+        }
+        rest = &after[end + 1..];
+    }
+    names
+}
+
+/// Each resource of `t` and the resources it must follow: those its
+/// properties name (Ref, GetAtt, Sub, under every condition's branches)
+/// and its DependsOn, as CloudFormation orders a deploy.
+fn dependency_graph(t: &Value) -> BTreeMap<String, BTreeSet<String>> {
+    let resources = t["Resources"].as_object().unwrap();
+    resources
+        .iter()
+        .map(|(id, r)| {
+            let mut names = BTreeSet::new();
+            names_in(&r["Properties"], &mut names);
+            for after in as_list(&r["DependsOn"]) {
+                if let Some(after) = after.as_str() {
+                    names.insert(after.to_owned());
+                }
+            }
+            names.retain(|n| resources.contains_key(n));
+            (id.clone(), names)
+        })
+        .collect()
+}
+
+/// A cycle of `graph` (its resources in order, the first repeated at the
+/// end), or `None` when a deploy can order them.
+fn a_cycle(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
+    fn visit(
+        node: &str,
+        graph: &BTreeMap<String, BTreeSet<String>>,
+        path: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(at) = path.iter().position(|p| p == node) {
+            let mut cycle = path[at..].to_vec();
+            cycle.push(node.to_owned());
+            return Some(cycle);
+        }
+        if done.contains(node) {
+            return None;
+        }
+        path.push(node.to_owned());
+        for next in &graph[node] {
+            if let Some(cycle) = visit(next, graph, path, done) {
+                return Some(cycle);
+            }
+        }
+        path.pop();
+        done.insert(node.to_owned());
+        None
+    }
+    let mut done = BTreeSet::new();
+    graph
+        .keys()
+        .find_map(|node| visit(node, graph, &mut Vec::new(), &mut done))
+}
+
+/// The value of parameter `name`: from `given`, else its default.
+fn parameter_value(t: &Value, name: &str, given: &[(&str, &str)]) -> String {
+    if let Some((_, value)) = given.iter().find(|(n, _)| *n == name) {
+        return (*value).to_owned();
+    }
+    match &t["Parameters"][name]["Default"] {
+        Value::String(s) => s.clone(),
+        Value::Null => panic!("{name} has no default: give it"),
+        other => other.to_string(),
+    }
+}
+
+/// Whether the condition `c` holds for the parameters `given` (the others
+/// at their defaults).
+fn holds(t: &Value, c: &Value, given: &[(&str, &str)]) -> bool {
+    let (function, args) = c.as_object().unwrap().iter().next().unwrap();
+    let value = |v: &Value| match v {
+        Value::Object(m) if m.contains_key("Ref") => {
+            parameter_value(t, m["Ref"].as_str().unwrap(), given)
+        }
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let all = || args.as_array().unwrap().iter();
+    match function.as_str() {
+        "Fn::Equals" => value(&args[0]) == value(&args[1]),
+        "Fn::Not" => !holds(t, &args[0], given),
+        "Fn::And" => all().all(|x| holds(t, x, given)),
+        "Fn::Or" => all().any(|x| holds(t, x, given)),
+        "Fn::Condition" => holds(t, &t["Conditions"][args.as_str().unwrap()], given),
+        other => panic!("a condition function the test cannot evaluate: {other}"),
+    }
+}
+
+/// The template as deployed with the parameters `given` and every other at
+/// its default: each condition evaluated, each `Fn::If` resolved.
+fn template_deployed_with(given: &[(&str, &str)]) -> Value {
+    let t = expand(&raw_template(), &INSTANCES);
+    let conditions: Vec<(String, bool)> = t["Conditions"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(name, c)| (name.clone(), holds(&t, c, given)))
+        .collect();
+    let conditions: Vec<(&str, bool)> = conditions.iter().map(|(n, h)| (n.as_str(), *h)).collect();
+    resolve_ifs(&t, &conditions).unwrap()
+}
+
+/// Sign-in with the stack's user pool in one deploy. Its client's callback
+/// is the API's own address, which needs the API before the client; so
+/// nothing the API needs may need the client (SAM's HttpApi put the
+/// authorizer, whose audience is the client, inside the API: a cycle, and
+/// a second deploy to name the address). The whole template's references,
+/// under every branch of every condition at once, have no cycle.
+#[test]
+fn console_sign_in_takes_one_deploy_and_the_references_have_no_cycle() {
+    let graph = dependency_graph(&expand(&raw_template(), &INSTANCES));
+    assert_eq!(a_cycle(&graph), None, "CloudFormation would refuse a cycle");
+    assert!(graph["ConsoleApi"].is_empty(), "the API names nothing");
+    for (from, to) in [
+        ("ConsoleUserPoolClient", "ConsoleApi"),
+        ("ConsoleFunction", "ConsoleUserPoolClient"),
+        ("ConsoleIntegration", "ConsoleFunction"),
+        ("ConsoleInvokePermission", "ConsoleApi"),
+        ("ConsoleJwtAuthorizer", "ConsoleApi"),
+        ("ConsoleJwtAuthorizer", "ConsoleUserPoolClient"),
+        ("ConsoleApiRoute", "ConsoleJwtAuthorizer"),
+        ("ConsoleApiRoute", "ConsoleIntegration"),
+    ] {
+        assert!(graph[from].contains(to), "{from} names {to}");
+    }
+    // The check sees the cycle an authorizer inside the API makes.
+    let mut inline = graph.clone();
+    inline
+        .get_mut("ConsoleApi")
+        .unwrap()
+        .insert("ConsoleUserPoolClient".into());
+    let cycle = a_cycle(&inline).expect("the API naming the client is a cycle");
+    assert!(
+        cycle.contains(&"ConsoleUserPoolClient".to_owned()),
+        "{cycle:?}"
+    );
+    // Deployed with the console and nothing else given (ConsoleCallbackUrl
+    // empty): the sign-in returns to the API's address.
+    let t = template_deployed_with(&[
+        ("DeployConsole", "true"),
+        ("ConsoleUserPoolDomainPrefix", "blocklist-example"),
+    ]);
+    assert_eq!(t["Parameters"]["ConsoleCallbackUrl"]["Default"], "");
+    let client =
+        &resource(&t, "ConsoleUserPoolClient", "AWS::Cognito::UserPoolClient")["Properties"];
+    assert_eq!(client["CallbackURLs"], json!([console_api_address()]));
+    assert_eq!(client["AllowedOAuthFlowsUserPoolClient"], true);
+    assert_eq!(client["AllowedOAuthFlows"], json!(["implicit"]));
+    assert_eq!(login_url_return(&t), console_api_address());
+}
+
+/// Where the function's login URL returns to (its `redirect_uri`), which
+/// must be a callback of the client; and that it is the stack's client's
+/// hosted sign-in.
+fn login_url_return(t: &Value) -> Value {
+    let f = resource(t, "ConsoleFunction", "AWS::Serverless::Function");
+    let login = &f["Properties"]["Environment"]["Variables"]["CONSOLE_LOGIN_URL"]["Fn::Sub"];
+    let text = login[0].as_str().expect("a Sub with its variables");
+    assert!(
+        text.starts_with("https://${ConsoleUserPoolDomain}.auth.${AWS::Region}.amazoncognito.com/login?client_id=${ConsoleUserPoolClient}&response_type=token&"),
+        "{text}"
+    );
+    assert!(text.ends_with("&redirect_uri=${ReturnTo}"), "{text}");
+    login[1]["ReturnTo"].clone()
+}
+
+/// ConsoleCallbackUrl, for a domain of your own in front of the API: the
+/// sign-in returns there instead, the client's one callback.
+#[test]
+fn a_callback_url_of_your_own_replaces_the_apis_address() {
+    let mine = "https://blocklist.example.com/";
+    let t = template_deployed_with(&[
+        ("DeployConsole", "true"),
+        ("ConsoleUserPoolDomainPrefix", "blocklist-example"),
+        ("ConsoleCallbackUrl", mine),
+    ]);
+    let client =
+        &resource(&t, "ConsoleUserPoolClient", "AWS::Cognito::UserPoolClient")["Properties"];
+    assert_eq!(
+        client["CallbackURLs"],
+        json!([{"Ref": "ConsoleCallbackUrl"}])
+    );
+    assert_eq!(login_url_return(&t), json!({"Ref": "ConsoleCallbackUrl"}));
+    assert_eq!(
+        t["Conditions"]["HasConsoleCallbackUrl"],
+        json!({"Fn::Not": [{"Fn::Equals": [{"Ref": "ConsoleCallbackUrl"}, ""]}]})
     );
 }
 
@@ -1907,15 +2226,25 @@ fn with_an_existing_issuer_no_user_pool_is_created() {
     for (id, r) in cognito {
         assert_eq!(r["Condition"], "CreateUserPool", "{id}");
     }
-    let jwt = &resource(&t, "ConsoleApi", "AWS::Serverless::HttpApi")["Properties"]["Auth"]["Authorizers"]
-        ["ConsoleJwt"]["JwtConfiguration"];
-    assert_eq!(jwt["issuer"], json!({"Ref": "ConsoleIdentityIssuer"}));
-    assert_eq!(jwt["audience"], json!([{"Ref": "ConsoleIdentityAudience"}]));
+    let jwt = &resource(&t, "ConsoleJwtAuthorizer", "AWS::ApiGatewayV2::Authorizer")["Properties"]
+        ["JwtConfiguration"];
+    assert_eq!(jwt["Issuer"], json!({"Ref": "ConsoleIdentityIssuer"}));
+    assert_eq!(jwt["Audience"], json!([{"Ref": "ConsoleIdentityAudience"}]));
     let f = resource(&t, "ConsoleFunction", "AWS::Serverless::Function");
     assert_eq!(
         f["Properties"]["Environment"]["Variables"]["CONSOLE_LOGIN_URL"],
         json!({"Ref": "ConsoleLoginUrl"})
     );
+    // Nothing deployed names the user pool that is not there.
+    for (id, names) in dependency_graph(&t) {
+        if t["Resources"][&id]["Condition"] == "CreateUserPool" {
+            continue;
+        }
+        for name in names {
+            let target = &t["Resources"][&name]["Condition"];
+            assert_ne!(*target, "CreateUserPool", "{id} names {name}");
+        }
+    }
     // Nothing of the console without DeployConsole=true.
     for (id, r) in t["Resources"].as_object().unwrap() {
         if id.starts_with("Console") {
