@@ -143,15 +143,21 @@ async fn pages_in_last_block_order_merge_both_tables_then_the_rest(server: Serve
     }
 }
 
+/// A blocklist table and its rules table as made before the hit index.
+async fn tables_without_the_index(client: &Client) -> String {
+    let table = unique_table_name("old");
+    create_table(client, &table, &[attr::PHONE_NUMBER])
+        .await
+        .unwrap();
+    create_table(client, &rules_table_for(&table), &[attr::RULE_KEY])
+        .await
+        .unwrap();
+    table
+}
+
 async fn init_adds_the_hit_index_to_a_table_made_without_it(server: Server) {
     let client = common::client_for(&server.endpoint()).await;
-    let table = unique_table_name("old");
-    create_table(&client, &table, &[attr::PHONE_NUMBER])
-        .await
-        .unwrap();
-    create_table(&client, &rules_table_for(&table), &[attr::RULE_KEY])
-        .await
-        .unwrap();
+    let table = tables_without_the_index(&client).await;
     create_audit_table(&client, &format!("{table}-audit")).await;
     let admin = admin_over(&client, &table);
     add(&admin, Kind::Block, "+14155550100").await;
@@ -200,13 +206,7 @@ async fn moto_init_adds_the_hit_index_to_a_table_made_without_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dynalite_names_a_missing_hit_index() {
     let client = common::client_for(&Server::Dynalite.endpoint()).await;
-    let table = unique_table_name("old");
-    create_table(&client, &table, &[attr::PHONE_NUMBER])
-        .await
-        .unwrap();
-    create_table(&client, &rules_table_for(&table), &[attr::RULE_KEY])
-        .await
-        .unwrap();
+    let table = tables_without_the_index(&client).await;
     let admin = admin_over(&client, &table);
     let start = LastBlockCursor::Hits(HitCursor::start(None));
     let err = last_block_page(admin.store(), start, None, 10, 100, |_| true)
