@@ -1568,7 +1568,7 @@ fn agent_app_is_registered_only_with_its_url_and_least_privilege() {
         assert!(!origins.is_match(bad), "{bad:?}");
     }
     for (condition, parameter) in [
-        ("HasAgentApp", "AgentAppUrl"),
+        ("HasAgentAppUrl", "AgentAppUrl"),
         ("HasAgentAppOrigins", "AgentAppApprovedOrigins"),
     ] {
         assert_eq!(
@@ -1577,16 +1577,33 @@ fn agent_app_is_registered_only_with_its_url_and_least_privilege() {
         );
     }
 
+    // Registered at its URL, or else at the deployed console; without
+    // either, not at all.
+    assert_eq!(
+        t["Conditions"]["HasAgentApp"],
+        json!({"Fn::Or": [{"Fn::Condition": "HasAgentAppUrl"}, {"Fn::Condition": "DeployConsoleFunction"}]})
+    );
     let (id, app) = one(&t, "AWS::AppIntegrations::Application");
     assert_eq!(id, "AgentApplication");
-    assert_eq!(app["Condition"], "HasAgentApp", "no app without its URL");
+    assert_eq!(app["Condition"], "HasAgentApp", "no app without a URL");
     let p = &app["Properties"];
     let stack_named = json!({"Fn::Sub": "${AWS::StackName}-agent-app"});
     assert_eq!(p["Name"], stack_named);
     assert_eq!(p["Namespace"], stack_named, "two stacks, two namespaces");
+    let access_url = |url_given: bool| {
+        let t = template_with(&INSTANCES, &[("HasAgentAppUrl", url_given)]);
+        t["Resources"]["AgentApplication"]["Properties"]["ApplicationSourceConfig"]
+            ["ExternalUrlConfig"]["AccessUrl"]
+            .clone()
+    };
     assert_eq!(
-        p["ApplicationSourceConfig"]["ExternalUrlConfig"]["AccessUrl"],
+        access_url(true),
         json!({"Fn::Sub": "${AgentAppUrl}/agent/"})
+    );
+    assert_eq!(
+        access_url(false),
+        json!({"Fn::Sub": "https://${ConsoleApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/agent/"}),
+        "the deployed console's own address"
     );
     assert_eq!(
         p["ApplicationConfig"],
