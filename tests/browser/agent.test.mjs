@@ -568,7 +568,7 @@ test("closing the sign-in window without signing in is said, and nothing is take
   assert.deepEqual(api.lookups, []);
 });
 
-test("the console's page keeps an agent-app sign-in for no one when no app opened it", async (t) => {
+test("the console's page hands an agent-app sign-in to no other origin, and keeps it for no one without an opener", async (t) => {
   const context = await browser.newContext();
   t.after(() => context.close());
   const page = await context.newPage();
@@ -580,6 +580,22 @@ test("the console's page keeps an agent-app sign-in for no one when no app opene
   assert.equal(new URL(page.url()).hash, "", "the token is taken out of the address");
   assert.equal(await page.locator("main").isVisible(), false);
   assert.deepEqual(consoleApiCalls(), [], "and not used");
+  // Opened by a window of another origin (here the provider's): the page
+  // posts for its own origin only, so that window receives nothing.
+  const stranger = await context.newPage();
+  watchProblems(stranger, problems);
+  await stranger.goto(`${idpOrigin}/login`);
+  const handedOff = context.waitForEvent("page");
+  await stranger.evaluate((url) => {
+    window.received = [];
+    window.addEventListener("message", (e) => window.received.push(e.data));
+    window.open(url, "_blank", "popup");
+  }, `${appOrigin}/#id_token=${TOKEN}&state=agent-app.0123456789abcdef0123456789abcdef`);
+  const popup = await handedOff;
+  if (!popup.isClosed()) await popup.waitForEvent("close");
+  await stranger.waitForTimeout(200);
+  assert.deepEqual(await stranger.evaluate(() => window.received), [], "no token for another origin");
+  assert.deepEqual(consoleApiCalls(), []);
   // A sign-in of the console itself (no agent-app state) still signs it in.
   const other = await context.newPage();
   watchProblems(other, problems);
