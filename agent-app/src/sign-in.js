@@ -96,7 +96,9 @@ export function signInPanel({ el, onToken }) {
       return;
     }
     // Not noopener: the console's page needs this window as its opener.
-    const popup = window.open(url, "connect-blocklist-sign-in", "popup,width=480,height=640");
+    // Unnamed: each contact's app instance signs in with a window of its
+    // own, never one another instance is waiting on.
+    const popup = window.open(url, "_blank", "popup,width=480,height=640");
     if (!popup) {
       pending = null;
       tell("The browser blocked the sign-in window: allow pop-ups for the agent workspace and press Sign in again.");
