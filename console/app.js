@@ -11,11 +11,17 @@
 // sign-in returns there (#id_token=... or #access_token=..., the implicit
 // flow), and API Gateway verifies the token on each call.
 const FRAGMENT = new URLSearchParams(location.hash.slice(1));
-const TOKEN = FRAGMENT.get('token') || FRAGMENT.get('id_token') || FRAGMENT.get('access_token') || '';
+// The agent workspace app signs in through a popup to the same login, with
+// a state of its own making (agent-app/src/sign-in.js); the provider
+// returns here with that state. Such a return is the agent app's: this page
+// hands the token to the app (`handOff`) and does not sign itself in.
+const AGENT_SIGN_IN = /^agent-app\.[0-9a-f]{32}$/.test(FRAGMENT.get('state') || '');
+const TOKEN = AGENT_SIGN_IN ? ''
+  : FRAGMENT.get('token') || FRAGMENT.get('id_token') || FRAGMENT.get('access_token') || '';
 // A signed-in token is taken out of the address bar (and so of the
 // history); a reload signs in again, silently while the provider's
 // session lasts. The local token stays: a reload has no other way to it.
-if (!FRAGMENT.get('token') && TOKEN) history.replaceState(null, '', location.pathname);
+if (AGENT_SIGN_IN || (!FRAGMENT.get('token') && TOKEN)) history.replaceState(null, '', location.pathname);
 
 const $ = (id) => document.getElementById(id);
 
@@ -534,7 +540,34 @@ async function signIn() {
   fail('No token: open the address `blocklist serve` printed (it ends in #token=...).');
 }
 
+// In the agent app's sign-in popup: posts the token (or the provider's
+// error) with the app's state to the window that opened this one, for this
+// origin only (the app is served from it, at /agent/; a window of any other
+// origin gets nothing), then closes. The app checks the origin, that this
+// is its popup, and the state. Without an opener there is no one to hand
+// it to, and the token is dropped.
+function handOff() {
+  for (const part of document.querySelectorAll('header nav, main')) part.hidden = true;
+  const opener = window.opener;
+  if (!opener || opener.closed) {
+    fail('This sign-in was for the agent app, whose window is gone: close this window and sign in from the app again.');
+    return;
+  }
+  opener.postMessage({
+    type: 'connect-blocklist-agent-sign-in',
+    state: FRAGMENT.get('state'),
+    token: FRAGMENT.get('id_token') || FRAGMENT.get('access_token') || '',
+    error: FRAGMENT.get('error_description') || FRAGMENT.get('error') || '',
+  }, location.origin);
+  say('Signed in for the agent app: this window closes (close it if it stays).');
+  window.close();
+}
+
 function wire() {
+  if (AGENT_SIGN_IN) {
+    handOff();
+    return;
+  }
   // The skip link moves focus itself: following `#main` would replace the
   // token in the fragment, and a reload would then have none.
   document.querySelector('.skip').addEventListener('click', (e) => {

@@ -182,6 +182,11 @@ fn assert_security_headers(reply: &Reply) {
     assert_eq!(reply.header("x-content-type-options"), Some("nosniff"));
     assert_eq!(reply.header("referrer-policy"), Some("no-referrer"));
     assert_eq!(reply.header("set-cookie"), None, "no cookies");
+    // The agent app's sign-in popup returns to the console's page, which
+    // hands the token to the app through `window.opener`: a
+    // Cross-Origin-Opener-Policy would cut that link (README: Agent
+    // workspace app, signing in).
+    assert_eq!(reply.header("cross-origin-opener-policy"), None);
 }
 
 /// The agent workspace app's page is served at /agent/ (its script and

@@ -316,6 +316,9 @@ async fn without_verified_claims_only_the_page_is_served() {
         CONTENT_SECURITY_POLICY
     );
     assert_eq!(page["headers"]["x-frame-options"], "DENY");
+    // No Cross-Origin-Opener-Policy: the agent app's sign-in popup hands
+    // the token back to the app through `window.opener` from this page.
+    assert!(page["headers"]["cross-origin-opener-policy"].is_null());
     let config = console
         .handle(&event("GET", "/config.json", None, None))
         .await;

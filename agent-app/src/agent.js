@@ -17,6 +17,7 @@
 import { AmazonConnectApp } from "@amazon-connect/app";
 import { ContactClient } from "@amazon-connect/contact";
 import { VoiceClient } from "@amazon-connect/voice";
+import { signInPanel } from "./sign-in.js";
 
 // The categories a report can carry; the server checks them too.
 const CATEGORIES = ["spam", "robocall", "fraud", "abusive", "other"];
@@ -31,14 +32,13 @@ const E164 = /^\+[1-9][0-9]{1,14}$/;
 // customer back on the number they left).
 const CALL_CHANNELS = ["voice", "queue_callback"];
 
-// The API's bearer token. The local console (`blocklist serve`) opens this
-// page as /agent/#token=<token>; the fragment is never sent to a server.
-// One function on purpose: a later sign-in (a JWT from the instance's
-// identity provider) replaces this and nothing else.
-function apiToken() {
-  // `token` from `blocklist serve`; `id_token` or `access_token` when the
-  // deployed console's sign-in (the identity provider's implicit flow)
-  // returned here.
+// The API's bearer token, read once from the page's address. The local
+// console (`blocklist serve`) opens this page as /agent/#token=<token>; the
+// fragment is never sent to a server. `id_token` or `access_token` when the
+// page was given one the way the console's sign-in returns it. In the
+// workspace the registered URL has none, and the agent signs in with the
+// popup of sign-in.js.
+function tokenInAddress() {
   const match = /(?:^#|&)(?:token|id_token|access_token)=([^&]*)/.exec(window.location.hash);
   return match ? decodeURIComponent(match[1]) : null;
 }
@@ -75,10 +75,19 @@ function describe(error) {
   return String(error);
 }
 
+// The API needs a sign-in: no token yet, or the one held was refused (a 401:
+// expired, or not the console's). `refusal` is the server's message, if any.
+class SignedOut extends Error {
+  constructor(message, refusal) {
+    super(message);
+    this.refusal = refusal;
+  }
+}
+
 async function api(method, path, body) {
-  const token = apiToken();
+  const token = app.token;
   if (!token) {
-    throw new Error("Not signed in: the page address has no #token=.");
+    throw new SignedOut("Sign in to see the caller's status.", "");
   }
   const init = {
     method,
@@ -100,8 +109,14 @@ async function api(method, path, body) {
     data = null;
   }
   if (!response.ok) {
-    const message = data && typeof data.error === "string" ? data.error : response.statusText;
-    throw new Error(`The blocklist refused (${response.status}): ${message}`);
+    // Our console says `error`; API Gateway's authorizer says `message`.
+    const said = data && (typeof data.error === "string" ? data.error : data.message);
+    const refusal = `The blocklist refused (${response.status}): ${typeof said === "string" ? said : response.statusText}`;
+    if (response.status === 401) {
+      app.token = null;
+      throw new SignedOut("Your sign-in has expired or was refused: sign in again.", refusal);
+    }
+    throw new Error(refusal);
   }
   if (data === null || typeof data !== "object") {
     throw new Error("The blocklist answered with something that is not JSON.");
@@ -133,8 +148,29 @@ function showCaller(caller) {
   el("details").textContent = details.join(", ");
 }
 
-// The state of this app instance: one contact for its whole life.
-const app = { contactId: null, number: null, destroyed: false, sending: false };
+// The state of this app instance: one contact for its whole life. The token
+// is held here only (never stored): from the address, or from a sign-in.
+const app = { contactId: null, number: null, destroyed: false, sending: false, token: null };
+
+// Shows the sign-in (set up in start()) for what `error` says.
+let offerSignIn = async () => {};
+
+function signedOut(error) {
+  say("Not signed in.", "signed-out");
+  sayError(error.refusal);
+  el("report").hidden = true;
+  offerSignIn(error.message);
+}
+
+// A lookup or report failed: a sign-in is offered, anything else shown.
+function failed(error, whatFailed) {
+  if (error instanceof SignedOut) {
+    signedOut(error);
+    return;
+  }
+  if (whatFailed) say(whatFailed, "error");
+  sayError(describe(error));
+}
 
 async function lookUp(provider, contactId) {
   say("Looking up the caller…", "busy");
@@ -155,10 +191,26 @@ async function lookUp(provider, contactId) {
   }
   app.number = number;
   el("number").textContent = number;
-  const caller = await api("GET", `/api/agent/caller?number=${encodeURIComponent(number)}`);
+  await checkCaller();
+}
+
+// Asks the console about the caller on the line (again after a sign-in).
+async function checkCaller() {
+  const caller = await api("GET", `/api/agent/caller?number=${encodeURIComponent(app.number)}`);
   if (app.destroyed) return;
   showCaller(caller);
   el("report").hidden = false;
+}
+
+// A sign-in was accepted: use its token, and look up the caller if the
+// lookup was waiting for it.
+function signedIn(token) {
+  app.token = token;
+  sayError("");
+  if (app.number && !app.destroyed) {
+    say("Looking up the caller…", "busy");
+    checkCaller().catch((error) => failed(error, "The caller could not be looked up."));
+  }
 }
 
 function updateCount() {
@@ -208,7 +260,7 @@ async function submitReport(event) {
     el("sent").hidden = false;
     el("report").hidden = true;
   } catch (error) {
-    sayError(describe(error));
+    failed(error, null);
     el("send").disabled = false;
   } finally {
     app.sending = false;
@@ -216,6 +268,8 @@ async function submitReport(event) {
 }
 
 function start() {
+  app.token = tokenInAddress();
+  offerSignIn = signInPanel({ el, onToken: signedIn });
   el("note").maxLength = NOTE_MAX;
   el("note").addEventListener("input", updateCount);
   el("report").addEventListener("submit", submitReport);
@@ -236,10 +290,7 @@ function start() {
         return;
       }
       app.contactId = contactId;
-      lookUp(provider, contactId).catch((error) => {
-        say("The caller could not be looked up.", "error");
-        sayError(describe(error));
-      });
+      lookUp(provider, contactId).catch((error) => failed(error, "The caller could not be looked up."));
     },
     onDestroy: async () => {
       app.destroyed = true;

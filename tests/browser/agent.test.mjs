@@ -6,6 +6,15 @@
 // server is the contract the Rust console (`blocklist serve`) implements:
 // the same routes, bodies, statuses and headers (README: Agent workspace app).
 //
+// The app's sign-in (agent-app/src/sign-in.js) is tested the same way: the
+// in-memory server also serves the console's own page (console/index.html
+// and app.js, committed, with the console's headers) and /config.json with a
+// `loginUrl` pointing at a fake identity provider, another server in this
+// file on its own port. Its login page returns to the console's root with
+// `#id_token=<TOKEN>&state=<the state it was given>`, as Cognito's implicit
+// flow does: TOKEN, the one token the in-memory API accepts, stands in for
+// the JWT that API Gateway's authorizer checks when deployed.
+//
 // Run: scripts/browser-tests.sh (npm ci here, then node --test).
 import { test, before, after, beforeEach } from "node:test";
 import assert from "node:assert/strict";
@@ -16,13 +25,23 @@ import { dirname, join } from "node:path";
 import { chromium } from "playwright-core";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const agentDir = join(here, "..", "..", "console", "agent");
+const consoleDir = join(here, "..", "..", "console");
+const agentDir = join(consoleDir, "agent");
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const TOKEN = "test-token-3f9c";
 const CONTACT = "0b7ba3e1-5c2d-4a8e-9f10-2a3b4c5d6e7f";
 
-// The API's state: callers by number, and every report received.
-const api = { callers: new Map(), reports: [], lookups: [] };
+// The API's state: callers by number, and every report received; every
+// request the app's server had (path and Authorization), and what its
+// /config.json says.
+const api = { callers: new Map(), reports: [], lookups: [], requests: [], loginUrl: null };
+// What the fake identity provider returns: the token, and a state that
+// replaces the one it was given (null: the one given).
+const idp = { token: "", state: null };
+// The console's Content-Security-Policy (src/console/mod.rs), which the
+// agent page's only changes in frame-ancestors.
+const CONSOLE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+const SIGN_IN_STATE = /^agent-app\.[0-9a-f]{32}$/;
 
 const CATEGORIES = ["spam", "robocall", "fraud", "abusive", "other"];
 const E164 = /^\+[1-9][0-9]{1,14}$/;
@@ -58,6 +77,10 @@ let hostOrigin;
 
 async function appServer(req, res) {
   const url = new URL(req.url, "http://app");
+  api.requests.push({ path: url.pathname, auth: req.headers.authorization || "" });
+  if (url.pathname === "/config.json") return send(res, 200, { loginUrl: api.loginUrl });
+  const consoleFiles = { "/": "index.html", "/app.js": "app.js", "/app.css": "app.css" };
+  if (consoleFiles[url.pathname] && req.method === "GET") return consolePage(res, consoleFiles[url.pathname]);
   if (url.pathname.startsWith("/api/")) {
     if (!authorized(req)) return send(res, 401, { error: "missing or wrong token" }, { "WWW-Authenticate": "Bearer" });
     if (req.method === "GET" && url.pathname === "/api/agent/caller") {
@@ -87,23 +110,48 @@ async function appServer(req, res) {
     }
     return send(res, 404, { error: "no such route" });
   }
+  return agentPage(req, res, url);
+}
+
+const TYPES = { html: "text/html; charset=utf-8", js: "text/javascript; charset=utf-8", css: "text/css; charset=utf-8" };
+
+// The console's own page, with the headers `blocklist serve` and the
+// deployed console send it (tests/console.rs checks those): no frames, and
+// no Cross-Origin-Opener-Policy, which would cut a sign-in popup from the
+// agent app that opened it.
+async function consolePage(res, file) {
+  res.writeHead(200, {
+    "Content-Type": TYPES[file.split(".").pop()],
+    "Content-Security-Policy": CONSOLE_CSP,
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+  });
+  res.end(await readFile(join(consoleDir, file)));
+}
+
+async function agentPage(req, res, url) {
   const files = { "/agent/": "index.html", "/agent/index.html": "index.html", "/agent/agent.js": "agent.js", "/agent/agent.css": "agent.css" };
   const file = files[url.pathname];
   if (!file || req.method !== "GET") return send(res, 404, { error: "not found" });
-  const types = { html: "text/html; charset=utf-8", js: "text/javascript; charset=utf-8", css: "text/css; charset=utf-8" };
   res.writeHead(200, {
-    "Content-Type": types[file.split(".").pop()],
+    "Content-Type": TYPES[file.split(".").pop()],
     // The CSP the console serves the page with; frame-ancestors names the
     // workspace's origin (here the stand-in's, another port).
-    "Content-Security-Policy": `default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; frame-ancestors ${hostOrigin}; base-uri 'none'; form-action 'none'`,
+    "Content-Security-Policy": CONSOLE_CSP.replace("frame-ancestors 'none'", `frame-ancestors ${hostOrigin}`),
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
   });
   res.end(await readFile(join(agentDir, file)));
 }
 
+// The iframe has the sandbox the agent workspace gives third-party apps by
+// default (admin guide, "Iframe permissions"); a popup opened from it
+// inherits these flags.
 const HOST_PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>stand-in workspace</title></head>
-<body><iframe id="app" title="Caller check" width="600" height="600"></iframe>
+<body><iframe id="app" title="Caller check" width="600" height="600"
+  sandbox="allow-forms allow-popups allow-same-origin allow-scripts"></iframe>
 <script src="/agent-stand-in.js"></script></body></html>`;
 
 async function hostServer(req, res) {
@@ -120,6 +168,24 @@ async function hostServer(req, res) {
   res.end();
 }
 
+// The fake identity provider: GET /login?...&redirect_uri=...&state=... is
+// a login page whose one link returns to redirect_uri with the token and
+// the state in the fragment, as the implicit flow does. (No script: the
+// test follows the link as the agent would submit the form.)
+async function idpServer(req, res) {
+  const url = new URL(req.url, "http://idp");
+  if (url.pathname !== "/login") {
+    res.writeHead(404);
+    return res.end();
+  }
+  const state = idp.state ?? url.searchParams.get("state") ?? "";
+  const back = new URLSearchParams({ id_token: idp.token, token_type: "Bearer", expires_in: "3600", state });
+  const href = `${url.searchParams.get("redirect_uri")}#${back}`.replace(/&/g, "&amp;").replace(/"/g, "&quot;");
+  res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" });
+  res.end(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>fake login</title></head>
+<body><a id="login" href="${href}">Sign in as agent</a></body></html>`);
+}
+
 function listen(handler) {
   const server = http.createServer((req, res) => {
     handler(req, res).catch((e) => {
@@ -130,13 +196,15 @@ function listen(handler) {
   return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
 }
 
-let browser, app, host, appOrigin;
+let browser, app, host, idpHost, appOrigin, idpOrigin;
 
 before(async () => {
   app = await listen(appServer);
   host = await listen(hostServer);
   appOrigin = `http://127.0.0.1:${app.address().port}`;
   hostOrigin = `http://127.0.0.1:${host.address().port}`;
+  idpHost = await listen(idpServer);
+  idpOrigin = `http://127.0.0.1:${idpHost.address().port}`;
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
 });
 
@@ -144,6 +212,7 @@ after(async () => {
   await browser?.close();
   app?.close();
   host?.close();
+  idpHost?.close();
 });
 
 beforeEach(() => {
@@ -154,19 +223,38 @@ beforeEach(() => {
   ]);
   api.reports = [];
   api.lookups = [];
+  api.requests = [];
+  api.loginUrl = null;
+  idp.token = TOKEN;
+  idp.state = null;
 });
 
-// Opens the stand-in workspace framing the app for one contact. Returns the
-// page, the app's frame (a Frame, for evaluate) and a locator root in it.
-async function open(t, { number, channel, phoneError, token = TOKEN } = {}) {
-  const context = await browser.newContext();
-  t.after(() => context.close());
-  const page = await context.newPage();
-  const problems = [];
+// The login URL as the template builds Cognito's (client, implicit flow,
+// scopes, the console's root as redirect_uri), at the fake provider.
+function fakeLoginUrl() {
+  return `${idpOrigin}/login?client_id=test-client&response_type=token&scope=openid+email+profile&redirect_uri=${encodeURIComponent(`${appOrigin}/`)}`;
+}
+
+// Collects CSP violations and uncaught errors of a page (a popup too).
+function watchProblems(page, problems) {
   page.on("console", (m) => {
     if (/Content Security Policy|Refused to/i.test(m.text())) problems.push(m.text());
   });
   page.on("pageerror", (e) => problems.push(`uncaught: ${e.message}`));
+}
+
+// Opens the stand-in workspace framing the app for one contact. Returns the
+// page, the app's frame (a Frame, for evaluate) and a locator root in it.
+// `loginUrl` is what /config.json gives (none: the local console's null).
+async function open(t, { number, channel, phoneError, token = TOKEN, loginUrl = null } = {}) {
+  api.loginUrl = loginUrl;
+  const context = await browser.newContext();
+  t.after(() => context.close());
+  const page = await context.newPage();
+  const problems = [];
+  watchProblems(page, problems);
+  // A sign-in popup's problems count too.
+  context.on("page", (popup) => watchProblems(popup, problems));
   t.after(() => assert.deepEqual(problems, [], "no CSP violation and no uncaught error"));
   const q = new URLSearchParams({ app: `${appOrigin}/agent/#token=${encodeURIComponent(token)}`, contactId: CONTACT });
   if (number !== undefined) q.set("number", number);
@@ -176,7 +264,7 @@ async function open(t, { number, channel, phoneError, token = TOKEN } = {}) {
   const ui = page.frameLocator("#app");
   await ui.locator("#status:not([data-state='busy'])").waitFor({ timeout: 10_000 });
   const frame = page.frames().find((f) => f.url().startsWith(appOrigin));
-  return { page, ui, frame };
+  return { page, ui, frame, context };
 }
 
 const text = (ui, sel) => ui.locator(sel).textContent();
@@ -294,11 +382,14 @@ test("the workspace failing to give the number is shown, and nothing crashes", a
   assert.equal(await ui.locator("#send").isVisible(), false);
 });
 
-test("an API 401 is shown as an error", async (t) => {
+test("an API 401 signs the app out; without a login URL it says how to get a token", async (t) => {
   const { ui } = await open(t, { number: "+14155550101", token: "wrong" });
-  assert.equal(await ui.locator("#status").getAttribute("data-state"), "error");
+  assert.equal(await ui.locator("#status").getAttribute("data-state"), "signed-out");
   assert.match(await text(ui, "#error"), /refused \(401\): missing or wrong token/);
   assert.equal(await ui.locator("#send").isVisible(), false);
+  await ui.locator("#signin-status:not(:empty)").waitFor();
+  assert.match(await text(ui, "#signin-status"), /^Your sign-in has expired or was refused.*no sign-in: open this page as \/agent\/#token=/);
+  assert.equal(await ui.locator("#signin-button").isVisible(), false, "nothing to sign in with");
 });
 
 test("opened outside the workspace, the page says it is not connected", async (t) => {
@@ -313,10 +404,13 @@ test("opened outside the workspace, the page says it is not connected", async (t
   assert.deepEqual(api.lookups, []);
 });
 
-test("a page opened without a token says so and asks the API nothing", async (t) => {
+test("a page opened without a token and no login URL says how to get one, and asks the API nothing", async (t) => {
   const { ui } = await open(t, { number: "+14155550101", token: "" });
-  assert.equal(await ui.locator("#status").getAttribute("data-state"), "error");
-  assert.match(await text(ui, "#error"), /Not signed in/);
+  assert.equal(await ui.locator("#status").getAttribute("data-state"), "signed-out");
+  await ui.locator("#signin-status:not(:empty)").waitFor();
+  assert.match(await text(ui, "#signin-status"), /no sign-in: open this page as \/agent\/#token=/);
+  assert.equal(await ui.locator("#signin-button").isVisible(), false);
+  assert.equal(await ui.locator("#error").isVisible(), false);
   assert.deepEqual(api.lookups, []);
 });
 
@@ -338,4 +432,176 @@ test("a report refused by the API shows the message and can be sent again", asyn
   await ui.locator("#error:not([hidden])").waitFor();
   assert.match(await text(ui, "#error"), /refused \(500\)/);
   assert.equal(await ui.locator("#send").isEnabled(), true);
+});
+
+// ---- the app's sign-in: a popup to the identity provider ------------------
+
+// Presses the app's Sign in button with the keyboard and returns the popup
+// (at the fake provider's login page) and the state the app gave it.
+async function startSignIn(page, ui, context) {
+  const button = ui.getByRole("button", { name: "Sign in" });
+  await button.waitFor();
+  await button.focus();
+  const popupOpened = context.waitForEvent("page");
+  await page.keyboard.press("Enter");
+  const popup = await popupOpened;
+  await popup.waitForLoadState();
+  const url = new URL(popup.url());
+  assert.equal(url.origin, idpOrigin, "the popup opened the login URL");
+  assert.equal(url.pathname, "/login");
+  const state = url.searchParams.get("state");
+  assert.match(state, SIGN_IN_STATE, "a fresh random state");
+  // The configured query is kept as it was, the state added at its end.
+  assert.equal(popup.url(), `${fakeLoginUrl()}&state=${state}`);
+  return { popup, state };
+}
+
+// The app's own requests to the console's API (the console page's are
+// /api/whoami and the like).
+const consoleApiCalls = () => api.requests.filter((r) => r.path.startsWith("/api/") && !r.path.startsWith("/api/agent/"));
+
+test("without a token the app signs in through a popup, and then shows the caller", async (t) => {
+  const { page, ui, context } = await open(t, { number: "+14155550101", token: "", loginUrl: fakeLoginUrl() });
+  assert.equal(await ui.locator("#status").getAttribute("data-state"), "signed-out");
+  await ui.locator("#signin-status:not(:empty)").waitFor();
+  assert.match(await text(ui, "#signin-status"), /^Sign in to see the caller's status\. Press Sign in/);
+  assert.equal(await ui.locator("#signin-button").getAttribute("aria-describedby"), "signin-status");
+  const outline = await ui.locator("#signin-button").evaluate((b) => {
+    b.focus();
+    return getComputedStyle(b).outlineStyle;
+  });
+  assert.notEqual(outline, "none", "the focused button shows its focus");
+  assert.deepEqual(api.lookups, [], "nothing asked before the sign-in");
+
+  const { popup, state } = await startSignIn(page, ui, context);
+  assert.match(await text(ui, "#signin-status"), /^Signing in in the new window/);
+  const closed = popup.waitForEvent("close");
+  await popup.locator("#login").click();
+  await closed;
+  assert.ok(popup.isClosed(), "the console's page closed the popup after the hand-off");
+
+  await ui.locator("#status[data-state='blocked']").waitFor();
+  assert.equal(await text(ui, "#number"), "+14155550101");
+  assert.equal(await text(ui, "#signin-status"), "Signed in.");
+  assert.equal(await ui.locator("#signin-button").isVisible(), false);
+  assert.deepEqual(api.lookups, ["+14155550101"]);
+  const lookup = api.requests.find((r) => r.path === "/api/agent/caller");
+  assert.equal(lookup.auth, `Bearer ${TOKEN}`, "the token from the sign-in, as a bearer token");
+  // The popup loaded the console's page with the token, which handed it on
+  // and did not sign in itself: no call of the console's own API.
+  assert.ok(api.requests.some((r) => r.path === "/app.js"), "the console's page ran in the popup");
+  assert.deepEqual(consoleApiCalls(), []);
+  assert.ok(state);
+});
+
+test("an expired token (401) offers the sign-in again, and the new token is used", async (t) => {
+  const { page, ui, context } = await open(t, { number: "+14155550102", token: "expired", loginUrl: fakeLoginUrl() });
+  assert.equal(await ui.locator("#status").getAttribute("data-state"), "signed-out");
+  assert.match(await text(ui, "#error"), /refused \(401\)/);
+  await ui.locator("#signin-status:not(:empty)").waitFor();
+  assert.match(await text(ui, "#signin-status"), /^Your sign-in has expired or was refused: sign in again\. Press Sign in/);
+  const { popup } = await startSignIn(page, ui, context);
+  const closed = popup.waitForEvent("close");
+  await popup.locator("#login").click();
+  await closed;
+  await ui.locator("#status[data-state='pending']").waitFor();
+  assert.equal(await ui.locator("#error").isVisible(), false, "the refusal is cleared");
+  assert.deepEqual(api.lookups, ["+14155550102"], "looked up once the API took the token");
+  assert.deepEqual(
+    api.requests.filter((r) => r.path === "/api/agent/caller").map((r) => r.auth),
+    ["Bearer expired", `Bearer ${TOKEN}`]
+  );
+});
+
+test("a sign-in answer from another origin, another window or with a wrong state is ignored", async (t) => {
+  const { page, ui, frame, context } = await open(t, { number: "+14155550101", token: "", loginUrl: fakeLoginUrl() });
+  const { popup, state } = await startSignIn(page, ui, context);
+  const answer = { type: "connect-blocklist-agent-sign-in", state, token: TOKEN, error: "" };
+  const ignored = /^A sign-in answer was ignored .*nothing was accepted, you are still signed out\.$/;
+
+  // From the popup itself, with the right state, but at the provider's
+  // origin (the console's page is the only one that may answer).
+  await popup.evaluate((m) => window.opener.postMessage(m, "*"), answer);
+  await ui.locator("#signin-status", { hasText: "ignored" }).waitFor();
+  assert.match(await text(ui, "#signin-status"), ignored);
+  // From the workspace's origin (the stand-in framing the app).
+  await frame.evaluate(() => {
+    document.getElementById("signin-status").textContent = "";
+  });
+  await page.evaluate((m) => document.getElementById("app").contentWindow.postMessage(m, "*"), answer);
+  await ui.locator("#signin-status", { hasText: "ignored" }).waitFor();
+  // From the app's own origin and with the right state, but not from the
+  // popup it opened.
+  await frame.evaluate(() => {
+    document.getElementById("signin-status").textContent = "";
+  });
+  await frame.evaluate((m) => window.postMessage(m, window.location.origin), answer);
+  await ui.locator("#signin-status", { hasText: "ignored" }).waitFor();
+  assert.equal(await ui.locator("#status").getAttribute("data-state"), "signed-out");
+  assert.deepEqual(api.lookups, [], "no token was taken");
+
+  // Through the console's page, from the popup, but with another state.
+  await frame.evaluate(() => {
+    document.getElementById("signin-status").textContent = "";
+  });
+  idp.state = "agent-app.00000000000000000000000000000000";
+  await popup.reload();
+  const closed = popup.waitForEvent("close");
+  await popup.locator("#login").click();
+  await closed;
+  await ui.locator("#signin-status", { hasText: "still signed out" }).waitFor();
+  assert.match(await text(ui, "#signin-status"), /nothing was accepted|no sign-in was accepted/);
+  await page.waitForTimeout(700); // the app's check of the closed popup
+  assert.match(await text(ui, "#signin-status"), /still signed out/);
+  assert.equal(await ui.locator("#status").getAttribute("data-state"), "signed-out");
+  assert.equal(await ui.locator("#signin-button").isVisible(), true, "the agent can try again");
+  assert.deepEqual(api.lookups, [], "no token was taken");
+  assert.deepEqual(consoleApiCalls(), [], "the console's page did not sign itself in either");
+});
+
+test("closing the sign-in window without signing in is said, and nothing is taken", async (t) => {
+  const { page, ui, context } = await open(t, { number: "+14155550101", token: "", loginUrl: fakeLoginUrl() });
+  const { popup } = await startSignIn(page, ui, context);
+  await popup.close();
+  await ui.locator("#signin-status", { hasText: "closed" }).waitFor();
+  assert.match(await text(ui, "#signin-status"), /^The sign-in window closed and no sign-in was accepted: you are still signed out\.$/);
+  assert.deepEqual(api.lookups, []);
+});
+
+test("the console's page hands an agent-app sign-in to no other origin, and keeps it for no one without an opener", async (t) => {
+  const context = await browser.newContext();
+  t.after(() => context.close());
+  const page = await context.newPage();
+  const problems = [];
+  watchProblems(page, problems);
+  await page.goto(`${appOrigin}/#id_token=${TOKEN}&state=agent-app.0123456789abcdef0123456789abcdef`);
+  await page.locator("#alert:not(:empty)").waitFor();
+  assert.match(await page.locator("#alert").textContent(), /^This sign-in was for the agent app, whose window is gone/);
+  assert.equal(new URL(page.url()).hash, "", "the token is taken out of the address");
+  assert.equal(await page.locator("main").isVisible(), false);
+  assert.deepEqual(consoleApiCalls(), [], "and not used");
+  // Opened by a window of another origin (here the provider's): the page
+  // posts for its own origin only, so that window receives nothing.
+  const stranger = await context.newPage();
+  watchProblems(stranger, problems);
+  await stranger.goto(`${idpOrigin}/login`);
+  const handedOff = context.waitForEvent("page");
+  await stranger.evaluate((url) => {
+    window.received = [];
+    window.addEventListener("message", (e) => window.received.push(e.data));
+    window.open(url, "_blank", "popup");
+  }, `${appOrigin}/#id_token=${TOKEN}&state=agent-app.0123456789abcdef0123456789abcdef`);
+  const popup = await handedOff;
+  if (!popup.isClosed()) await popup.waitForEvent("close");
+  await stranger.waitForTimeout(200);
+  assert.deepEqual(await stranger.evaluate(() => window.received), [], "no token for another origin");
+  assert.deepEqual(consoleApiCalls(), []);
+  // A sign-in of the console itself (no agent-app state) still signs it in.
+  const other = await context.newPage();
+  watchProblems(other, problems);
+  const whoami = other.waitForResponse((r) => r.url().endsWith("/api/whoami"));
+  await other.goto(`${appOrigin}/#id_token=${TOKEN}&state=other`);
+  await whoami;
+  assert.deepEqual(consoleApiCalls().map((r) => [r.path, r.auth]), [["/api/whoami", `Bearer ${TOKEN}`]]);
+  assert.deepEqual(problems, []);
 });
