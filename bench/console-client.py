@@ -184,7 +184,7 @@ timed("lastBlocked: page %d, past the index (%s)" % (past, kind_of(page_cursors[
 prefixes = [h for h in shown if h[1] == "prefix"]
 timed("lastBlocked, kind=prefix (rules table's index)", "lastblock_prefix", LB + "&kind=prefix",
       expect_page(prefixes[:25], "kind=prefix first page", full=len(prefixes) >= 25))
-# status=expired: 1 in 100 of the entries that blocked (and as many that
+# status=expired: 1 in 1,010 of the entries that blocked (and as many that
 # did not): the page reads the index to the read bound and is short.
 expired = [(at, kind, value) for at, kind, value, exp in hits if exp]
 
