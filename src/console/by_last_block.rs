@@ -14,6 +14,7 @@ use std::collections::VecDeque;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use futures_util::future::try_join_all;
 use serde::{Deserialize, Serialize};
 
 use super::api::{ApiError, Cursor, ListPage, MAX_SCAN_BATCH, list_page_in};
@@ -174,6 +175,56 @@ struct HitStream {
     more: bool,
 }
 
+/// Reads the next Query page of each part that has nothing buffered but
+/// more in the index, the two tables' at once (they are independent: a
+/// page that needs both waits for one round trip, not two), sharing the
+/// `budget` of items left to read (at least one each). Answers how many
+/// items were read; each request counts at least one, so the read bound
+/// always ends the merge.
+async fn refill<S: AdminStore>(
+    store: &S,
+    streams: &mut [HitStream],
+    at: &mut HitCursor,
+    batch: usize,
+    budget: usize,
+) -> Result<usize, AdminError> {
+    let mut wanted = Vec::new();
+    for (i, stream) in streams.iter().enumerate() {
+        if stream.buffered.is_empty() && stream.more {
+            let after = match at.position(stream.table) {
+                HitPosition::After(key) => Some(key.clone()),
+                HitPosition::Start | HitPosition::Done => None,
+            };
+            wanted.push((i, stream.table, after));
+        }
+    }
+    if wanted.is_empty() {
+        return Ok(0);
+    }
+    let limit = batch.min(budget / wanted.len()).max(1);
+    let pages = try_join_all(
+        wanted
+            .iter()
+            .map(|(_, table, after)| store.blocked_page(*table, after.as_ref(), limit)),
+    )
+    .await?;
+    let mut read = 0;
+    for ((i, table, _), got) in wanted.into_iter().zip(pages) {
+        read += got.read.max(1);
+        let stream = &mut streams[i];
+        stream.buffered.extend(got.entries);
+        stream.more = got.last.is_some();
+        if stream.buffered.is_empty() {
+            // Nothing returned: past `last` (or the end) is where to go on.
+            *at.position(table) = match got.last {
+                Some(last) => HitPosition::After(last),
+                None => HitPosition::Done,
+            };
+        }
+    }
+    Ok(read)
+}
+
 /// Merges the tables' parts of the hit index from `from`, newest block
 /// first, until `size` entries pass `keep` or `max_read` items were read.
 /// Each part is read a Query page at a time (`size` items, then twice as
@@ -200,34 +251,14 @@ async fn merge_hits<S: AdminStore>(
     while entries.len() < size {
         // Past the read bound, a part is still read, an item at a time,
         // until an item is taken (below): each page moves the cursor on.
-        for stream in streams
-            .iter_mut()
-            .filter(|s| s.buffered.is_empty() && s.more)
-        {
-            let limit = if read < max_read {
-                batch.min(max_read - read)
-            } else {
-                1
-            };
-            let after = match at.position(stream.table) {
-                HitPosition::After(key) => Some(key.clone()),
-                HitPosition::Start | HitPosition::Done => None,
-            };
-            let got = store
-                .blocked_page(stream.table, after.as_ref(), limit)
-                .await?;
-            // Each request counts, even one that returned nothing.
-            read += got.read.max(1);
-            stream.buffered.extend(got.entries);
-            stream.more = got.last.is_some();
-            if stream.buffered.is_empty() {
-                // Nothing returned: past `last` (or the end) is where to go on.
-                *at.position(stream.table) = match got.last {
-                    Some(last) => HitPosition::After(last),
-                    None => HitPosition::Done,
-                };
-            }
-        }
+        read += refill(
+            store,
+            &mut streams,
+            &mut at,
+            batch,
+            max_read.saturating_sub(read),
+        )
+        .await?;
         batch = (batch * 2).min(MAX_SCAN_BATCH);
         // A part with nothing buffered but more to read holds the merge
         // back: its next item could be the newest.
