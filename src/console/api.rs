@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 
 use super::Session;
 use crate::admin::audit::AuditRecord;
+use crate::admin::import::RowRangeError;
 use crate::admin::store::AdminStore;
 use crate::admin::{Admin, AdminError};
 use crate::cli::args::{ActionArgs, EntryArgs};
@@ -51,6 +52,8 @@ pub enum ApiError {
     Cursor(String),
     #[error("the request could not be read: {0}")]
     BadRequest(String),
+    #[error(transparent)]
+    Rows(#[from] RowRangeError),
     #[error("there is no {kind} entry for {value}, and no audit record of one")]
     NotFound { kind: Kind, value: String },
 }
@@ -65,7 +68,8 @@ impl ApiError {
             | ApiError::Kind(_)
             | ApiError::Filter(..)
             | ApiError::Cursor(_)
-            | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            | ApiError::BadRequest(_)
+            | ApiError::Rows(_) => StatusCode::BAD_REQUEST,
         }
     }
 }
