@@ -57,6 +57,7 @@ async function api(path, params, body) {
   if (!response.ok) {
     const error = new Error(data.error || 'the console answered ' + response.status);
     error.data = data;
+    error.status = response.status;
     throw error;
   }
   return data;
@@ -423,9 +424,18 @@ async function loadOverview() {
 
 // ---- import and export ---------------------------------------------------
 
-let checkedFile = null; // { name, text } of the file the last dry run checked
+// The file the last dry run checked: { name, text, total (rows after the
+// header), firstLine (the line its first row starts on) }. Apply sends this
+// very text, so it writes what the dry run showed.
+let checkedFile = null;
+
+const COUNT = new Intl.NumberFormat('en-US');
+const count = (n) => COUNT.format(n);
 
 async function importFile(apply) {
+  // One at a time: a second click while a file is applied would only
+  // find its rows unchanged, but its counts would mix with this one's.
+  if ($('import-form').hasAttribute('aria-busy')) return;
   const file = apply ? checkedFile : $('import-file').files[0];
   if (!file) { fail('Choose a CSV file first.'); $('import-file').focus(); return; }
   const reason = $('import-reason').value;
@@ -434,27 +444,124 @@ async function importFile(apply) {
     $('import-reason').focus();
     return;
   }
-  const text = apply ? file.text : await file.text();
-  $('import-progress').hidden = false;
   $('import-form').setAttribute('aria-busy', 'true');
   try {
-    const params = { name: file.name, reason, apply: apply ? 'true' : 'false' };
-    const result = await api('import', params, text);
-    showImport(result);
-    checkedFile = apply ? null : { name: file.name, text };
-    $('import-apply').disabled = apply || result.summary.written === 0;
-  } catch (e) {
-    fail(e.message);
+    if (apply) await applyInParts(file, reason);
+    else await dryRun(file, reason);
   } finally {
-    $('import-progress').hidden = true;
     $('import-form').removeAttribute('aria-busy');
   }
 }
 
-function showImport({ summary: s, rejected }) {
+// The dry run: the whole file in one request, which writes nothing; an
+// indeterminate progress bar while it runs.
+async function dryRun(file, reason) {
+  const progress = $('import-progress');
+  progress.removeAttribute('value');
+  progress.hidden = false;
+  $('import-count').textContent = '';
+  const text = await file.text();
+  try {
+    const result = await api('import', { name: file.name, reason, apply: 'false' }, text);
+    showImport(result.summary, result.rejected);
+    checkedFile = { name: file.name, text, total: result.rows.total, firstLine: result.rows.firstLine };
+    $('import-apply').disabled = result.summary.written === 0;
+  } catch (e) {
+    fail(e.message);
+  } finally {
+    progress.hidden = true;
+  }
+}
+
+// The apply, a part of the file a request (`importPartRows` rows, from
+// /config.json), so the page can show rows done of rows total. Each request
+// carries the whole file and names its rows (`from`, `to`): the server reads
+// and checks all of it, so lines and duplicates are the whole file's, and
+// writes the part's rows only. The parts' summaries add up to the file's.
+async function applyInParts(file, reason) {
+  const size = await importPartRows();
+  const total = file.total;
+  const done = { summary: emptySummary(), rejected: [] };
+  const at = { from: 0, line: file.firstLine };
+  $('import-apply').disabled = true;
+  showProgress(0, total);
+  say('Applying ' + file.name + ': ' + count(total) + ' rows, up to ' + count(size) + ' a request.');
+  let quarters = 0; // quarters of the file announced so far
+  while (at.from < total) {
+    const to = Math.min(at.from + size, total);
+    let result;
+    try {
+      result = await api('import', { name: file.name, reason, apply: 'true', from: at.from, to }, file.text);
+      if (result.rows.total !== total) {
+        throw new Error('the console read ' + count(result.rows.total) + ' rows in the file, the dry run '
+          + count(total) + ': check the file again before applying it');
+      }
+    } catch (e) {
+      stopped(e, file, at, to, done.summary);
+      $('import-apply').disabled = false;
+      return;
+    }
+    addSummary(done.summary, result.summary);
+    done.rejected.push(...result.rejected);
+    at.from = to;
+    at.line = result.rows.nextLine;
+    showProgress(to, total);
+    // Polite, and once a quarter: a screen reader hears how far it has
+    // got without an announcement per request (the bar holds the value).
+    const quarter = Math.floor((4 * to) / total);
+    if (quarter > quarters && to < total) {
+      quarters = quarter;
+      say(count(to) + ' of ' + count(total) + ' rows applied: ' + count(done.summary.written) + ' written so far.');
+    }
+  }
+  showImport(done.summary, done.rejected);
+  checkedFile = null;
+  $('import-apply').disabled = true;
+}
+
+// How many rows the console applies a request; 1,000 if it does not say.
+async function importPartRows() {
+  const config = await fetch('/config.json').then((r) => r.json()).catch(() => ({}));
+  return Number.isInteger(config.importPartRows) && config.importPartRows > 0 ? config.importPartRows : 1000;
+}
+
+// The bar (determinate: value of max) and the count beside it.
+function showProgress(value, max) {
+  const progress = $('import-progress');
+  progress.max = Math.max(max, 1);
+  progress.value = max === 0 ? 1 : value;
+  progress.hidden = false;
+  $('import-count').textContent = count(value) + ' of ' + count(max) + ' rows applied';
+}
+
+// A request failed half-way: what was written, where the file was left,
+// and what applying again does. A refusal (4xx) came before its part was
+// written; with no answer or a server error, the part may be partly
+// written, and applying again completes it.
+function stopped(e, file, at, to, summary) {
+  const where = at.line === null || at.line === undefined ? 'row ' + count(at.from + 1) : 'line ' + count(at.line);
+  const refused = e.status >= 400 && e.status < 500;
+  const part = refused
+    ? 'Nothing from ' + where + ' on was written. '
+    : 'Rows ' + count(at.from + 1) + ' to ' + count(to) + ' (from ' + where + ') may be partly written: no answer said. ';
+  fail('Stopped at ' + where + ' (row ' + count(at.from + 1) + ' of ' + count(file.total) + '): ' + e.message + '. '
+    + 'Before it, ' + count(at.from) + ' rows were applied: ' + count(summary.written) + ' written, '
+    + count(summary.unchanged) + ' unchanged, ' + count(summary.rejected) + ' rejected. ' + part
+    + 'Apply again to finish: it goes over the whole file, and rows already written count as unchanged, not written twice.');
+}
+
+function emptySummary() {
+  return { read: 0, valid: 0, rejected: 0, duplicates: 0, unchanged: 0, written: 0, conflicts: 0, dryRun: false };
+}
+
+function addSummary(total, part) {
+  for (const key of Object.keys(total)) if (key !== 'dryRun') total[key] += part[key];
+}
+
+function showImport(s, rejected) {
   const verb = s.dryRun ? 'would write' : 'wrote';
-  say('Read ' + s.read + ' rows: ' + verb + ' ' + s.written + ', ' + s.unchanged + ' unchanged, '
-    + s.rejected + ' rejected' + (s.conflicts ? ', ' + s.conflicts + ' changed meanwhile (run it again)' : '') + '.');
+  say('Read ' + count(s.read) + ' rows: ' + verb + ' ' + count(s.written) + ', ' + count(s.unchanged) + ' unchanged, '
+    + count(s.rejected) + ' rejected' + (s.conflicts ? ', ' + count(s.conflicts) + ' changed meanwhile (run it again)' : '') + '.');
   $('import-summary').textContent = s.dryRun
     ? 'Dry run: nothing was written. Apply writes the valid rows; the rejected ones below are not written.'
     : 'Applied: every row written has its audit record.';
@@ -612,7 +719,12 @@ function wire() {
   $('pending-form').addEventListener('submit', (e) => e.preventDefault());
   $('import-form').addEventListener('submit', (e) => { e.preventDefault(); importFile(false); });
   $('import-apply').addEventListener('click', () => importFile(true));
-  $('import-file').addEventListener('change', () => { checkedFile = null; $('import-apply').disabled = true; });
+  $('import-file').addEventListener('change', () => {
+    checkedFile = null;
+    $('import-apply').disabled = true;
+    $('import-progress').hidden = true;
+    $('import-count').textContent = '';
+  });
   $('export').addEventListener('click', exportFile);
   $('select-all').addEventListener('change', (e) => {
     for (const box of document.querySelectorAll('#pending-body .pick')) box.checked = e.target.checked;

@@ -100,19 +100,32 @@ async fn send(
     headers: &[(&str, &str)],
     body: Option<&Value>,
 ) -> Reply {
-    let body = body.map(Value::to_string).unwrap_or_default();
+    let body = body.map(Value::to_string);
+    let typed = body.as_deref().map(|b| ("application/json", b));
+    send_typed(addr, method, path, headers, typed).await
+}
+
+/// [`send`] with a body of any content type (a CSV file).
+async fn send_typed(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<(&str, &str)>,
+) -> Reply {
     let mut request = format!("{method} {path} HTTP/1.1\r\nConnection: close\r\n");
     for (name, value) in headers {
         request.push_str(&format!("{name}: {value}\r\n"));
     }
+    let (content_type, body) = body.unwrap_or_default();
     if !body.is_empty() {
         request.push_str(&format!(
-            "Content-Type: application/json\r\nContent-Length: {}\r\n",
+            "Content-Type: {content_type}\r\nContent-Length: {}\r\n",
             body.len()
         ));
     }
     request.push_str("\r\n");
-    request.push_str(&body);
+    request.push_str(body);
     let mut stream = TcpStream::connect(addr).await.unwrap();
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut raw = String::new();
@@ -170,6 +183,20 @@ impl Running {
             ("Origin", &origin),
         ];
         send(self.addr, "POST", path, &headers, Some(&body)).await
+    }
+
+    /// `POST /api/import?query` with `csv` as the page sends a file.
+    async fn import(&self, query: &str, csv: &str) -> Reply {
+        let (host, auth) = (self.host(), self.bearer());
+        let origin = format!("http://{host}");
+        let headers = [
+            ("Host", host.as_str()),
+            ("Authorization", &auth),
+            ("Origin", &origin),
+        ];
+        let path = format!("/api/import?{query}");
+        let body = Some(("text/csv; charset=utf-8", csv));
+        send_typed(self.addr, "POST", &path, &headers, body).await
     }
 }
 
@@ -731,7 +758,10 @@ async fn the_local_token_holder_is_an_admin_and_can_use_the_agents_calls() {
     let host = c.host();
     let config = send(c.addr, "GET", "/config.json", &[("Host", &host)], None).await;
     assert_security_headers(&config);
-    assert_eq!(config.json(), json!({"loginUrl": null}));
+    assert_eq!(
+        config.json(),
+        json!({"loginUrl": null, "importPartRows": 1000})
+    );
 }
 
 #[tokio::test]
@@ -811,4 +841,157 @@ async fn list_pages_over_dynamodb_cover_every_entry_once_within_the_read_bound()
         }
     }
     assert_eq!(listed, all);
+}
+
+/// An import file with what a part may cut through: a rejected row, a
+/// quoted cell over two lines (so rows and lines differ), a prefix rule,
+/// and two rows of one entry four rows apart (the later wins).
+const PARTED_CSV: &str = "phoneNumber,kind,reason\n\
+    +14155550190,block,imported spam\n\
+    not a number,block,x\n\
+    +1900555,prefix,\n\
+    +14155550191,block,\"two\nlines\"\n\
+    +14155550192,block,first\n\
+    +14155550193,block,\n\
+    (415) 555-0192,block,second\n\
+    +14155550194,allow,vip\n";
+
+/// Applies `csv` in parts of `size` rows, as the page does; the parts'
+/// answers.
+async fn apply_in_parts(c: &Running, csv: &str, size: usize, total: usize) -> Vec<Value> {
+    let mut answers = Vec::new();
+    for from in (0..total).step_by(size) {
+        let to = (from + size).min(total);
+        let query = format!("name=f.csv&reason=bulk&apply=true&from={from}&to={to}");
+        let reply = c.import(&query, csv).await;
+        assert_eq!(reply.status, 200, "rows {from} to {to}: {}", reply.body);
+        answers.push(reply.json());
+    }
+    answers
+}
+
+/// The entries and every audit record's action, reason and source, by
+/// entry: what an import leaves behind, times aside.
+async fn imported(admin: &Admin) -> Vec<(String, String, Option<String>, Vec<Value>)> {
+    let mut found = Vec::new();
+    for e in admin.list(false).await.unwrap() {
+        let target = admin.target(e.kind, &e.value).unwrap();
+        let records = admin.history(&[target]).await.unwrap();
+        let records = records
+            .iter()
+            .map(|r| json!([r.action.as_str(), r.reason, r.source]))
+            .collect();
+        found.push((e.kind.as_str().to_owned(), e.value, e.reason, records));
+    }
+    found
+}
+
+/// The page's apply, a part a request: the same entries and audit
+/// records as the whole file in one request, the later of two rows of one
+/// entry (split across two parts) written with its own line and the earlier
+/// not at all, the parts' counts adding up to the one request's, and where
+/// each part lies in the file. Applying again changes nothing.
+#[tokio::test]
+async fn an_import_applied_in_parts_does_what_one_request_does() {
+    let (whole, whole_admin) = start_with_admin_on_dynalite().await;
+    let one = whole
+        .import("name=f.csv&reason=bulk&apply=true", PARTED_CSV)
+        .await;
+    assert_eq!(one.status, 200, "{}", one.body);
+    let one = one.json();
+    assert_eq!(
+        one["rows"],
+        json!({"from": 0, "to": 8, "total": 8, "firstLine": 2, "nextLine": null})
+    );
+
+    let (parted, parted_admin) = start_with_admin_on_dynalite().await;
+    let answers = apply_in_parts(&parted, PARTED_CSV, 3, 8).await;
+    let mut sum = json!({"read": 0, "valid": 0, "rejected": 0, "duplicates": 0,
+                         "unchanged": 0, "written": 0, "conflicts": 0, "dryRun": false});
+    for a in &answers {
+        for (key, n) in sum.as_object_mut().unwrap() {
+            if key != "dryRun" {
+                *n = (n.as_u64().unwrap() + a["summary"][key].as_u64().unwrap()).into();
+            }
+        }
+    }
+    assert_eq!(sum, one["summary"]);
+    assert_eq!(one["summary"]["written"], 6);
+    let where_: Vec<&Value> = answers.iter().map(|a| &a["rows"]).collect();
+    assert_eq!(
+        where_,
+        [
+            &json!({"from": 0, "to": 3, "total": 8, "firstLine": 2, "nextLine": 5}),
+            &json!({"from": 3, "to": 6, "total": 8, "firstLine": 5, "nextLine": 9}),
+            &json!({"from": 6, "to": 8, "total": 8, "firstLine": 9, "nextLine": null}),
+        ]
+    );
+    // Each part writes its own rows: the later row of the pair in the
+    // third part, where its line is; the earlier one in none.
+    let counts: Vec<(u64, u64)> = answers
+        .iter()
+        .map(|a| {
+            let s = &a["summary"];
+            (
+                s["written"].as_u64().unwrap(),
+                s["duplicates"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(counts, [(2, 0), (2, 0), (2, 1)]);
+    assert_eq!(answers[0]["rejected"][0]["line"], 3);
+    assert_eq!(
+        answers[2]["duplicates"],
+        json!([{"line": 9, "earlierLine": 7}])
+    );
+
+    let left = imported(&parted_admin).await;
+    assert_eq!(left, imported(&whole_admin).await);
+    let twice = left.iter().find(|e| e.1 == "+14155550192").unwrap();
+    assert_eq!(twice.2.as_deref(), Some("second"));
+    assert_eq!(
+        twice.3,
+        [json!(["add", "second", "import console f.csv:9"])]
+    );
+    let after_two_lines = left.iter().find(|e| e.1 == "+14155550193").unwrap();
+    assert_eq!(
+        after_two_lines.3,
+        [json!(["add", "bulk", "import console f.csv:8"])]
+    );
+
+    let again = apply_in_parts(&parted, PARTED_CSV, 3, 8).await;
+    let unchanged: u64 = again
+        .iter()
+        .map(|a| a["summary"]["unchanged"].as_u64().unwrap())
+        .sum();
+    let written: u64 = again
+        .iter()
+        .map(|a| a["summary"]["written"].as_u64().unwrap())
+        .sum();
+    assert_eq!((written, unchanged), (0, 6));
+    assert_eq!(imported(&parted_admin).await, left, "no record twice");
+}
+
+/// A part the file does not have is refused before anything is read or
+/// written, and says what to send.
+#[tokio::test]
+async fn an_import_part_past_the_file_is_400_and_writes_nothing() {
+    let (c, admin) = start_with_admin_on_dynalite().await;
+    for query in ["from=6&to=9", "from=5&to=2", "from=9"] {
+        let reply = c
+            .import(
+                &format!("name=f.csv&reason=r&apply=true&{query}"),
+                PARTED_CSV,
+            )
+            .await;
+        assert_eq!(reply.status, 400, "{query}: {}", reply.body);
+        let error = reply.json()["error"].as_str().unwrap().to_owned();
+        assert!(error.contains("this file's 8 rows"), "{error}");
+    }
+    assert!(
+        admin.list(true).await.unwrap().is_empty(),
+        "nothing written"
+    );
+    let page = c.get("/config.json").await;
+    assert_eq!(page.json()["importPartRows"], 1000, "{}", page.body);
 }

@@ -324,7 +324,10 @@ async fn without_verified_claims_only_the_page_is_served() {
         .await;
     assert_eq!(
         status_and_json(&config),
-        (200, json!({"loginUrl": "https://login.example/"}))
+        (
+            200,
+            json!({"loginUrl": "https://login.example/", "importPartRows": 1000})
+        )
     );
     // No claims: API Gateway's authorizer did not run; nothing is answered.
     let answer = console

@@ -17,6 +17,7 @@ mod quotes;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::io::{Read, Write};
+use std::ops::Range;
 
 use super::audit::Author;
 use super::fields::parse_line;
@@ -166,6 +167,20 @@ pub struct ParsedCsv {
     pub rows: Vec<Row>,
     pub rejected: Vec<Rejected>,
     pub duplicates: Vec<Duplicate>,
+    /// The line each row read starts on, in file order (`read` of them):
+    /// where [`ParsedCsv::rows_in`] cuts the file.
+    pub row_lines: Vec<u64>,
+}
+
+/// A range of rows [`ParsedCsv::rows_in`] cannot take from the file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "rows {from} to {to} are not a range of this file's {read} rows (numbered from 0, `to` not included, at most {read}): ask for rows the file has, and send the file its dry run checked"
+)]
+pub struct RowRangeError {
+    pub from: usize,
+    pub to: usize,
+    pub read: usize,
 }
 
 /// What an import did (or, dry, would do).
@@ -282,8 +297,10 @@ pub fn parse_csv<R: Read>(
         let record = match result {
             Ok(r) => r,
             Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                parsed.row_lines.push(line);
                 parsed.rejected.push(Rejected {
-                    line: e.position().map_or(0, |p| p.line()),
+                    line,
                     value: String::new(),
                     why: RowError::Unreadable(e.to_string()),
                 });
@@ -291,6 +308,7 @@ pub fn parse_csv<R: Read>(
             }
         };
         let line = record.position().map_or(0, |p| p.line());
+        parsed.row_lines.push(line);
         last_value = shown(header.get(&record, "phoneNumber").unwrap_or_default());
         match parse_row(line, &header, &record, normalizer, defaults) {
             Err(why) => parsed.rejected.push(Rejected {
@@ -324,6 +342,59 @@ fn shown(cell: &str) -> String {
 }
 
 impl ParsedCsv {
+    /// The part of the file in rows `rows` (0 is the first row after the
+    /// header; the end is not included), as if the rest of the file were
+    /// still read but not imported: its rows, its rejected rows, and the
+    /// rows in it that replace an earlier row of the same entry. A row a
+    /// later one replaced belongs to no part (as to no import: it is not
+    /// written), and the replacing row keeps its own line and part. So the
+    /// parts of a file, imported one after the other, import exactly what
+    /// the whole file does, and their counts add up to the whole's.
+    pub fn rows_in(&self, rows: Range<usize>) -> Result<ParsedCsv, RowRangeError> {
+        let Range { start, end } = rows;
+        if start > end || end > self.read {
+            return Err(RowRangeError {
+                from: start,
+                to: end,
+                read: self.read,
+            });
+        }
+        // Rows are told apart by their first line: each row starts on a
+        // line of its own (a row ends at a line break, or at the end of
+        // the file), later rows on later lines.
+        let first = self.row_line(start).unwrap_or(u64::MAX);
+        let after = self.row_line(end).unwrap_or(u64::MAX);
+        let inside = |line: u64| first <= line && line < after;
+        Ok(ParsedCsv {
+            read: end - start,
+            rows: self
+                .rows
+                .iter()
+                .filter(|r| inside(r.line))
+                .cloned()
+                .collect(),
+            rejected: self
+                .rejected
+                .iter()
+                .filter(|r| inside(r.line))
+                .cloned()
+                .collect(),
+            duplicates: self
+                .duplicates
+                .iter()
+                .filter(|d| inside(d.line))
+                .cloned()
+                .collect(),
+            row_lines: self.row_lines[start..end].to_vec(),
+        })
+    }
+
+    /// The line row `index` starts on (0 is the first row after the
+    /// header); `None` past the last row.
+    pub fn row_line(&self, index: usize) -> Option<u64> {
+        self.row_lines.get(index).copied()
+    }
+
     /// Adds a valid row; one for an entry an earlier row had replaces it
     /// (the later row wins) and is counted as a duplicate.
     fn add(&mut self, row: Row, seen: &mut HashMap<Target, usize>) {
@@ -722,6 +793,73 @@ mod tests {
         assert_eq!(parsed.rows[0].line, 3);
         let d = &parsed.duplicates[0];
         assert_eq!((d.line, d.earlier_line), (3, 2));
+    }
+
+    /// A file cut in two at every row, a pair of rows of the same entry
+    /// and a quoted cell over two lines in it: the parts hold every row,
+    /// rejection and duplicate of the whole, each once.
+    #[test]
+    fn the_parts_of_a_file_add_up_to_the_whole() {
+        let whole = parse(
+            "phoneNumber,reason\n\
+             +14155550101,first\n\
+             not a number,x\n\
+             +14155550102,\"two\nlines\"\n\
+             (415) 555-0101,second\n\
+             +14155550103,\n",
+        )
+        .unwrap();
+        assert_eq!(whole.row_lines, [2, 3, 4, 6, 7]);
+        let lines = |rows: &[Row]| -> Vec<u64> {
+            let mut l: Vec<u64> = rows.iter().map(|r| r.line).collect();
+            l.sort_unstable();
+            l
+        };
+        for cut in 0..=whole.read {
+            let a = whole.rows_in(0..cut).unwrap();
+            let b = whole.rows_in(cut..whole.read).unwrap();
+            assert_eq!(a.read + b.read, whole.read, "cut at {cut}");
+            assert_eq!(
+                lines(&[a.rows.clone(), b.rows.clone()].concat()),
+                lines(&whole.rows),
+                "cut at {cut}"
+            );
+            assert_eq!([a.rejected, b.rejected].concat(), whole.rejected);
+            assert_eq!([a.duplicates, b.duplicates].concat(), whole.duplicates);
+        }
+        // The pair split across two parts: the later row, with its own
+        // line, in the second; the row it replaced in neither.
+        let (a, b) = (whole.rows_in(0..3).unwrap(), whole.rows_in(3..5).unwrap());
+        assert_eq!(lines(&a.rows), [4], "{:?}", a.rows);
+        assert!(a.duplicates.is_empty());
+        let later = &b.rows[0];
+        assert_eq!(later.target.value, "+14155550101");
+        assert_eq!(
+            (later.line, later.fields.reason.as_deref()),
+            (6, Some("second"))
+        );
+        let d = &b.duplicates[0];
+        assert_eq!((d.line, d.earlier_line), (6, 2));
+        assert_eq!((b.row_line(0), whole.row_line(5)), (Some(6), None));
+    }
+
+    #[test]
+    fn a_range_of_rows_the_file_does_not_have_is_refused() {
+        let whole = parse("phoneNumber\n+14155550101\n+14155550102\n").unwrap();
+        assert_eq!(whole.rows_in(2..2).unwrap().read, 0, "empty, at the end");
+        let err = whole.rows_in(1..3).unwrap_err();
+        assert_eq!(
+            err,
+            RowRangeError {
+                from: 1,
+                to: 3,
+                read: 2
+            }
+        );
+        assert!(err.to_string().contains("this file's 2 rows"), "{err}");
+        // `from` past `to` (a range clippy would call empty).
+        let backwards = Range { start: 2, end: 1 };
+        assert!(whole.rows_in(backwards).is_err());
     }
 
     #[test]

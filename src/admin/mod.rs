@@ -595,6 +595,97 @@ mod tests {
         assert!(dry.dry_run);
     }
 
+    /// The console applies a file a part at a time: the parts, one after
+    /// the other, write and audit exactly what the whole file does in one
+    /// go (a pair of rows of one entry split across parts included), and
+    /// their summaries add up to its summary.
+    #[tokio::test]
+    async fn a_file_imported_in_parts_writes_what_it_does_whole() {
+        let csv = "phoneNumber,kind,reason\n+14155550123,,first\n+1900,prefix,premium\n\
+                   nope,,x\n(415) 555-0123,,second\n+1 415 555 0100,allow,vip\n";
+        let parse = |admin: &Admin<MemoryStore>| {
+            let defaults = import::ImportDefaults::default();
+            import::parse_csv(csv.as_bytes(), admin.normalizer(), &defaults).unwrap()
+        };
+        let (whole_store, parts_store) = (MemoryStore::new(), MemoryStore::new());
+        let one = admin(&whole_store, "alice");
+        let whole = one
+            .import(&parse(&one), "f.csv", false, |_| {})
+            .await
+            .unwrap();
+        let by_parts = admin(&parts_store, "alice");
+        let parsed = parse(&by_parts);
+        let mut sum = import::ImportSummary::default();
+        for range in [0..2, 2..4, 4..5] {
+            let part = parsed.rows_in(range).unwrap();
+            let s = by_parts
+                .import(&part, "f.csv", false, |_| {})
+                .await
+                .unwrap();
+            sum.read += s.read;
+            sum.valid += s.valid;
+            sum.rejected += s.rejected;
+            sum.duplicates += s.duplicates;
+            sum.unchanged += s.unchanged;
+            sum.written += s.written;
+            sum.conflicts += s.conflicts;
+        }
+        assert_eq!(sum, whole);
+        assert_eq!((whole.written, whole.duplicates, whole.rejected), (3, 1, 1));
+        let entries = |store: &MemoryStore| -> Vec<_> {
+            let e = store.entries();
+            e.iter()
+                .map(|e| (e.kind, e.value.clone(), e.reason.clone()))
+                .collect()
+        };
+        assert_eq!(entries(&parts_store), entries(&whole_store));
+        let records = |store: &MemoryStore| -> Vec<_> {
+            let r = store.audit();
+            r.iter()
+                .map(|r| (r.key.clone(), r.action, r.source.clone(), r.reason.clone()))
+                .collect()
+        };
+        assert_eq!(records(&parts_store), records(&whole_store));
+        let sources: Vec<String> = records(&parts_store).into_iter().map(|r| r.2).collect();
+        assert!(
+            sources.contains(&"import f.csv:5".to_owned()),
+            "{sources:?}"
+        );
+        assert!(
+            !sources.contains(&"import f.csv:2".to_owned()),
+            "{sources:?}"
+        );
+    }
+
+    /// A part that fails half-way through the file: applying the whole
+    /// file again writes the rest, and the rows the first parts wrote are
+    /// unchanged (no second record for them).
+    #[tokio::test]
+    async fn applying_again_after_a_part_failed_writes_each_row_once() {
+        let store = MemoryStore::new();
+        let admin = admin(&store, "alice");
+        let csv = "phoneNumber,reason\n+14155550101,a\n+14155550102,b\n+14155550103,c\n";
+        let parsed = import::parse_csv(
+            csv.as_bytes(),
+            admin.normalizer(),
+            &import::ImportDefaults::default(),
+        )
+        .unwrap();
+        let first = parsed.rows_in(0..2).unwrap();
+        admin.import(&first, "f.csv", false, |_| {}).await.unwrap();
+        store.set_faults(Faults {
+            admin: Fault::Fail,
+            ..Faults::default()
+        });
+        let rest = parsed.rows_in(2..3).unwrap();
+        assert!(admin.import(&rest, "f.csv", false, |_| {}).await.is_err());
+        store.set_faults(Faults::default());
+        let again = admin.import(&parsed, "f.csv", false, |_| {}).await.unwrap();
+        assert_eq!((again.written, again.unchanged), (1, 2));
+        assert_eq!(store.entries().len(), 3);
+        assert_eq!(store.audit().len(), 3, "one record per row");
+    }
+
     #[tokio::test]
     async fn a_failing_store_changes_nothing_and_says_so() {
         let store = MemoryStore::new();

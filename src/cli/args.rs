@@ -363,4 +363,9 @@ pub struct ServeArgs {
     /// and see where a caller stands)
     #[arg(long, default_value = "admin", value_parser = ["admin", "supervisor", "agent"])]
     pub role: String,
+    /// Rows the page's import applies a request, showing its progress after
+    /// each; every request carries the whole file (the server checks it whole)
+    #[arg(long, value_name = "ROWS", default_value_t = crate::console::transfer::IMPORT_PART_ROWS,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub import_rows_per_request: usize,
 }

@@ -469,7 +469,8 @@ async fn serve(ctx: &Context, p: &mut Printer<'_>, args: ServeArgs) -> Result<()
     let console = Console::bind(addr, admin, config)
         .await?
         .allow_agent_app_in(&args.agent_frame_ancestors)?
-        .as_role(Role::named(&args.role).unwrap_or(Role::Agent))?;
+        .as_role(Role::named(&args.role).unwrap_or(Role::Agent))?
+        .import_rows_per_request(args.import_rows_per_request)?;
     p.console_started(&console.url(), console.is_loopback())?;
     console.run().await?;
     Ok(())

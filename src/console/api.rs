@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 use super::Session;
 use super::by_last_block::{HitCursor, LastBlockCursor, last_block_page};
 use crate::admin::audit::AuditRecord;
+use crate::admin::import::RowRangeError;
 use crate::admin::store::{AdminStore, ScanScope};
 use crate::admin::{Admin, AdminError};
 use crate::cli::args::{ActionArgs, EntryArgs};
@@ -52,6 +53,8 @@ pub enum ApiError {
     Cursor(String),
     #[error("the request could not be read: {0}")]
     BadRequest(String),
+    #[error(transparent)]
+    Rows(#[from] RowRangeError),
     #[error("there is no {kind} entry for {value}, and no audit record of one")]
     NotFound { kind: Kind, value: String },
 }
@@ -66,7 +69,8 @@ impl ApiError {
             | ApiError::Kind(_)
             | ApiError::Filter(..)
             | ApiError::Cursor(_)
-            | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            | ApiError::BadRequest(_)
+            | ApiError::Rows(_) => StatusCode::BAD_REQUEST,
         }
     }
 }

@@ -95,6 +95,8 @@ pub struct ConsoleState {
     /// agent workspace's, e.g. `https://example.my.connect.aws`. None: no
     /// one may.
     agent_frame_ancestors: Vec<String>,
+    /// Rows the page's import applies a request ([`page_config`]).
+    import_part_rows: usize,
 }
 
 /// How requests prove who they are.
@@ -121,6 +123,7 @@ impl ConsoleState {
             check_config,
             access: Access::Deployed { login_url },
             agent_frame_ancestors: Vec::new(),
+            import_part_rows: transfer::IMPORT_PART_ROWS,
         }
     }
 
@@ -397,6 +400,7 @@ impl Console {
                 role: Role::Admin,
             },
             agent_frame_ancestors: Vec::new(),
+            import_part_rows: transfer::IMPORT_PART_ROWS,
         };
         Ok(Console {
             listener,
@@ -412,6 +416,18 @@ impl Console {
         let checked = frame_ancestors(origins)?;
         match Arc::get_mut(&mut self.state) {
             Some(state) => state.agent_frame_ancestors = checked,
+            None => return Err(ConsoleError::Started),
+        }
+        Ok(self)
+    }
+
+    /// Has the page's import apply `rows` rows a request (at least 1)
+    /// rather than [`transfer::IMPORT_PART_ROWS`]: fewer show progress more
+    /// often and keep each request shorter, at the cost of more requests,
+    /// each carrying the whole file.
+    pub fn import_rows_per_request(mut self, rows: usize) -> Result<Console, ConsoleError> {
+        match Arc::get_mut(&mut self.state) {
+            Some(state) => state.import_part_rows = rows.max(1),
             None => return Err(ConsoleError::Started),
         }
         Ok(self)
@@ -492,13 +508,18 @@ pub fn router(state: Arc<ConsoleState>) -> Router {
 }
 
 /// `GET /config.json`, without auth like the page: where the page sends
-/// someone who has no token (deployed: the identity provider's login).
+/// someone who has no token (deployed: the identity provider's login), and
+/// how many rows its import applies a request.
 async fn page_config(State(state): State<Arc<ConsoleState>>) -> Response {
     let login_url = match &state.access {
         Access::Local { .. } => None,
         Access::Deployed { login_url } => login_url.clone(),
     };
-    axum::Json(serde_json::json!({ "loginUrl": login_url })).into_response()
+    axum::Json(serde_json::json!({
+        "loginUrl": login_url,
+        "importPartRows": state.import_part_rows,
+    }))
+    .into_response()
 }
 
 /// Why [`guard`] refused a request.

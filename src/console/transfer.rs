@@ -4,6 +4,15 @@
 //! whole file against what is stored and names every rejected line; the
 //! apply then writes the valid rows (each through the write protocol, with
 //! its own audit record) and counts the rest.
+//!
+//! A request may take a part of the file, rows `from` to `to`: the page
+//! applies a large file a part at a time to show how far it has got. Each
+//! request still carries and parses the whole file, so duplicates are
+//! resolved and lines numbered over the whole file exactly as in one
+//! request, and only the part's rows are planned and written
+//! ([`ParsedCsv::rows_in`]); the parts' summaries add up to the whole's.
+
+use std::ops::Range;
 
 use axum::Json;
 use axum::extract::Query;
@@ -15,7 +24,16 @@ use serde_json::{Value, json};
 
 use super::Session;
 use super::api::ApiError;
-use crate::admin::import::{ImportDefaults, ImportSummary, Rejected, parse_csv, write_csv};
+use crate::admin::import::{
+    ImportDefaults, ImportSummary, ParsedCsv, Rejected, parse_csv, write_csv,
+};
+
+/// Rows the page's import applies a request unless told otherwise
+/// (`blocklist serve --import-rows-per-request`): a few seconds of writes
+/// on DynamoDB, well inside API Gateway's 30-second limit for the deployed
+/// console, and 20 requests for the largest file the body limit lets in
+/// (about 20,000 rows).
+pub const IMPORT_PART_ROWS: usize = 1_000;
 
 /// What `POST /api/import` is asked.
 #[derive(Debug, Default, Deserialize)]
@@ -27,11 +45,18 @@ pub struct ImportQuery {
     pub apply: bool,
     /// The reason of rows that give none (required to apply).
     pub reason: String,
+    /// The first row of the part to check or write (0, the first row after
+    /// the header, when absent).
+    pub from: Option<usize>,
+    /// The row after the part's last (the file's end when absent).
+    pub to: Option<usize>,
 }
 
 /// `POST /api/import` with the CSV as the body: the dry run (default) or
-/// the apply. Answers the summary, every rejected line with why, and the
-/// rows a later row of the same entry replaced.
+/// the apply, of the whole file or of rows `from` to `to`. Answers the
+/// part's summary, every rejected line in it with why, the rows in it that
+/// replaced an earlier row of the same entry, and where the part lies in
+/// the file (`rows`).
 pub async fn import(
     s: Session,
     q: Result<Query<ImportQuery>, QueryRejection>,
@@ -46,8 +71,10 @@ pub async fn import(
         reason: (!reason.is_empty()).then(|| reason.to_owned()),
         expires_at: None,
     };
-    let parsed = parse_csv(body.as_bytes(), s.admin.normalizer(), &defaults)
+    let whole = parse_csv(body.as_bytes(), s.admin.normalizer(), &defaults)
         .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let range = q.from.unwrap_or(0)..q.to.unwrap_or(whole.read);
+    let parsed = whole.rows_in(range.clone())?;
     let source = format!("console {}", file_name(&q.name));
     let plan = s.admin.plan_import(&parsed, &source).await?;
     let summary = s.admin.write_import(&plan, !q.apply, |_| {}).await?;
@@ -66,7 +93,21 @@ pub async fn import(
         "summary": summary_view(&summary),
         "rejected": rejected,
         "duplicates": duplicates,
+        "rows": rows_view(&whole, &range),
     })))
+}
+
+/// Where a part lies in the file: its rows, the file's, and the lines the
+/// part and the next one start on (null past the end), which a page that
+/// stops half-way names as where the file was left.
+fn rows_view(whole: &ParsedCsv, range: &Range<usize>) -> Value {
+    json!({
+        "from": range.start,
+        "to": range.end,
+        "total": whole.read,
+        "firstLine": whole.row_line(range.start),
+        "nextLine": whole.row_line(range.end),
+    })
 }
 
 /// `GET /api/export`: every entry that has not expired, as the import's
