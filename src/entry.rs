@@ -173,6 +173,19 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// This entry with the hit record (`blockCount`, `lastBlockedAt`) of
+    /// `read`, the entry as the change read it: a change of the entry's
+    /// fields keeps when and how often it blocked, and its place in the
+    /// last-block order. (A hit counted between the read and the write is
+    /// lost: a count, not the record.)
+    pub fn with_hits_of(&self, read: Option<&Entry>) -> Entry {
+        Entry {
+            block_count: read.and_then(|r| r.block_count),
+            last_blocked_at: read.and_then(|r| r.last_blocked_at.clone()),
+            ..self.clone()
+        }
+    }
+
     /// Whether the entry is in force at `now` (epoch seconds): not pending,
     /// and not past its `expiresAt` (even before TTL deletes it).
     pub fn is_active_at(&self, now: i64) -> bool {

@@ -193,7 +193,56 @@ async fn init_adds_the_hit_index_to_a_table_made_without_it(server: Server) {
     );
 }
 
-on_both_servers!(pages_in_last_block_order_merge_both_tables_then_the_rest);
+/// An edit is a Put of the whole item: it carries the hit record over, so
+/// the entry keeps its count, its last block and its place in the index,
+/// while the audit trail records no hit counts.
+async fn an_edit_keeps_the_hit_record_and_the_place_in_the_index(server: Server) {
+    let (client, table) = new_table(server).await;
+    create_audit_table(&client, &format!("{table}-audit")).await;
+    let admin = admin_over(&client, &table);
+    let hits = DynamoStore::new(client.clone(), &table, rules_table_for(&table));
+    for (kind, value) in [(Kind::Block, "+14155550150"), (Kind::Prefix, "+1900")] {
+        add(&admin, kind, value).await;
+        hits.record_hit(kind, value, &at(5)).await.unwrap();
+        hits.record_hit(kind, value, &at(6)).await.unwrap();
+        let target = admin.target(kind, value).unwrap();
+        let fields = EntryFields {
+            reason: Some("edited".into()),
+            ..EntryFields::default()
+        };
+        admin.add(&target, fields, true).await.unwrap();
+        let edited = admin.get(&target).await.unwrap().unwrap();
+        assert_eq!(edited.reason.as_deref(), Some("edited"));
+        assert_eq!(
+            (edited.block_count, edited.last_blocked_at.as_deref()),
+            (Some(2), Some(at(6).as_str())),
+            "{value}"
+        );
+        let trail = admin.history(std::slice::from_ref(&target)).await.unwrap();
+        assert!(
+            trail
+                .iter()
+                .flat_map(|r| [&r.before, &r.after])
+                .flatten()
+                .all(|e| e.block_count.is_none() && e.last_blocked_at.is_none()),
+            "{trail:?}"
+        );
+    }
+    let seen = walk(&admin, 10, 5000).await;
+    let keys: Vec<_> = seen.iter().take(2).map(key).collect();
+    assert_eq!(keys.len(), 2);
+    assert!(
+        seen.iter()
+            .take(2)
+            .all(|e| e.last_blocked_at.as_deref() == Some(at(6).as_str())),
+        "both edited entries are still in the index: {keys:?}"
+    );
+}
+
+on_both_servers!(
+    pages_in_last_block_order_merge_both_tables_then_the_rest,
+    an_edit_keeps_the_hit_record_and_the_place_in_the_index,
+);
 
 /// moto only: dynalite's UpdateTable changes throughput and nothing else
 /// (it accepts an index to create and adds none).

@@ -19,7 +19,7 @@ use crate::entry::{Entry, EntryTable, Stored};
 use crate::snapshot::{Item, is_snapshot_item};
 use crate::store::{
     HIT_INDEX, HIT_PARTITION, REMOVED, attr, item_from_entry, item_key, stored_from_item,
-    tombstone_item,
+    tombstone_item, with_hit_record,
 };
 use crate::when::now_epoch;
 
@@ -520,7 +520,7 @@ impl AdminStore for DynamoAdminStore {
         let condition = expected.expression(key_name, version);
         // A remove puts its tombstone: nothing is ever deleted here.
         let item = match after {
-            Some(entry) => item_from_entry(entry),
+            Some(entry) => with_hit_record(item_from_entry(entry), entry),
             None => tombstone_item(target.kind, &target.value, version, now_epoch()),
         };
         conditional(

@@ -86,7 +86,8 @@ impl<S: AdminStore> Admin<S> {
                         .await?;
                 }
                 Claim::Unwritten(claim) => {
-                    if self.complete(target, &claim).await? == WriteOutcome::Conflict {
+                    let read = stored.entry();
+                    if self.complete(target, &claim, read).await? == WriteOutcome::Conflict {
                         failed = Some(claim.audit_id.clone());
                     }
                 }
@@ -109,17 +110,20 @@ impl<S: AdminStore> Admin<S> {
     }
 
     /// Writes what an unwritten claim records, if the entry is still as
-    /// its writer read it. Whether this write or its writer's lands (or
-    /// neither, when the entry moved on), the caller reads again.
+    /// its writer read it (`read`, whose hit record it keeps). Whether this
+    /// write or its writer's lands (or neither, when the entry moved on),
+    /// the caller reads again.
     async fn complete(
         &self,
         target: &Target,
         claim: &AuditRecord,
+        read: Option<&Entry>,
     ) -> Result<WriteOutcome, AdminError> {
         let expected = Precondition::of(claim.before.as_ref());
         let version = claimed_version(&claim.audit_id).unwrap_or_default();
+        let after = claim.after.as_ref().map(|a| a.with_hits_of(read));
         self.store()
-            .write_entry(target, version, claim.after.as_ref(), &expected)
+            .write_entry(target, version, after.as_ref(), &expected)
             .await
     }
 
@@ -134,9 +138,15 @@ impl<S: AdminStore> Admin<S> {
             return Err(conflict());
         }
         let expected = Precondition::of(change.before.as_ref());
+        // The record leaves hit counts out (they are the Lambda's); the
+        // entry keeps the ones it had.
+        let after = change
+            .after
+            .as_ref()
+            .map(|a| a.with_hits_of(change.before.as_ref()));
         let written = self
             .store()
-            .write_entry(&change.target, version, change.after.as_ref(), &expected)
+            .write_entry(&change.target, version, after.as_ref(), &expected)
             .await?;
         if written == WriteOutcome::Written || self.completed(&change.target, version).await? {
             return Ok(());
@@ -419,6 +429,46 @@ mod tests {
     /// remove, finds the remove's tombstone, not absence, and is refused:
     /// the removed entry stays removed. Failed before removes left a
     /// versioned tombstone (they deleted the item: ABA).
+    #[tokio::test]
+    async fn a_change_keeps_the_hit_record_and_the_trail_records_none() {
+        use crate::store::BlocklistStore;
+        let store = MemoryStore::new();
+        let t = target();
+        admin(&store, "a")
+            .add(&t, reason("v1"), false)
+            .await
+            .unwrap();
+        for at in ["2026-11-01T10:00:00Z", "2026-11-02T10:00:00Z"] {
+            store.record_hit(Kind::Block, &t.value, at).await.unwrap();
+        }
+        admin(&store, "b")
+            .add(&t, reason("v2"), true)
+            .await
+            .unwrap();
+        let edited = store.entry(&t).await.unwrap().into_entry().unwrap();
+        assert_eq!(edited.reason.as_deref(), Some("v2"));
+        assert_eq!(
+            (edited.block_count, edited.last_blocked_at.as_deref()),
+            (Some(2), Some("2026-11-02T10:00:00Z")),
+            "an edit keeps when and how often the entry blocked"
+        );
+        let records = store.audit_records(&t.audit_key()).await.unwrap();
+        for r in &records {
+            for e in [&r.before, &r.after].into_iter().flatten() {
+                assert_eq!((e.block_count, &e.last_blocked_at), (None, &None), "{r:?}");
+            }
+        }
+        assert_trail_matches(&store, &t).await;
+        // A remove's tombstone keeps nothing; a re-add starts afresh.
+        admin(&store, "c").remove(&t, None).await.unwrap();
+        admin(&store, "d")
+            .add(&t, reason("v4"), false)
+            .await
+            .unwrap();
+        let again = store.entry(&t).await.unwrap().into_entry().unwrap();
+        assert_eq!((again.block_count, again.last_blocked_at), (None, None));
+    }
+
     #[tokio::test]
     async fn a_late_re_add_after_a_remove_does_not_bring_the_entry_back() {
         let store = MemoryStore::new();

@@ -328,7 +328,9 @@ impl AdminStore for MemoryStore {
         if !expected.holds_for(&current, version) {
             return Ok(WriteOutcome::Conflict);
         }
-        let after = after.map(stored);
+        // As DynamoDB's Put of the whole item: what the write carries, the
+        // hit record the change kept included.
+        let after = after.cloned();
         state
             .entries
             .insert(key, Stored::after_change(after.as_ref(), version));
@@ -437,15 +439,5 @@ fn page_of<K: Clone>(items: Vec<(K, Option<&Entry>)>, limit: usize) -> Page<K> {
             .collect(),
         read,
         last,
-    }
-}
-
-/// An entry as a write stores it: hit counts are the Lambda's and not
-/// written (see [`super::item_from_entry`]).
-fn stored(entry: &Entry) -> Entry {
-    Entry {
-        block_count: None,
-        last_blocked_at: None,
-        ..entry.clone()
     }
 }

@@ -570,7 +570,9 @@ fn attribute_type(value: &AttributeValue) -> &'static str {
 }
 
 /// Writes an entry as an item with the current attribute names; rules get
-/// their `ruleKey` and `kind`. Hit counts are the Lambda's and not written.
+/// their `ruleKey` and `kind`. Hit counts are the Lambda's and not written
+/// (the audit trail's entries have none); a change's write adds the ones
+/// the entry had with [`with_hit_record`].
 pub fn item_from_entry(entry: &Entry) -> HashMap<String, AttributeValue> {
     let mut item = HashMap::new();
     item.insert(
@@ -644,6 +646,34 @@ pub fn item_from_entry(entry: &Entry) -> HashMap<String, AttributeValue> {
             .map(|(agent, at)| (agent.clone(), AttributeValue::N(at.to_string())))
             .collect();
         item.insert(attr::REPORTED_BY.to_owned(), AttributeValue::M(agents));
+    }
+    item
+}
+
+/// `item` with `entry`'s hit record, as the Lambda's hit counter leaves it
+/// (`blockCount`; `lastBlockedAt` and `hitPartition`, which keep the entry in
+/// [`HIT_INDEX`]): a change's write carries over the record of the entry
+/// it read (see [`Entry::with_hits_of`]). [`item_from_entry`] leaves it out:
+/// the audit trail records no hit counts.
+pub fn with_hit_record(
+    mut item: HashMap<String, AttributeValue>,
+    entry: &Entry,
+) -> HashMap<String, AttributeValue> {
+    if let Some(count) = entry.block_count {
+        item.insert(
+            attr::BLOCK_COUNT.to_owned(),
+            AttributeValue::N(count.to_string()),
+        );
+    }
+    if let Some(at) = &entry.last_blocked_at {
+        item.insert(
+            attr::LAST_BLOCKED_AT.to_owned(),
+            AttributeValue::S(at.clone()),
+        );
+        item.insert(
+            attr::HIT_PARTITION.to_owned(),
+            AttributeValue::S(HIT_PARTITION.to_owned()),
+        );
     }
     item
 }
