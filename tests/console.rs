@@ -175,18 +175,19 @@ impl Running {
 
     /// A POST as the console's own page sends it (with its Origin).
     async fn post(&self, path: &str, body: Value) -> Reply {
-        let (host, auth) = (self.host(), self.bearer());
-        let origin = format!("http://{host}");
-        let headers = [
-            ("Host", host.as_str()),
-            ("Authorization", &auth),
-            ("Origin", &origin),
-        ];
-        send(self.addr, "POST", path, &headers, Some(&body)).await
+        let json = body.to_string();
+        self.post_typed(path, ("application/json", &json)).await
     }
 
     /// `POST /api/import?query` with `csv` as the page sends a file.
     async fn import(&self, query: &str, csv: &str) -> Reply {
+        let path = format!("/api/import?{query}");
+        self.post_typed(&path, ("text/csv; charset=utf-8", csv))
+            .await
+    }
+
+    /// A POST of `body` (content type, text) with the page's headers.
+    async fn post_typed(&self, path: &str, body: (&str, &str)) -> Reply {
         let (host, auth) = (self.host(), self.bearer());
         let origin = format!("http://{host}");
         let headers = [
@@ -194,9 +195,7 @@ impl Running {
             ("Authorization", &auth),
             ("Origin", &origin),
         ];
-        let path = format!("/api/import?{query}");
-        let body = Some(("text/csv; charset=utf-8", csv));
-        send_typed(self.addr, "POST", &path, &headers, body).await
+        send_typed(self.addr, "POST", path, &headers, Some(body)).await
     }
 }
 

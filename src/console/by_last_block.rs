@@ -132,17 +132,18 @@ pub async fn last_block_page<S: AdminStore>(
     max_read: usize,
     keep: impl Fn(&Entry) -> bool,
 ) -> Result<LastBlockPage, AdminError> {
-    let mut page = LastBlockPage::default();
-    let rest_from = match from {
-        LastBlockCursor::Rest(cursor) => cursor,
+    let (mut page, rest_from) = match from {
+        LastBlockCursor::Rest(cursor) => (LastBlockPage::default(), cursor),
         LastBlockCursor::Hits(hits) => {
-            let merged = merge_hits(store, hits, size, max_read, &keep).await?;
-            page = merged;
+            let page = merge_hits(store, hits, size, max_read, &keep).await?;
             match &page.next {
-                Some(LastBlockCursor::Hits(h)) if h.is_done() => Cursor {
-                    table: only.unwrap_or(EntryTable::Blocklist),
-                    after: None,
-                },
+                Some(LastBlockCursor::Hits(h)) if h.is_done() => {
+                    let start = Cursor {
+                        table: only.unwrap_or(EntryTable::Blocklist),
+                        after: None,
+                    };
+                    (page, start)
+                }
                 _ => return Ok(page),
             }
         }
